@@ -1,0 +1,502 @@
+//! Front matter: splits the `---` block off a Markdown file and deserializes
+//! it into briefings and profiles. Every YAML call of the crate lives here
+//! (the site config goes through [`parse_config`]) so that every YAML error is
+//! reported the same way: at its line and column in the file, not in the block.
+//!
+//! Briefings are deserialized by a hand-written visitor rather than a derive
+//! because their taxonomy keys come from the config; unknown keys are errors
+//! with the nearest valid key suggested.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use crate::config::TaxonomyConfig;
+use crate::diag::{Diagnostic, Position};
+use crate::model::{Body, Briefing, Link, Profile, PublishDate, Slug, Source, SourceFile};
+
+/// The fixed front-matter keys of a briefing; taxonomy names come on top.
+pub const BRIEFING_FIELDS: [&str; 8] = [
+    "title", "date", "summary", "source", "slug", "draft", "updated", "extra",
+];
+const PROFILE_FIELDS: [&str; 6] = ["name", "aliases", "role", "summary", "links", "extra"];
+
+/// A file cut into its YAML block and its Markdown body.
+#[derive(Debug)]
+pub struct Split<'a> {
+    pub yaml: &'a str,
+    /// The file line of the opening `---`.
+    pub opening_line: usize,
+    /// Where the Markdown body starts.
+    pub body: Body,
+}
+
+/// Cuts the front matter off `text`. The file must start with a `---` line
+/// (after an optional byte-order mark) and the block ends at the next `---` line.
+pub fn split(text: &str) -> Result<Split<'_>, (Position, String, &'static str)> {
+    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let text = &text[bom..];
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != "---" {
+        let help = "start the file with a `---` line, then `title:` and `date:`, then another `---` line";
+        return Err((Position::line(1), "missing front matter".into(), help));
+    }
+    let yaml_start = first.len();
+    let mut offset = yaml_start;
+    for (index, line) in lines.enumerate() {
+        if line.trim_end() == "---" {
+            return Ok(Split {
+                yaml: &text[yaml_start..offset],
+                opening_line: 1,
+                body: Body {
+                    offset: bom + offset + line.len(),
+                    first_line: index + 3,
+                },
+            });
+        }
+        offset += line.len();
+    }
+    let help = "close the front matter with a line holding only `---`";
+    Err((
+        Position::line(1),
+        "the front matter opened here is never closed".into(),
+        help,
+    ))
+}
+
+/// The 1-based line of a top-level `key:` in a YAML text, if it is there.
+pub fn key_line(yaml: &str, key: &str) -> Option<usize> {
+    yaml.lines().position(|line| {
+        line.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    })
+    .map(|index| index + 1)
+}
+
+/// Parses a briefing: front matter checked against the configured taxonomies.
+pub fn parse_briefing(
+    file: &SourceFile,
+    taxonomies: &[TaxonomyConfig],
+) -> Result<Briefing, Diagnostic> {
+    let error = |position: Position, message: String| {
+        Diagnostic::error(&file.path, message)
+            .at(position)
+            .with_source(file.text.clone())
+    };
+    let split = split(&file.text).map_err(|(p, m, help)| error(p, m).with_help(help))?;
+    let raw = from_yaml(split.yaml, BriefingFields { taxonomies })
+        .map_err(|e| yaml_diagnostic(file, &split, &e, &briefing_keys(taxonomies)))?;
+    let (slug, slug_line) = match raw.slug {
+        Some(slug) => (slug, file.key_line(split.body, "slug")),
+        None => (stem_slug(file).map_err(|m| error(Position::line(1), m))?, 1),
+    };
+    Ok(Briefing {
+        file: file.clone(),
+        slug,
+        slug_line,
+        title: raw.title,
+        date: raw.date,
+        updated: raw.updated,
+        summary: raw.summary,
+        source: raw.source,
+        tags: raw.tags,
+        draft: raw.draft,
+        extra: raw.extra,
+        body: split.body,
+    })
+}
+
+/// Parses the profile of one term of taxonomy number `taxonomy`.
+pub fn parse_profile(file: &SourceFile, taxonomy: usize) -> Result<Profile, Diagnostic> {
+    let split = split(&file.text).map_err(|(p, m, help)| {
+        Diagnostic::error(&file.path, m)
+            .at(p)
+            .with_help(help)
+            .with_source(file.text.clone())
+    })?;
+    let raw: RawProfile = from_yaml(split.yaml, std::marker::PhantomData)
+        .map_err(|e| yaml_diagnostic(file, &split, &e, &PROFILE_FIELDS))?;
+    let slug = stem_slug(file).map_err(|m| {
+        Diagnostic::error(&file.path, m)
+            .at(Position::line(1))
+            .with_source(file.text.clone())
+    })?;
+    Ok(Profile {
+        file: file.clone(),
+        taxonomy,
+        slug,
+        name: raw.name.0,
+        aliases: raw.aliases.0,
+        role: raw.role,
+        summary: raw.summary,
+        links: raw.links,
+        extra: raw.extra.unwrap_or(serde_json::Value::Null),
+        body: split.body,
+    })
+}
+
+/// Parses a whole YAML file (the site config); an empty file gives the defaults.
+pub fn parse_config<T: DeserializeOwned + Default>(
+    path: &Path,
+    text: &Arc<str>,
+) -> Result<T, Diagnostic> {
+    if text.trim().is_empty() {
+        return Ok(T::default());
+    }
+    serde_yaml::from_str(text).map_err(|e| {
+        let (position, message, help) = describe_yaml_error(&e, text, 0, &[]);
+        let mut d = Diagnostic::error(path, message).with_source(text.clone());
+        d.position = Some(position);
+        d.help = help;
+        d
+    })
+}
+
+fn from_yaml<'de, S: DeserializeSeed<'de>>(
+    yaml: &'de str,
+    seed: S,
+) -> Result<S::Value, serde_yaml::Error> {
+    if yaml.trim().is_empty() {
+        // An empty block is an empty mapping, so "missing field" is what the author sees.
+        return seed.deserialize(serde_yaml::Deserializer::from_str("{}"));
+    }
+    seed.deserialize(serde_yaml::Deserializer::from_str(yaml))
+}
+
+fn stem_slug(file: &SourceFile) -> Result<Slug, String> {
+    let stem = file
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    Slug::from_name(&stem).map_err(|e| format!("file name: {e}; rename the file or set `slug:`"))
+}
+
+fn briefing_keys(taxonomies: &[TaxonomyConfig]) -> Vec<&str> {
+    BRIEFING_FIELDS
+        .iter()
+        .copied()
+        .chain(taxonomies.iter().map(|t| t.name.as_str()))
+        .collect()
+}
+
+fn yaml_diagnostic(
+    file: &SourceFile,
+    split: &Split<'_>,
+    error: &serde_yaml::Error,
+    fields: &[&str],
+) -> Diagnostic {
+    let (position, message, help) = describe_yaml_error(error, split.yaml, split.opening_line, fields);
+    let mut d = Diagnostic::error(&file.path, message)
+        .at(position)
+        .with_source(file.text.clone());
+    d.help = help;
+    d
+}
+
+/// The file position, message and advice for a YAML error inside a block that
+/// starts after `line_offset` lines of the file.
+fn describe_yaml_error(
+    error: &serde_yaml::Error,
+    yaml: &str,
+    line_offset: usize,
+    fields: &[&str],
+) -> (Position, String, Option<String>) {
+    let mut position = error.location().map_or(Position::line(line_offset + 1), |l| {
+        Position::new(l.line() + line_offset, l.column())
+    });
+    let text = error.to_string();
+    // The crate appends its own block-relative location; ours replaces it.
+    let message = match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    };
+    let message = message.trim_end_matches(['.', ' ']).to_string();
+    // Errors about keys are located at the map, not the key: find the key.
+    if let Some(field) = quoted_after(&message, "duplicate field `") {
+        if let Some(line) = nth_key_line(yaml, field, 2) {
+            position = Position::line(line + line_offset);
+        }
+    }
+    if let Some(field) = quoted_after(&message, "unknown field `") {
+        let field = field.to_string();
+        if let Some(line) = nth_key_line(yaml, &field, 1) {
+            position = Position::line(line + line_offset);
+        }
+        return match nearest(&field, fields) {
+            Some(near) => (
+                position,
+                format!("unknown field `{field}` — did you mean `{near}`?"),
+                Some(format!("valid fields: {}", fields.join(", "))),
+            ),
+            None => (
+                position,
+                format!("unknown field `{field}`"),
+                Some(format!("valid fields: {}", fields.join(", "))),
+            ),
+        };
+    }
+    (position, message, None)
+}
+
+/// The text between `prefix` and the next backtick.
+fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let rest = message.split(prefix).nth(1)?;
+    rest.split('`').next()
+}
+
+/// The line of the `n`th top-level occurrence of `key:` (1-based both).
+fn nth_key_line(yaml: &str, key: &str, n: usize) -> Option<usize> {
+    yaml.lines()
+        .enumerate()
+        .filter(|(_, line)| key_line(line, key).is_some())
+        .nth(n - 1)
+        .map(|(index, _)| index + 1)
+}
+
+/// The valid key closest to a misspelt one, if any is close enough to be a typo.
+fn nearest<'a>(given: &str, fields: &[&'a str]) -> Option<&'a str> {
+    fields
+        .iter()
+        .map(|f| (strsim::damerau_levenshtein(given, f), *f))
+        .filter(|(distance, f)| *distance <= 2.max(f.len() / 3))
+        .min()
+        .map(|(_, f)| f)
+}
+
+/// A briefing's front matter exactly as written, values already checked.
+struct RawBriefing {
+    title: String,
+    date: PublishDate,
+    summary: Option<String>,
+    source: Option<Source>,
+    slug: Option<Slug>,
+    draft: bool,
+    updated: Option<PublishDate>,
+    extra: serde_json::Value,
+    tags: Vec<Vec<String>>,
+}
+
+/// Deserializes a briefing's map, knowing which taxonomy keys are valid.
+struct BriefingFields<'a> {
+    taxonomies: &'a [TaxonomyConfig],
+}
+
+impl<'de> DeserializeSeed<'de> for BriefingFields<'_> {
+    type Value = RawBriefing;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<RawBriefing, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+fn once<T, E: de::Error>(slot: &mut Option<T>, key: &'static str, value: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(key));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+impl<'de> Visitor<'de> for BriefingFields<'_> {
+    type Value = RawBriefing;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("front matter keys such as `title:` and `date:`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawBriefing, A::Error> {
+        let mut title = None;
+        let mut date = None;
+        let mut summary = None;
+        let mut source = None;
+        let mut slug = None;
+        let mut draft = None;
+        let mut updated = None;
+        let mut extra = None;
+        let mut tags: Vec<Option<Vec<String>>> = vec![None; self.taxonomies.len()];
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "title" => once(&mut title, "title", map.next_value::<Text>()?.0)?,
+                "date" => once(&mut date, "date", map.next_value::<PublishDate>()?)?,
+                "summary" => once(&mut summary, "summary", map.next_value::<Option<Text>>()?)?,
+                "source" => once(&mut source, "source", map.next_value::<Source>()?)?,
+                "slug" => once(&mut slug, "slug", map.next_value::<Slug>()?)?,
+                "draft" => once(&mut draft, "draft", map.next_value::<bool>()?)?,
+                "updated" => once(&mut updated, "updated", map.next_value::<PublishDate>()?)?,
+                "extra" => once(&mut extra, "extra", map.next_value::<Extra>()?.0)?,
+                other => match self.taxonomies.iter().position(|t| t.name == other) {
+                    Some(index) => {
+                        if tags[index].is_some() {
+                            return Err(de::Error::custom(format!("duplicate field `{other}`")));
+                        }
+                        tags[index] = Some(map.next_value::<Names>()?.0);
+                    }
+                    None => {
+                        return Err(de::Error::custom(format!("unknown field `{other}`")));
+                    }
+                },
+            }
+        }
+        Ok(RawBriefing {
+            title: title.ok_or_else(|| de::Error::missing_field("title"))?,
+            date: date.ok_or_else(|| de::Error::missing_field("date"))?,
+            summary: summary.flatten().map(|t| t.0),
+            source,
+            slug,
+            draft: draft.unwrap_or(false),
+            updated,
+            extra: extra.unwrap_or(serde_json::Value::Null),
+            tags: tags.into_iter().map(Option::unwrap_or_default).collect(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: Text,
+    #[serde(default)]
+    aliases: Names,
+    role: Option<String>,
+    summary: Option<String>,
+    #[serde(default)]
+    links: Vec<Link>,
+    #[serde(default)]
+    extra: Option<serde_json::Value>,
+}
+
+/// Non-empty text, trimmed.
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(de::Error::custom("this value must not be empty"));
+        }
+        Ok(Text(trimmed.to_string()))
+    }
+}
+
+/// A list of names; a single name is a list of one, and an empty value no names.
+#[derive(Default)]
+struct Names(Vec<String>);
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NamesVisitor;
+        impl<'de> Visitor<'de> for NamesVisitor {
+            type Value = Names;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a name or a list of names")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Names, E> {
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err(E::custom("a name must not be empty"));
+                }
+                Ok(Names(vec![name.to_string()]))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Names, E> {
+                Ok(Names(Vec::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Names, A::Error> {
+                let mut names = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(Text(name)) = seq.next_element::<Text>()? {
+                    names.push(name);
+                }
+                Ok(Names(names))
+            }
+        }
+        deserializer.deserialize_any(NamesVisitor)
+    }
+}
+
+/// `extra:`, a free-form map handed to templates as it is.
+struct Extra(serde_json::Value);
+
+impl<'de> Deserialize<'de> for Extra {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if value.is_object() || value.is_null() {
+            Ok(Extra(value))
+        } else {
+            Err(de::Error::custom("`extra` must be a map of keys to values"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn taxonomies() -> Vec<TaxonomyConfig> {
+        ["people", "countries", "topics"]
+            .iter()
+            .map(|n| TaxonomyConfig {
+                name: n.to_string(),
+                title: n.to_string(),
+            })
+            .collect()
+    }
+
+    fn briefing(text: &str) -> Result<Briefing, Diagnostic> {
+        let file = SourceFile {
+            path: PathBuf::from("content/briefings/rome.md"),
+            text: Arc::from(text),
+        };
+        parse_briefing(&file, &taxonomies())
+    }
+
+    #[test]
+    fn a_single_name_is_a_list_of_one() {
+        let b = briefing("---\ntitle: T\ndate: 2021-06-28\npeople: Antony Blinken\n---\nBody\n")
+            .expect("valid");
+        assert_eq!(b.tags[0], vec!["Antony Blinken".to_string()]);
+        assert_eq!(b.slug.as_str(), "rome");
+        assert_eq!(b.body.first_line, 6);
+        assert_eq!(b.markdown(), "Body\n");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_line_and_the_nearest_key() {
+        let e = briefing("---\ntitle: T\ndate: 2021-06-28\npeple: [A]\n---\n").expect_err("typo");
+        assert_eq!(e.position.map(|p| p.line), Some(4));
+        assert!(e.message.contains("did you mean `people`"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_bad_date_is_reported_at_its_line() {
+        let e = briefing("---\ntitle: T\ndate: 2021-02-30\n---\n").expect_err("bad date");
+        assert_eq!(e.position.map(|p| p.line), Some(3));
+        assert!(e.message.contains("2021-02-30"), "{}", e.message);
+    }
+
+    #[test]
+    fn missing_and_unclosed_front_matter_are_errors() {
+        assert!(briefing("no front matter").is_err());
+        let e = briefing("---\ntitle: T\n").expect_err("unclosed");
+        assert!(e.message.contains("never closed"));
+        let e = briefing("---\n---\n").expect_err("empty");
+        assert!(e.message.contains("missing field `title`"), "{}", e.message);
+    }
+
+    #[test]
+    fn crlf_and_bom_are_accepted() {
+        let b = briefing("\u{feff}---\r\ntitle: T\r\ndate: 2021-06-28\r\n---\r\nBody\r\n")
+            .expect("valid");
+        assert_eq!(b.title, "T");
+    }
+
+    #[test]
+    fn key_line_finds_top_level_keys() {
+        assert_eq!(key_line("title: a\nslug: b\n", "slug"), Some(2));
+        assert_eq!(key_line("title: a\n  slug: b\n", "slug"), None);
+    }
+}

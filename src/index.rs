@@ -1,0 +1,305 @@
+//! The archive index: briefings in date order, terms resolved from names and
+//! aliases, each term's briefings, and related briefings.
+//!
+//! Terms hold briefing ids, never copies. A name in a briefing resolves to a
+//! term by its profile's name or any alias, ignoring case and diacritics
+//! ("Luigi De Maio" finds the profile of Luigi Di Maio that lists that alias);
+//! a name without a profile becomes a term of its own.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::config::SiteConfig;
+use crate::diag::{Diagnostic, Position};
+use crate::model::{Briefing, Profile, Slug};
+
+/// Index of a briefing in [`Archive::briefings`] (newest first).
+pub type BriefingId = usize;
+
+/// How many related briefings each briefing lists.
+const RELATED_LIMIT: usize = 5;
+/// Terms shared by more briefings than this say little about relatedness
+/// ("United States" in half an archive); skipping them keeps the related
+/// pass linear in the archive's size rather than quadratic.
+const RELATED_MAX_TERM_SIZE: usize = 256;
+
+/// A person, country or topic.
+#[derive(Debug)]
+pub struct Term {
+    pub name: String,
+    pub slug: Slug,
+    pub profile: Option<Profile>,
+    /// Newest first.
+    pub briefings: Vec<BriefingId>,
+    /// The file that first named this term, for error messages.
+    pub origin: PathBuf,
+}
+
+/// The terms of one taxonomy, in alphabetical order.
+#[derive(Debug, Default)]
+pub struct Taxonomy {
+    pub terms: Vec<Term>,
+}
+
+/// A briefing together with what the index worked out about it.
+#[derive(Debug)]
+pub struct Entry {
+    pub briefing: Briefing,
+    /// Per taxonomy, the briefing's terms (indices into that taxonomy), in the
+    /// order the front matter lists them, without duplicates.
+    pub terms: Vec<Vec<usize>>,
+    /// Briefings sharing the most terms with this one, with the count shared.
+    pub related: Vec<(BriefingId, usize)>,
+}
+
+/// Everything the renderer needs, indexed.
+#[derive(Debug)]
+pub struct Archive {
+    /// Newest first; ties broken by slug so the order is stable.
+    pub entries: Vec<Entry>,
+    /// One per configured taxonomy, in config order.
+    pub taxonomies: Vec<Taxonomy>,
+}
+
+/// The key two spellings of a name share: ASCII, lowercase, single spaces.
+pub fn fold(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Builds the archive from parsed briefings and profiles.
+pub fn index(
+    config: &SiteConfig,
+    mut briefings: Vec<Briefing>,
+    profiles: Vec<Profile>,
+) -> Result<Archive, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    briefings.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
+    check_briefing_slugs(&briefings, &mut problems);
+
+    let mut builders: Vec<TaxonomyBuilder> = config
+        .taxonomies
+        .iter()
+        .map(|_| TaxonomyBuilder::default())
+        .collect();
+    for profile in profiles {
+        let taxonomy = profile.taxonomy;
+        if let Some(builder) = builders.get_mut(taxonomy) {
+            builder.add_profile(profile, &mut problems);
+        }
+    }
+
+    let mut entries: Vec<Entry> = Vec::with_capacity(briefings.len());
+    for (id, briefing) in briefings.into_iter().enumerate() {
+        let mut terms = Vec::with_capacity(builders.len());
+        for (t, builder) in builders.iter_mut().enumerate() {
+            let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
+            let mut ids: Vec<usize> = Vec::with_capacity(names.len());
+            for name in names {
+                let key = &config.taxonomies[t].name;
+                match builder.resolve(name, &briefing, key) {
+                    Ok(term) if !ids.contains(&term) => {
+                        builder.terms[term].briefings.push(id);
+                        ids.push(term);
+                    }
+                    Ok(_) => {}
+                    Err(d) => problems.push(d),
+                }
+            }
+            terms.push(ids);
+        }
+        entries.push(Entry {
+            briefing,
+            terms,
+            related: Vec::new(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let taxonomies: Vec<Taxonomy> = builders
+        .into_iter()
+        .zip(0..)
+        .map(|(builder, t)| builder.finish(t, &mut entries))
+        .collect();
+    let related: Vec<_> = (0..entries.len())
+        .into_par_iter()
+        .map(|id| related_to(id, &entries, &taxonomies))
+        .collect();
+    for (entry, related) in entries.iter_mut().zip(related) {
+        entry.related = related;
+    }
+    Ok(Archive {
+        entries,
+        taxonomies,
+    })
+}
+
+fn check_briefing_slugs(briefings: &[Briefing], problems: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&Slug, &Briefing> = HashMap::with_capacity(briefings.len());
+    for briefing in briefings {
+        if let Some(first) = seen.insert(&briefing.slug, briefing) {
+            let (a, b) = if first.file.path < briefing.file.path {
+                (first, briefing)
+            } else {
+                (briefing, first)
+            };
+            problems.push(
+                Diagnostic::error(
+                    &b.file.path,
+                    format!(
+                        "briefing URL /briefings/{}/ is also the URL of {}",
+                        b.slug,
+                        a.file.path.display()
+                    ),
+                )
+                .at(Position::line(b.slug_line))
+                .with_source(b.file.text.clone())
+                .with_help("give one of them a different `slug:`"),
+            );
+        }
+    }
+}
+
+#[derive(Default)]
+struct TaxonomyBuilder {
+    terms: Vec<Term>,
+    /// Folded name or alias → term.
+    by_name: HashMap<String, usize>,
+    by_slug: HashMap<Slug, usize>,
+}
+
+impl TaxonomyBuilder {
+    fn add_profile(&mut self, profile: Profile, problems: &mut Vec<Diagnostic>) {
+        let id = self.terms.len();
+        if let Some(&other) = self.by_slug.get(&profile.slug) {
+            problems.push(
+                Diagnostic::error(
+                    &profile.file.path,
+                    format!(
+                        "this profile has the same URL as {}",
+                        self.terms[other].origin.display()
+                    ),
+                )
+                .with_help("rename one of the two files"),
+            );
+            return;
+        }
+        let names = std::iter::once(&profile.name).chain(&profile.aliases);
+        for name in names {
+            let key = fold(name);
+            match self.by_name.get(&key) {
+                Some(&other) if other != id => problems.push(
+                    Diagnostic::error(
+                        &profile.file.path,
+                        format!(
+                            "`{name}` also names {} ({})",
+                            self.terms[other].name,
+                            self.terms[other].origin.display()
+                        ),
+                    )
+                    .at(Position::line(profile.file.key_line(profile.body, "aliases")))
+                    .with_source(profile.file.text.clone())
+                    .with_help("a name or alias may belong to one profile only"),
+                ),
+                _ => {
+                    self.by_name.insert(key, id);
+                }
+            }
+        }
+        self.by_slug.insert(profile.slug.clone(), id);
+        self.terms.push(Term {
+            name: profile.name.clone(),
+            slug: profile.slug.clone(),
+            origin: profile.file.path.clone(),
+            profile: Some(profile),
+            briefings: Vec::new(),
+        });
+    }
+
+    /// The term a briefing's name refers to, created if new.
+    fn resolve(&mut self, name: &str, briefing: &Briefing, key: &str) -> Result<usize, Diagnostic> {
+        let folded = fold(name);
+        if let Some(&id) = self.by_name.get(&folded) {
+            return Ok(id);
+        }
+        let error = |message: String| {
+            Diagnostic::error(&briefing.file.path, message)
+                .at(Position::line(briefing.file.key_line(briefing.body, key)))
+                .with_source(briefing.file.text.clone())
+        };
+        let slug = Slug::from_name(name).map_err(|e| {
+            error(format!("{key}: {e}")).with_help("use a name with letters or digits")
+        })?;
+        if let Some(&other) = self.by_slug.get(&slug) {
+            let other = &self.terms[other];
+            return Err(error(format!(
+                "{key}: `{name}` and `{}` (named in {}) would share the URL /{key}/{slug}/",
+                other.name,
+                other.origin.display()
+            ))
+            .with_help(format!(
+                "if they are one entity, write a profile content/{key}/{slug}.md listing both names as aliases; otherwise rename one"
+            )));
+        }
+        let id = self.terms.len();
+        self.by_name.insert(folded, id);
+        self.by_slug.insert(slug.clone(), id);
+        self.terms.push(Term {
+            name: name.to_string(),
+            slug,
+            profile: None,
+            briefings: Vec::new(),
+            origin: briefing.file.path.clone(),
+        });
+        Ok(id)
+    }
+
+    /// Sorts the terms alphabetically and renumbers the entries' references.
+    fn finish(self, taxonomy: usize, entries: &mut [Entry]) -> Taxonomy {
+        let mut order: Vec<usize> = (0..self.terms.len()).collect();
+        let keys: Vec<String> = self.terms.iter().map(|t| fold(&t.name)).collect();
+        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| self.terms[a].slug.cmp(&self.terms[b].slug)));
+        let mut new_id = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old] = new;
+        }
+        for entry in entries.iter_mut() {
+            for term in &mut entry.terms[taxonomy] {
+                *term = new_id[*term];
+            }
+        }
+        let mut slots: Vec<Option<Term>> = self.terms.into_iter().map(Some).collect();
+        let terms = order.iter().filter_map(|&old| slots[old].take()).collect();
+        Taxonomy { terms }
+    }
+}
+
+/// The briefings that share the most terms with `id`: most shared first,
+/// then nearest in time.
+fn related_to(id: BriefingId, entries: &[Entry], taxonomies: &[Taxonomy]) -> Vec<(BriefingId, usize)> {
+    let mut shared: HashMap<BriefingId, usize> = HashMap::new();
+    for (t, terms) in entries[id].terms.iter().enumerate() {
+        for &term in terms {
+            let others = &taxonomies[t].terms[term].briefings;
+            if others.len() > RELATED_MAX_TERM_SIZE {
+                continue;
+            }
+            for &other in others {
+                if other != id {
+                    *shared.entry(other).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut related: Vec<(BriefingId, usize)> = shared.into_iter().collect();
+    related.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.abs_diff(id).cmp(&b.0.abs_diff(id))).then(a.0.cmp(&b.0)));
+    related.truncate(RELATED_LIMIT);
+    related
+}

@@ -1,0 +1,148 @@
+//! dossier: a static site generator for annotated briefing archives.
+//!
+//! [`build`] is the whole pipeline, stage by stage:
+//! load config → read `content/` → parse front matter → index entities →
+//! render Markdown and templates → write atomically. Each stage lives in its
+//! own module and reports problems as [`diag::Diagnostic`]s; a build that
+//! found any error writes nothing and returns all of them.
+
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod front_matter;
+pub mod highlight;
+pub mod index;
+pub mod markdown;
+pub mod model;
+pub mod output;
+pub mod render;
+pub mod source;
+pub mod url;
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use config::{BuildOptions, SiteConfig};
+use diag::{Diagnostic, Diagnostics};
+use model::{Briefing, Profile};
+use output::{OutputStats, Staging};
+use render::{PageSink, RenderStats, templates::Templates};
+use source::Sources;
+
+/// What a successful build made.
+#[derive(Debug)]
+pub struct BuildReport {
+    pub briefings: usize,
+    pub render: RenderStats,
+    pub output: OutputStats,
+    pub elapsed: Duration,
+    /// Problems that did not stop the build.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl BuildReport {
+    /// "Built 2 briefings, 37 term pages, 61 files in 41 ms".
+    pub fn summary(&self) -> String {
+        format!(
+            "Built {} briefing{}, {} term page{}, {} files in {} ms",
+            self.briefings,
+            plural(self.briefings),
+            self.render.term_pages,
+            plural(self.render.term_pages),
+            self.output.files,
+            self.elapsed.as_millis()
+        )
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Builds the site described by `options` into its output folder.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    let started = Instant::now();
+    let config = SiteConfig::load(options).map_err(Diagnostics)?;
+    output::check_output_location(&options.root, &options.output).map_err(|d| Diagnostics(vec![d]))?;
+
+    let mut diagnostics = Diagnostics::default();
+    let templates = Templates::load(&options.root, &config.theme_dir(&options.root));
+    let (sources, read_problems) = source::read_content(&options.root, &config);
+    diagnostics.extend(read_problems);
+    let (briefings, profiles) = parse(&sources, &config, options.drafts, &mut diagnostics);
+    let templates = match templates {
+        Ok(templates) => Some(templates),
+        Err(problems) => {
+            diagnostics.extend(problems);
+            None
+        }
+    };
+    let archive = match index::index(&config, briefings, profiles) {
+        Ok(archive) => Some(archive),
+        Err(problems) => {
+            diagnostics.extend(problems);
+            None
+        }
+    };
+    let (Some(templates), Some(archive)) = (templates, archive) else {
+        return Err(sorted(diagnostics));
+    };
+    if diagnostics.has_errors() {
+        return Err(sorted(diagnostics));
+    }
+
+    let staging = Staging::create(&options.output).map_err(|d| Diagnostics(vec![d]))?;
+    let static_dirs = [config.theme_dir(&options.root).join("static"), options.root.join("static")];
+    staging.copy_static(&static_dirs).map_err(Diagnostics)?;
+    staging
+        .write(".nojekyll", b"")
+        .and_then(|()| staging.write("syntax.css", highlight::stylesheet().as_bytes()))
+        .map_err(|d| Diagnostics(vec![d]))?;
+    let highlighter = highlight::Highlighter::new();
+    let render = render::render_site(&config, &archive, &templates, &highlighter, &staging)
+        .map_err(|problems| sorted(Diagnostics(problems)))?;
+    let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
+    Ok(BuildReport {
+        briefings: archive.entries.len(),
+        render,
+        output,
+        elapsed: started.elapsed(),
+        warnings: diagnostics.0,
+    })
+}
+
+fn sorted(mut diagnostics: Diagnostics) -> Diagnostics {
+    diagnostics.sort();
+    diagnostics
+}
+
+/// Parses every briefing and profile in parallel; drafts are dropped unless
+/// asked for, after they have been checked like the rest.
+fn parse(
+    sources: &Sources,
+    config: &SiteConfig,
+    drafts: bool,
+    diagnostics: &mut Diagnostics,
+) -> (Vec<Briefing>, Vec<Profile>) {
+    let (briefings, problems): (Vec<_>, Vec<_>) = sources
+        .briefings
+        .par_iter()
+        .map(|file| front_matter::parse_briefing(file, &config.taxonomies))
+        .partition_map(|r| match r {
+            Ok(b) => rayon::iter::Either::Left(b),
+            Err(d) => rayon::iter::Either::Right(d),
+        });
+    diagnostics.extend(problems);
+    let (profiles, problems): (Vec<_>, Vec<_>) = sources
+        .profiles
+        .par_iter()
+        .map(|(taxonomy, file)| front_matter::parse_profile(file, *taxonomy))
+        .partition_map(|r| match r {
+            Ok(p) => rayon::iter::Either::Left(p),
+            Err(d) => rayon::iter::Either::Right(d),
+        });
+    diagnostics.extend(problems);
+    let briefings = briefings.into_iter().filter(|b| drafts || !b.draft).collect();
+    (briefings, profiles)
+}

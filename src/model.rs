@@ -1,0 +1,297 @@
+//! The content model: briefings and entity profiles as validated Rust values.
+//!
+//! Nothing here knows about YAML, HTML or Tera. A value of these types has
+//! already been checked: a [`Slug`] is always URL-safe and can never escape the
+//! output folder, a [`PublishDate`] is a real calendar date.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+/// A URL path segment: lowercase ASCII letters, digits and single hyphens,
+/// never empty. It is safe to join under the output folder.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Slug(String);
+
+/// Why a string cannot be a slug.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlugError {
+    #[error("slug is empty")]
+    Empty,
+    #[error("slug `{0}` would write outside its folder: a slug is a single URL segment")]
+    Escapes(String),
+    #[error("slug `{given}` is not URL-safe; use `{suggestion}`")]
+    NotUrlSafe { given: String, suggestion: String },
+    #[error("`{0}` has no letters or digits to make a URL slug from")]
+    NothingToSlug(String),
+}
+
+impl Slug {
+    /// Accepts a slug exactly as given, or says what is wrong with it.
+    pub fn parse(given: &str) -> Result<Slug, SlugError> {
+        if given.is_empty() {
+            return Err(SlugError::Empty);
+        }
+        if given.contains(['/', '\\']) || given.contains("..") || given.starts_with('.') {
+            return Err(SlugError::Escapes(given.to_string()));
+        }
+        let valid = given
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !given.starts_with('-')
+            && !given.ends_with('-');
+        if valid {
+            return Ok(Slug(given.to_string()));
+        }
+        let suggestion = slug::slugify(given);
+        if suggestion.is_empty() {
+            return Err(SlugError::NothingToSlug(given.to_string()));
+        }
+        Err(SlugError::NotUrlSafe {
+            given: given.to_string(),
+            suggestion,
+        })
+    }
+
+    /// Makes a slug from a display name: transliterated to ASCII, lowercase,
+    /// hyphen-separated ("Côte d'Ivoire" → `cote-d-ivoire`).
+    pub fn from_name(name: &str) -> Result<Slug, SlugError> {
+        let slug = slug::slugify(name);
+        if slug.is_empty() {
+            Err(SlugError::NothingToSlug(name.to_string()))
+        } else {
+            Ok(Slug(slug))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Slug {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Slug::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+/// When a briefing was published: a calendar date, with the exact instant
+/// when the front matter gave an RFC 3339 timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublishDate {
+    pub date: Date,
+    pub instant: Option<Timestamp>,
+}
+
+impl PublishDate {
+    /// Parses `YYYY-MM-DD` or an RFC 3339 timestamp.
+    pub fn parse(text: &str) -> Result<PublishDate, String> {
+        let text = text.trim();
+        if text.len() == 10 {
+            return text
+                .parse::<Date>()
+                .map(|date| PublishDate {
+                    date,
+                    instant: None,
+                })
+                .map_err(|e| date_error(text, &e.to_string()));
+        }
+        // The calendar date is the one written, in the timestamp's own offset.
+        let instant = text
+            .parse::<Timestamp>()
+            .map_err(|e| date_error(text, &e.to_string()))?;
+        let date = text
+            .get(..10)
+            .and_then(|d| d.parse::<Date>().ok())
+            .ok_or_else(|| date_error(text, "it does not start with YYYY-MM-DD"))?;
+        Ok(PublishDate {
+            date,
+            instant: Some(instant),
+        })
+    }
+
+    /// `2021-06-28`, as used in `<time datetime>` and sorting.
+    pub fn iso(&self) -> String {
+        self.date.to_string()
+    }
+
+    /// `28 June 2021`, for readers.
+    pub fn display(&self) -> String {
+        self.date.strftime("%-d %B %Y").to_string()
+    }
+
+    pub fn year(&self) -> i16 {
+        self.date.year()
+    }
+
+    pub fn month(&self) -> i8 {
+        self.date.month()
+    }
+}
+
+fn date_error(text: &str, detail: &str) -> String {
+    format!("`{text}` is not a valid date ({detail}); write it as 2021-06-28 or 2021-06-28T14:30:00Z")
+}
+
+impl<'de> Deserialize<'de> for PublishDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DateVisitor;
+        impl Visitor<'_> for DateVisitor {
+            type Value = PublishDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date like 2021-06-28 or 2021-06-28T14:30:00Z")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<PublishDate, E> {
+                PublishDate::parse(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(DateVisitor)
+    }
+}
+
+/// Where a briefing's facts come from.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub name: String,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A titled external link on a profile.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+}
+
+/// A Markdown file as read from disk. The text is shared so diagnostics can
+/// show a snippet without reading the file again.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the site root, for messages (`content/briefings/a.md`).
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+/// Where the Markdown body starts in its file (after the front matter).
+#[derive(Debug, Clone, Copy)]
+pub struct Body {
+    /// Byte offset into the file's text.
+    pub offset: usize,
+    /// 1-based line.
+    pub first_line: usize,
+}
+
+impl SourceFile {
+    /// The text from `body` on.
+    pub fn body(&self, body: Body) -> &str {
+        self.text.get(body.offset..).unwrap_or("")
+    }
+
+    /// The file line of a top-level front-matter key, or 1.
+    pub fn key_line(&self, body: Body, key: &str) -> usize {
+        let front = self.text.get(..body.offset).unwrap_or("");
+        crate::front_matter::key_line(front, key).unwrap_or(1)
+    }
+}
+
+/// One briefing, validated.
+#[derive(Debug, Clone)]
+pub struct Briefing {
+    pub file: SourceFile,
+    pub slug: Slug,
+    /// The line of the `slug:` key, or 1 when the slug comes from the file name.
+    pub slug_line: usize,
+    pub title: String,
+    pub date: PublishDate,
+    pub updated: Option<PublishDate>,
+    pub summary: Option<String>,
+    pub source: Option<Source>,
+    /// Names as written, one list per configured taxonomy (same order as the config).
+    pub tags: Vec<Vec<String>>,
+    pub draft: bool,
+    pub extra: serde_json::Value,
+    pub body: Body,
+}
+
+/// The profile of one person, country or topic: `content/<taxonomy>/<slug>.md`.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub file: SourceFile,
+    /// Index of the taxonomy in the config.
+    pub taxonomy: usize,
+    pub slug: Slug,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub role: Option<String>,
+    pub summary: Option<String>,
+    pub links: Vec<Link>,
+    pub extra: serde_json::Value,
+    pub body: Body,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_from_names_are_transliterated() {
+        let slug = |s| Slug::from_name(s).map(|s| s.to_string());
+        assert_eq!(slug("Recep Tayyip Erdoğan").as_deref(), Ok("recep-tayyip-erdogan"));
+        assert_eq!(slug("Côte d'Ivoire").as_deref(), Ok("cote-d-ivoire"));
+        assert_eq!(slug("???"), Err(SlugError::NothingToSlug("???".into())));
+    }
+
+    #[test]
+    fn slugs_that_escape_are_rejected() {
+        for bad in ["../../etc", "a/b", "..", ".hidden", "a\\b"] {
+            assert!(
+                matches!(Slug::parse(bad), Err(SlugError::Escapes(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(Slug::parse(""), Err(SlugError::Empty));
+        assert!(matches!(
+            Slug::parse("My Slug"),
+            Err(SlugError::NotUrlSafe { suggestion, .. }) if suggestion == "my-slug"
+        ));
+        assert_eq!(Slug::parse("rome-2021").map(|s| s.to_string()), Ok("rome-2021".into()));
+    }
+
+    #[test]
+    fn dates_parse_plain_and_rfc3339() {
+        let d = PublishDate::parse("2021-06-28").expect("date");
+        assert_eq!(d.display(), "28 June 2021");
+        let t = PublishDate::parse("2017-03-22T15:04:05+01:00").expect("timestamp");
+        assert_eq!(t.iso(), "2017-03-22");
+        assert!(t.instant.is_some());
+        assert!(PublishDate::parse("2021-02-30").is_err());
+        assert!(PublishDate::parse("yesterday").is_err());
+    }
+}
+
+impl Briefing {
+    pub fn markdown(&self) -> &str {
+        self.file.body(self.body)
+    }
+}
+
+impl Profile {
+    pub fn markdown(&self) -> &str {
+        self.file.body(self.body)
+    }
+}

@@ -1,0 +1,213 @@
+//! Writing the site: the only module that writes under the output folder.
+//!
+//! A build writes into a staging folder beside the output (`.public.staging`)
+//! and swaps it in only when everything succeeded: on Linux with one atomic
+//! `renameat2(RENAME_EXCHANGE)`, elsewhere with two renames. A failed or
+//! killed build leaves the previous output exactly as it was, and files of
+//! deleted content never linger because every build starts from empty.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::diag::{Diagnostic, io_error};
+use crate::render::PageSink;
+
+/// Files and bytes a build wrote.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OutputStats {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// A build's output while it is being written.
+#[derive(Debug)]
+pub struct Staging {
+    output: PathBuf,
+    dir: PathBuf,
+    files: AtomicUsize,
+    bytes: AtomicU64,
+    committed: bool,
+}
+
+/// Refuses an output folder whose replacement would destroy the site's sources.
+pub fn check_output_location(root: &Path, output: &Path) -> Result<(), Diagnostic> {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (root_abs, output_abs) = (absolute(root), absolute(output));
+    let protected = ["content", "templates", "themes", "static", "src", ".git"];
+    let clobbers_root = root_abs.starts_with(&output_abs);
+    let inside_sources = protected
+        .iter()
+        .any(|dir| output_abs.starts_with(root_abs.join(dir)));
+    if clobbers_root || inside_sources {
+        return Err(Diagnostic::error(
+            output,
+            "refusing to build here: the output folder is replaced on every build, and this one holds the site's own files",
+        )
+        .with_help("choose an output folder of its own, such as public/"));
+    }
+    Ok(())
+}
+
+impl Staging {
+    /// A fresh, empty staging folder beside `output` (a stale one from a
+    /// killed build is removed first).
+    pub fn create(output: &Path) -> Result<Staging, Diagnostic> {
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "public".into());
+        let parent = match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| io_error(&parent, "create the folder", &e))?;
+        let dir = parent.join(format!(".{name}.staging"));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| io_error(&dir, "remove a stale staging folder", &e))?;
+        }
+        std::fs::create_dir(&dir).map_err(|e| io_error(&dir, "create the staging folder", &e))?;
+        Ok(Staging {
+            output: output.to_path_buf(),
+            dir,
+            files: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
+            committed: false,
+        })
+    }
+
+    /// Copies static folders into the output, later folders winning.
+    pub fn copy_static(&self, dirs: &[PathBuf]) -> Result<(), Vec<Diagnostic>> {
+        let mut files: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+        let mut problems = Vec::new();
+        for dir in dirs.iter().filter(|d| d.is_dir()) {
+            for entry in WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => {
+                        let rel = e.path().strip_prefix(dir).unwrap_or(e.path()).to_path_buf();
+                        files.insert(rel, e.into_path());
+                    }
+                    Ok(_) => {}
+                    Err(e) => problems.push(Diagnostic::error(
+                        e.path().unwrap_or(dir),
+                        format!("cannot read static file: {e}"),
+                    )),
+                }
+            }
+        }
+        problems.extend(
+            files
+                .par_iter()
+                .filter_map(|(rel, source)| self.copy(rel, source).err())
+                .collect::<Vec<_>>(),
+        );
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    fn copy(&self, rel: &Path, source: &Path) -> Result<(), Diagnostic> {
+        let target = self.dir.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error(parent, "create the folder", &e))?;
+        }
+        let bytes = std::fs::copy(source, &target).map_err(|e| io_error(source, "copy", &e))?;
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Swaps the staging folder in as the output. Only now does the output change.
+    pub fn commit(mut self) -> Result<OutputStats, Diagnostic> {
+        let stats = OutputStats {
+            files: self.files.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+        };
+        swap_in(&self.dir, &self.output)?;
+        self.committed = true;
+        // After the swap the staging path holds the previous output (if any).
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir)
+                .map_err(|e| io_error(&self.dir, "remove the previous output", &e))?;
+        }
+        Ok(stats)
+    }
+}
+
+impl Drop for Staging {
+    /// A build that did not commit leaves nothing behind.
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl PageSink for Staging {
+    fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+        let rel = Path::new(path);
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(Diagnostic::error(
+                path,
+                "refusing to write outside the output folder",
+            ));
+        }
+        let target = self.dir.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error(parent, "create the folder", &e))?;
+        }
+        std::fs::write(&target, contents).map_err(|e| io_error(&target, "write", &e))?;
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Puts `staging` at `output`; afterwards `staging` holds the old output, if there was one.
+fn swap_in(staging: &Path, output: &Path) -> Result<(), Diagnostic> {
+    match std::fs::symlink_metadata(output) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::rename(staging, output).map_err(|e| io_error(output, "create the output folder", &e))
+        }
+        Err(e) => Err(io_error(output, "inspect the output folder", &e)),
+        Ok(meta) if !meta.is_dir() => Err(Diagnostic::error(
+            output,
+            "the output path exists and is not a folder",
+        )
+        .with_help("remove it or choose another --output")),
+        Ok(_) => exchange(staging, output),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(staging: &Path, output: &Path) -> Result<(), Diagnostic> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, staging, CWD, output, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(()),
+        // Some file systems cannot exchange; fall back to two renames.
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => exchange_by_renames(staging, output),
+        Err(e) => Err(io_error(output, "swap in the new output", &e.into())),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(staging: &Path, output: &Path) -> Result<(), Diagnostic> {
+    exchange_by_renames(staging, output)
+}
+
+/// Old output aside, new one in, old one to where staging was. A crash between
+/// the two renames leaves the old output whole beside the staging folder.
+fn exchange_by_renames(staging: &Path, output: &Path) -> Result<(), Diagnostic> {
+    let aside = staging.with_extension("old");
+    if aside.exists() {
+        std::fs::remove_dir_all(&aside).map_err(|e| io_error(&aside, "remove", &e))?;
+    }
+    std::fs::rename(output, &aside).map_err(|e| io_error(output, "move the old output aside", &e))?;
+    if let Err(e) = std::fs::rename(staging, output) {
+        let _ = std::fs::rename(&aside, output);
+        return Err(io_error(output, "move the new output in", &e));
+    }
+    std::fs::rename(&aside, staging).map_err(|e| io_error(&aside, "move the old output", &e))
+}

@@ -1,0 +1,386 @@
+//! Rendering: Markdown bodies, then every page through its Tera template, in
+//! parallel, each page handed to the output as soon as it is made.
+//!
+//! Each page's context holds only what that page shows: a listing page gets
+//! its own page of cards (pre-serialized once per briefing and shared), never
+//! the whole archive, so the cost of a build is linear in its pages.
+
+mod paginate;
+pub mod templates;
+pub mod views;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Value};
+
+use crate::config::SiteConfig;
+use crate::diag::Diagnostic;
+use crate::highlight::Highlighter;
+use crate::index::{Archive, BriefingId};
+use crate::markdown::{self, Rendered};
+use paginate::{Pager, page_count, page_path};
+use templates::Templates;
+use views::{Views, paths};
+
+pub use paginate::page_count as pages_for;
+
+/// Where rendered pages go: a site path (`briefings/rome/index.html`) and its bytes.
+pub trait PageSink: Sync {
+    fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic>;
+}
+
+/// What was rendered, for the closing line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RenderStats {
+    pub pages: usize,
+    pub briefing_pages: usize,
+    pub term_pages: usize,
+    /// How many times a template was rendered (one per page).
+    pub template_renders: usize,
+}
+
+/// One page to make.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Home { page: usize },
+    Briefing(BriefingId),
+    Taxonomy(usize),
+    Term { taxonomy: usize, term: usize, page: usize },
+    Archive,
+    Year(i16),
+    NotFound,
+}
+
+/// Briefings by year, then month, newest first inside each.
+type Calendar = BTreeMap<i16, BTreeMap<i8, Vec<BriefingId>>>;
+
+/// Renders every page of the site into `sink`.
+pub fn render_site(
+    config: &SiteConfig,
+    archive: &Archive,
+    templates: &Templates,
+    highlighter: &Highlighter,
+    sink: &dyn PageSink,
+) -> Result<RenderStats, Vec<Diagnostic>> {
+    let bodies: Vec<Rendered> = archive
+        .entries
+        .par_iter()
+        .map(|entry| markdown::render(entry.briefing.markdown(), highlighter))
+        .collect();
+    let views = Views::new(config, archive, &bodies);
+    let cards: Vec<Value> = (0..archive.entries.len())
+        .into_par_iter()
+        .map(|id| Value::from_serializable(&views.card(id)))
+        .collect();
+    let calendar = calendar(archive);
+    let renderer = PageRenderer {
+        views: &views,
+        templates,
+        highlighter,
+        site: Value::from_serializable(&views.site()),
+        cards,
+        calendar,
+    };
+    let jobs = renderer.jobs();
+    let problems = Mutex::new(Vec::new());
+    jobs.par_iter().for_each(|&job| {
+        let result = renderer
+            .render(job)
+            .and_then(|(path, html)| sink.write(&path, html.as_bytes()));
+        if let Err(d) = result {
+            problems.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+        }
+    });
+    let problems = dedup(problems.into_inner().unwrap_or_else(|e| e.into_inner()));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let count = |f: fn(&Job) -> bool| jobs.iter().filter(|j| f(j)).count();
+    Ok(RenderStats {
+        pages: jobs.len(),
+        briefing_pages: count(|j| matches!(j, Job::Briefing(_))),
+        term_pages: count(|j| matches!(j, Job::Term { .. })),
+        template_renders: jobs.len(),
+    })
+}
+
+/// One template error breaks every page that uses it: report it once.
+fn dedup(problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = HashSet::new();
+    problems
+        .into_iter()
+        .filter(|d| {
+            let message = d.message.split(" (while rendering").next().unwrap_or("");
+            seen.insert((d.path.clone(), d.position.map(|p| (p.line, p.column)), message.to_string()))
+        })
+        .collect()
+}
+
+fn calendar(archive: &Archive) -> Calendar {
+    let mut calendar = Calendar::new();
+    for (id, entry) in archive.entries.iter().enumerate() {
+        let date = entry.briefing.date;
+        calendar
+            .entry(date.year())
+            .or_default()
+            .entry(date.month())
+            .or_default()
+            .push(id);
+    }
+    calendar
+}
+
+struct PageRenderer<'a> {
+    views: &'a Views<'a>,
+    templates: &'a Templates,
+    highlighter: &'a Highlighter,
+    site: Value,
+    /// Each briefing's card, serialized once.
+    cards: Vec<Value>,
+    calendar: Calendar,
+}
+
+#[derive(Serialize)]
+struct PaginatorView<'a> {
+    items: Vec<Value>,
+    #[serde(flatten)]
+    pager: &'a Pager,
+}
+
+#[derive(Serialize)]
+struct YearLink {
+    year: i16,
+    url: String,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct MonthView {
+    name: &'static str,
+    number: i8,
+    id: String,
+    count: usize,
+    url: String,
+    briefings: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct YearView {
+    year: i16,
+    url: String,
+    count: usize,
+    months: Vec<MonthView>,
+}
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+];
+
+impl PageRenderer<'_> {
+    fn jobs(&self) -> Vec<Job> {
+        let archive = self.views.archive;
+        let per_page = self.views.config.paginate;
+        let mut jobs = Vec::new();
+        jobs.extend((1..=page_count(archive.entries.len(), per_page)).map(|page| Job::Home { page }));
+        jobs.extend((0..archive.entries.len()).map(Job::Briefing));
+        for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
+            jobs.push(Job::Taxonomy(t));
+            for (term, entry) in taxonomy.terms.iter().enumerate() {
+                jobs.extend((1..=page_count(entry.briefings.len(), per_page)).map(|page| Job::Term {
+                    taxonomy: t,
+                    term,
+                    page,
+                }));
+            }
+        }
+        jobs.push(Job::Archive);
+        jobs.extend(self.calendar.keys().rev().map(|&y| Job::Year(y)));
+        jobs.push(Job::NotFound);
+        jobs
+    }
+
+    fn context(&self, page: views::PageView) -> Context {
+        let mut context = Context::new();
+        context.insert_value("site", self.site.clone());
+        context.insert("page", &page);
+        context
+    }
+
+    /// Renders one page: its output path and HTML.
+    fn render(&self, job: Job) -> Result<(String, String), Diagnostic> {
+        let (template, path, context) = match job {
+            Job::Home { page } => self.home(page),
+            Job::Briefing(id) => self.briefing(id),
+            Job::Taxonomy(t) => self.taxonomy(t),
+            Job::Term { taxonomy, term, page } => self.term(taxonomy, term, page),
+            Job::Archive => self.archive(),
+            Job::Year(year) => self.year(year),
+            Job::NotFound => ("404.html", "404.html".to_string(), {
+                let page = self.views.page("404", "Page not found".into(), "404.html", None);
+                self.context(page)
+            }),
+        };
+        let file = if path.is_empty() || path.ends_with('/') {
+            format!("{path}index.html")
+        } else {
+            path.clone()
+        };
+        let url = self.views.urls.path(&path);
+        self.templates
+            .tera
+            .render(template, &context)
+            .map(|html| (file, html))
+            .map_err(|e| self.templates.diagnostic(&e, Some(&url)))
+    }
+
+    /// Page `page` of a listing of `total` briefings, the `i`th being `id_at(i)`.
+    fn paginator(&self, base: &str, page: usize, total: usize, id_at: impl Fn(usize) -> BriefingId) -> Value {
+        let per_page = self.views.config.paginate;
+        let pager = Pager::new(self.views.urls, base, page, total, per_page);
+        let items = pager
+            .range(per_page)
+            .map(|i| self.cards[id_at(i)].clone())
+            .collect();
+        Value::from_serializable(&PaginatorView { items, pager: &pager })
+    }
+
+    fn home(&self, page: usize) -> (&'static str, String, Context) {
+        let path = page_path("", page);
+        let title = if page == 1 {
+            self.views.config.title.clone()
+        } else {
+            format!("Latest briefings, page {page}")
+        };
+        let mut context = self.context(self.views.page("home", title, &path, None));
+        let total = self.views.archive.entries.len();
+        context.insert_value("paginator", self.paginator("", page, total, |i| i));
+        ("index.html", path, context)
+    }
+
+    fn briefing(&self, id: BriefingId) -> (&'static str, String, Context) {
+        let views = self.views;
+        let briefing = views.briefing(id);
+        let path = paths::briefing(briefing.slug.as_str());
+        let mut context =
+            self.context(views.page("briefing", briefing.title.clone(), &path, views.summary(id)));
+        context.insert("briefing", &views.briefing_view(id));
+        // Newest first: the previous (older) briefing has the next id.
+        let older = (id + 1 < views.archive.entries.len()).then(|| views.link(id + 1, None));
+        let newer = id.checked_sub(1).map(|n| views.link(n, None));
+        context.insert("previous", &older);
+        context.insert("next", &newer);
+        let related: Vec<_> = views.archive.entries[id]
+            .related
+            .iter()
+            .map(|&(other, shared)| views.link(other, Some(shared)))
+            .collect();
+        context.insert("related", &related);
+        ("briefing.html", path, context)
+    }
+
+    fn taxonomy(&self, t: usize) -> (&'static str, String, Context) {
+        let config = &self.views.config.taxonomies[t];
+        let path = paths::taxonomy(&config.name);
+        let mut context = self.context(self.views.page("taxonomy", config.title.clone(), &path, None));
+        context.insert("taxonomy", &self.taxonomy_view(t));
+        context.insert("letters", &self.views.letters(t));
+        ("taxonomy.html", path, context)
+    }
+
+    fn taxonomy_view(&self, t: usize) -> views::TaxonomyView<'_> {
+        let config = &self.views.config.taxonomies[t];
+        views::TaxonomyView {
+            name: &config.name,
+            title: &config.title,
+            url: self.views.urls.path(&paths::taxonomy(&config.name)),
+            term_count: self.views.archive.taxonomies[t].terms.len(),
+        }
+    }
+
+    fn term(&self, t: usize, term_id: usize, page: usize) -> (&'static str, String, Context) {
+        let views = self.views;
+        let term = views.term(t, term_id);
+        let base = paths::term(&views.config.taxonomies[t].name, term.slug.as_str());
+        let path = page_path(&base, page);
+        let title = if page == 1 {
+            term.name.clone()
+        } else {
+            format!("{}, page {page}", term.name)
+        };
+        let summary = term.profile.as_ref().and_then(|p| p.summary.as_deref());
+        let mut context = self.context(views.page("term", title, &path, summary));
+        // The profile shows on the first page only, so it is rendered once.
+        let profile_html = (page == 1)
+            .then(|| term.profile.as_ref())
+            .flatten()
+            .map(|p| markdown::render(p.markdown(), self.highlighter).html);
+        context.insert("taxonomy", &self.taxonomy_view(t));
+        context.insert("term", &views.term_view(t, term, profile_html.as_deref()));
+        context.insert_value("paginator", self.paginator(&base, page, term.briefings.len(), |i| term.briefings[i]));
+        ("term.html", path, context)
+    }
+
+    fn year_links(&self) -> Vec<YearLink> {
+        self.calendar
+            .iter()
+            .rev()
+            .map(|(&year, months)| YearLink {
+                year,
+                url: self.views.urls.path(&paths::archive_year(year)),
+                count: months.values().map(Vec::len).sum(),
+            })
+            .collect()
+    }
+
+    fn year_view(&self, year: i16, with_briefings: bool) -> YearView {
+        let months = &self.calendar[&year];
+        let url = self.views.urls.path(&paths::archive_year(year));
+        YearView {
+            year,
+            count: months.values().map(Vec::len).sum(),
+            months: months
+                .iter()
+                .rev()
+                .map(|(&number, ids)| MonthView {
+                    name: MONTHS[(number as usize).saturating_sub(1) % 12],
+                    number,
+                    id: format!("m{number:02}"),
+                    count: ids.len(),
+                    url: format!("{url}#m{number:02}"),
+                    briefings: if with_briefings {
+                        ids.iter().map(|&id| self.cards[id].clone()).collect()
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect(),
+            url,
+        }
+    }
+
+    fn archive(&self) -> (&'static str, String, Context) {
+        let path = paths::ARCHIVE.to_string();
+        let mut context = self.context(self.views.page("archive", "Archive".into(), &path, None));
+        let years: Vec<YearView> = self
+            .calendar
+            .keys()
+            .rev()
+            .map(|&year| self.year_view(year, false))
+            .collect();
+        context.insert("years", &years);
+        ("archive.html", path, context)
+    }
+
+    fn year(&self, year: i16) -> (&'static str, String, Context) {
+        let path = paths::archive_year(year);
+        let mut context =
+            self.context(self.views.page("archive_year", format!("Briefings of {year}"), &path, None));
+        context.insert("year", &self.year_view(year, true));
+        context.insert("years", &self.year_links());
+        ("archive_year.html", path, context)
+    }
+}

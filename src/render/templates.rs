@@ -1,0 +1,157 @@
+//! Loading Tera templates: the theme's, then same-named overrides from the
+//! site's `templates/`. Compiled once per build; errors name the template
+//! file and line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use tera::{ErrorKind, Tera};
+use walkdir::WalkDir;
+
+use crate::diag::{Diagnostic, Position, io_error};
+use crate::source::relative;
+
+/// Every template a theme must provide.
+pub const REQUIRED: [&str; 7] = [
+    "index.html",
+    "briefing.html",
+    "taxonomy.html",
+    "term.html",
+    "archive.html",
+    "archive_year.html",
+    "404.html",
+];
+
+/// The compiled templates and where each came from.
+pub struct Templates {
+    pub tera: Tera,
+    /// Template name → file, relative to the site root.
+    files: BTreeMap<String, PathBuf>,
+}
+
+impl Templates {
+    /// Loads `<theme>/templates/` then `<root>/templates/` (the site wins).
+    pub fn load(root: &Path, theme_dir: &Path) -> Result<Templates, Vec<Diagnostic>> {
+        let mut problems = Vec::new();
+        let mut sources: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
+        let theme_templates = theme_dir.join("templates");
+        if !theme_templates.is_dir() {
+            let theme = relative(root, theme_dir);
+            return Err(vec![Diagnostic::error(
+                &theme,
+                format!(
+                    "theme not found: {} has no templates/ folder",
+                    theme.display()
+                ),
+            )
+            .with_help("set `theme:` in dossier.yaml to a folder under themes/")]);
+        }
+        for dir in [theme_templates, root.join("templates")] {
+            collect(root, &dir, &mut sources, &mut problems);
+        }
+        for name in REQUIRED {
+            if !sources.contains_key(name) {
+                problems.push(
+                    Diagnostic::error(relative(root, theme_dir), format!("the theme has no `{name}` template"))
+                        .with_help(format!("add templates/{name} to the site or the theme")),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut tera = Tera::new();
+        let files: BTreeMap<String, PathBuf> = sources
+            .iter()
+            .map(|(name, (path, _))| (name.clone(), path.clone()))
+            .collect();
+        let templates = Templates {
+            tera: Tera::new(),
+            files,
+        };
+        if let Err(error) = tera.add_raw_templates(
+            sources
+                .iter()
+                .map(|(name, (_, text))| (name.as_str(), text.as_str())),
+        ) {
+            return Err(vec![templates.diagnostic(&error, None)]);
+        }
+        Ok(Templates { tera, ..templates })
+    }
+
+    /// A Tera error as a diagnostic at the template's file and line.
+    /// `page` names the page being rendered, if any.
+    pub fn diagnostic(&self, error: &tera::Error, page: Option<&str>) -> Diagnostic {
+        let (template, position, message) = match error.kind() {
+            ErrorKind::SyntaxError(report) | ErrorKind::RenderingError(report) => (
+                Some(report.filename().to_string()),
+                Some(Position::new(report.span().start_line, report.span().start_col + 1)),
+                report.message().to_string(),
+            ),
+            ErrorKind::CircularExtend { tpl, .. }
+            | ErrorKind::CircularInclude { tpl, .. }
+            | ErrorKind::MissingParent { current: tpl, .. } => {
+                (Some(tpl.clone()), None, error.to_string())
+            }
+            _ => (None, None, error.to_string()),
+        };
+        let mut message = message;
+        let mut cause = std::error::Error::source(error);
+        while let Some(inner) = cause {
+            message.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        if let Some(page) = page {
+            message = format!("{message} (while rendering {page})");
+        }
+        let path = template
+            .as_ref()
+            .and_then(|t| self.files.get(t))
+            .cloned()
+            .or_else(|| template.map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("templates"));
+        let mut d = Diagnostic::error(path, message);
+        d.position = position;
+        d
+    }
+}
+
+fn collect(
+    root: &Path,
+    dir: &Path,
+    sources: &mut BTreeMap<String, (PathBuf, String)>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    if !dir.is_dir() {
+        return;
+    }
+    let walk = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                problems.push(Diagnostic::error(relative(root, &path), format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let name = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        match std::fs::read_to_string(entry.path()) {
+            Ok(text) => {
+                sources.insert(name, (relative(root, entry.path()), text));
+            }
+            Err(e) => problems.push(io_error(&relative(root, entry.path()), "read this template", &e)),
+        }
+    }
+}

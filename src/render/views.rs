@@ -1,0 +1,380 @@
+//! What templates see: `*View` structs borrowed from the archive, never the
+//! model types themselves. The template reference in the README lists every
+//! field; keep the two in step.
+
+use serde::Serialize;
+
+use crate::config::SiteConfig;
+use crate::index::{Archive, BriefingId, Term};
+use crate::markdown::{Heading, Rendered};
+use crate::model::{Briefing, Link, PublishDate, Source};
+use crate::url::SiteUrls;
+
+/// Roughly how many words a reader gets through in a minute.
+const WORDS_PER_MINUTE: usize = 230;
+/// Length of a summary made from the first paragraph.
+const AUTO_SUMMARY_WORDS: usize = 45;
+
+#[derive(Serialize)]
+pub struct SiteView<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub language: &'a str,
+    pub author: Option<&'a str>,
+    pub base_url: &'a str,
+    pub root: &'a str,
+    pub taxonomies: Vec<TaxonomyView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct TaxonomyView<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub url: String,
+    pub term_count: usize,
+}
+
+#[derive(Serialize)]
+pub struct PageView {
+    pub kind: &'static str,
+    pub title: String,
+    pub url: String,
+    pub permalink: String,
+    pub description: String,
+}
+
+#[derive(Serialize)]
+pub struct TermLinkView<'a> {
+    pub name: &'a str,
+    pub url: String,
+    pub role: Option<&'a str>,
+    pub taxonomy: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct TermGroupView<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub terms: Vec<TermLinkView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct CardView<'a> {
+    pub title: &'a str,
+    pub url: String,
+    pub date: String,
+    pub date_display: String,
+    pub summary: Option<&'a str>,
+    pub taxonomies: Vec<TermGroupView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct BriefingLinkView<'a> {
+    pub title: &'a str,
+    pub url: String,
+    pub date: String,
+    pub date_display: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct BriefingView<'a> {
+    pub title: &'a str,
+    pub url: String,
+    pub permalink: String,
+    pub date: String,
+    pub date_display: String,
+    pub updated: Option<String>,
+    pub updated_display: Option<String>,
+    pub summary: Option<&'a str>,
+    pub source: Option<&'a Source>,
+    pub content: &'a str,
+    pub toc: &'a [Heading],
+    pub taxonomies: Vec<TermGroupView<'a>>,
+    pub extra: &'a serde_json::Value,
+    pub word_count: usize,
+    pub reading_minutes: usize,
+}
+
+#[derive(Serialize)]
+pub struct TermView<'a> {
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub url: String,
+    pub permalink: String,
+    pub role: Option<&'a str>,
+    pub summary: Option<&'a str>,
+    pub aliases: &'a [String],
+    pub links: &'a [Link],
+    pub profile: Option<&'a str>,
+    pub extra: &'a serde_json::Value,
+    pub count: usize,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct TermEntryView<'a> {
+    pub name: &'a str,
+    pub url: String,
+    pub count: usize,
+}
+
+#[derive(Serialize)]
+pub struct LetterView<'a> {
+    pub letter: String,
+    pub id: String,
+    pub terms: Vec<TermEntryView<'a>>,
+}
+
+/// The empty map `extra` shows when the front matter has none.
+pub static EMPTY_MAP: std::sync::LazyLock<serde_json::Value> =
+    std::sync::LazyLock::new(|| serde_json::Value::Object(serde_json::Map::new()));
+
+pub fn extra(value: &serde_json::Value) -> &serde_json::Value {
+    if value.is_null() { &EMPTY_MAP } else { value }
+}
+
+/// Site paths of every kind of page; [`SiteUrls`] turns them into URLs.
+pub mod paths {
+    pub fn briefing(slug: &str) -> String {
+        format!("briefings/{slug}/")
+    }
+    pub fn taxonomy(taxonomy: &str) -> String {
+        format!("{taxonomy}/")
+    }
+    pub fn term(taxonomy: &str, slug: &str) -> String {
+        format!("{taxonomy}/{slug}/")
+    }
+    pub const ARCHIVE: &str = "archive/";
+    pub fn archive_year(year: i16) -> String {
+        format!("archive/{year}/")
+    }
+}
+
+/// Builds views from the archive; shared by every page.
+pub struct Views<'a> {
+    pub config: &'a SiteConfig,
+    pub urls: &'a SiteUrls,
+    pub archive: &'a Archive,
+    /// Rendered bodies, by briefing id.
+    pub bodies: &'a [Rendered],
+    /// Summaries, given or made from the first paragraph, by briefing id.
+    pub summaries: Vec<Option<String>>,
+}
+
+impl<'a> Views<'a> {
+    pub fn new(config: &'a SiteConfig, archive: &'a Archive, bodies: &'a [Rendered]) -> Views<'a> {
+        let summaries = archive
+            .entries
+            .iter()
+            .zip(bodies)
+            .map(|(entry, body)| {
+                entry
+                    .briefing
+                    .summary
+                    .clone()
+                    .or_else(|| body.first_paragraph.as_deref().map(auto_summary))
+            })
+            .collect();
+        Views {
+            config,
+            urls: &config.urls,
+            archive,
+            bodies,
+            summaries,
+        }
+    }
+
+    pub fn site(&self) -> SiteView<'a> {
+        SiteView {
+            title: &self.config.title,
+            description: &self.config.description,
+            language: &self.config.language,
+            author: self.config.author.as_deref(),
+            base_url: self.urls.base_url(),
+            root: self.urls.root(),
+            taxonomies: self
+                .config
+                .taxonomies
+                .iter()
+                .zip(&self.archive.taxonomies)
+                .map(|(config, taxonomy)| TaxonomyView {
+                    name: &config.name,
+                    title: &config.title,
+                    url: self.urls.path(&paths::taxonomy(&config.name)),
+                    term_count: taxonomy.terms.len(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn page(&self, kind: &'static str, title: String, path: &str, description: Option<&str>) -> PageView {
+        PageView {
+            kind,
+            title,
+            url: self.urls.path(path),
+            permalink: self.urls.permalink(path),
+            description: description.unwrap_or(&self.config.description).to_string(),
+        }
+    }
+
+    pub fn briefing(&self, id: BriefingId) -> &'a Briefing {
+        &self.archive.entries[id].briefing
+    }
+
+    pub fn summary(&self, id: BriefingId) -> Option<&str> {
+        self.summaries[id].as_deref()
+    }
+
+    pub fn term(&self, taxonomy: usize, term: usize) -> &'a Term {
+        &self.archive.taxonomies[taxonomy].terms[term]
+    }
+
+    pub fn term_url(&self, taxonomy: usize, term: &Term) -> String {
+        self.urls
+            .path(&paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str()))
+    }
+
+    pub fn groups(&self, id: BriefingId) -> Vec<TermGroupView<'a>> {
+        let entry = &self.archive.entries[id];
+        self.config
+            .taxonomies
+            .iter()
+            .zip(&entry.terms)
+            .enumerate()
+            .filter(|(_, (_, terms))| !terms.is_empty())
+            .map(|(t, (config, terms))| TermGroupView {
+                name: &config.name,
+                title: &config.title,
+                terms: terms
+                    .iter()
+                    .map(|&term| {
+                        let term = self.term(t, term);
+                        TermLinkView {
+                            name: &term.name,
+                            url: self.term_url(t, term),
+                            role: term.profile.as_ref().and_then(|p| p.role.as_deref()),
+                            taxonomy: &config.name,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    pub fn card(&self, id: BriefingId) -> CardView<'_> {
+        let briefing = self.briefing(id);
+        CardView {
+            title: &briefing.title,
+            url: self.urls.path(&paths::briefing(briefing.slug.as_str())),
+            date: briefing.date.iso(),
+            date_display: briefing.date.display(),
+            summary: self.summary(id),
+            taxonomies: self.groups(id),
+        }
+    }
+
+    pub fn link(&self, id: BriefingId, shared: Option<usize>) -> BriefingLinkView<'a> {
+        let briefing = self.briefing(id);
+        BriefingLinkView {
+            title: &briefing.title,
+            url: self.urls.path(&paths::briefing(briefing.slug.as_str())),
+            date: briefing.date.iso(),
+            date_display: briefing.date.display(),
+            shared,
+        }
+    }
+
+    pub fn briefing_view(&self, id: BriefingId) -> BriefingView<'_> {
+        let briefing = self.briefing(id);
+        let body = &self.bodies[id];
+        let path = paths::briefing(briefing.slug.as_str());
+        BriefingView {
+            title: &briefing.title,
+            url: self.urls.path(&path),
+            permalink: self.urls.permalink(&path),
+            date: briefing.date.iso(),
+            date_display: briefing.date.display(),
+            updated: briefing.updated.as_ref().map(PublishDate::iso),
+            updated_display: briefing.updated.as_ref().map(PublishDate::display),
+            summary: self.summary(id),
+            source: briefing.source.as_ref(),
+            content: &body.html,
+            toc: &body.toc,
+            taxonomies: self.groups(id),
+            extra: extra(&briefing.extra),
+            word_count: body.word_count,
+            reading_minutes: body.word_count.div_ceil(WORDS_PER_MINUTE).max(1),
+        }
+    }
+
+    pub fn term_view(&self, taxonomy: usize, term: &'a Term, profile_html: Option<&'a str>) -> TermView<'a> {
+        let path = paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str());
+        let profile = term.profile.as_ref();
+        let date = |id: Option<&BriefingId>| id.map(|&id| self.briefing(id).date.display());
+        TermView {
+            name: &term.name,
+            slug: term.slug.as_str(),
+            url: self.urls.path(&path),
+            permalink: self.urls.permalink(&path),
+            role: profile.and_then(|p| p.role.as_deref()),
+            summary: profile.and_then(|p| p.summary.as_deref()),
+            aliases: profile.map_or(&[], |p| p.aliases.as_slice()),
+            links: profile.map_or(&[], |p| p.links.as_slice()),
+            profile: profile_html,
+            extra: profile.map_or(&EMPTY_MAP, |p| extra(&p.extra)),
+            count: term.briefings.len(),
+            first_seen: date(term.briefings.last()),
+            last_seen: date(term.briefings.first()),
+        }
+    }
+
+    /// Terms grouped by initial for the taxonomy index ("#" for the rest, last).
+    pub fn letters(&self, taxonomy: usize) -> Vec<LetterView<'a>> {
+        let mut letters: Vec<LetterView<'a>> = Vec::new();
+        let mut others: Vec<TermEntryView<'a>> = Vec::new();
+        for term in &self.archive.taxonomies[taxonomy].terms {
+            let entry = TermEntryView {
+                name: &term.name,
+                url: self.term_url(taxonomy, term),
+                count: term.briefings.len(),
+            };
+            let initial = crate::index::fold(&term.name)
+                .chars()
+                .next()
+                .filter(char::is_ascii_alphabetic)
+                .map(|c| c.to_ascii_uppercase());
+            match initial {
+                Some(c) => match letters.last_mut() {
+                    Some(last) if last.letter.starts_with(c) => last.terms.push(entry),
+                    _ => letters.push(LetterView {
+                        letter: c.to_string(),
+                        id: format!("letter-{}", c.to_ascii_lowercase()),
+                        terms: vec![entry],
+                    }),
+                },
+                None => others.push(entry),
+            }
+        }
+        if !others.is_empty() {
+            letters.push(LetterView {
+                letter: "#".into(),
+                id: "letter-other".into(),
+                terms: others,
+            });
+        }
+        letters
+    }
+}
+
+/// The first `AUTO_SUMMARY_WORDS` words of a paragraph, with an ellipsis if cut.
+fn auto_summary(paragraph: &str) -> String {
+    let words: Vec<&str> = paragraph.split_whitespace().collect();
+    if words.len() <= AUTO_SUMMARY_WORDS {
+        words.join(" ")
+    } else {
+        format!("{}…", words[..AUTO_SUMMARY_WORDS].join(" "))
+    }
+}

@@ -1,0 +1,137 @@
+//! Reading `content/`: one sorted walk, files read in parallel.
+//!
+//! `content/briefings/**.md` are briefings; `content/<taxonomy>/*.md` are
+//! entity profiles. Hidden files and editor leftovers (`.#x.md`, `x.md~`,
+//! `.x.md.swp`) are skipped; anything unreadable becomes a diagnostic.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::config::SiteConfig;
+use crate::diag::{Diagnostic, Severity, io_error};
+use crate::model::SourceFile;
+
+pub const BRIEFINGS_DIR: &str = "briefings";
+
+/// What a file under `content/` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Briefing,
+    Profile(usize),
+}
+
+/// Every Markdown file of the site, read.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub briefings: Vec<SourceFile>,
+    /// Profiles with the index of their taxonomy.
+    pub profiles: Vec<(usize, SourceFile)>,
+}
+
+/// Walks `<root>/content` and reads every briefing and profile.
+pub fn read_content(root: &Path, config: &SiteConfig) -> (Sources, Vec<Diagnostic>) {
+    let content = root.join("content");
+    let mut diagnostics = Vec::new();
+    let mut found: Vec<(Kind, PathBuf)> = Vec::new();
+    if !content.is_dir() {
+        // An empty site is still a site: it builds a home page and nothing else.
+        return (Sources::default(), diagnostics);
+    }
+    let walk = WalkDir::new(&content)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().map_or_else(|| content.clone(), Path::to_path_buf);
+                let message = match e.loop_ancestor() {
+                    Some(ancestor) => format!(
+                        "symbolic link loop back to {}; remove the link",
+                        relative(root, ancestor).display()
+                    ),
+                    None => format!("cannot read: {e}"),
+                };
+                diagnostics.push(Diagnostic::error(relative(root, &path), message));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
+        match classify(rel, config) {
+            Some(kind) => found.push((kind, entry.into_path())),
+            None => diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                ..Diagnostic::error(
+                    relative(root, entry.path()),
+                    "ignored: Markdown in content/ must be under briefings/ or a taxonomy folder (such as people/)",
+                )
+            }),
+        }
+    }
+    let read: Vec<_> = found
+        .into_par_iter()
+        .map(|(kind, path)| (kind, read_file(root, &path)))
+        .collect();
+    let mut sources = Sources::default();
+    for (kind, file) in read {
+        match (kind, file) {
+            (Kind::Briefing, Ok(file)) => sources.briefings.push(file),
+            (Kind::Profile(t), Ok(file)) => sources.profiles.push((t, file)),
+            (_, Err(d)) => diagnostics.push(d),
+        }
+    }
+    (sources, diagnostics)
+}
+
+fn classify(rel: &Path, config: &SiteConfig) -> Option<Kind> {
+    let mut parts = rel.components();
+    let top = parts.next()?.as_os_str().to_str()?;
+    let depth = rel.components().count();
+    if top == BRIEFINGS_DIR {
+        return Some(Kind::Briefing);
+    }
+    let taxonomy = config.taxonomy_index(top)?;
+    (depth == 2).then_some(Kind::Profile(taxonomy))
+}
+
+/// Hidden files, editor backups, swap and lock files.
+fn is_ignored(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
+}
+
+fn read_file(root: &Path, path: &Path) -> Result<SourceFile, Diagnostic> {
+    let display = relative(root, path);
+    let bytes = std::fs::read(path).map_err(|e| io_error(&display, "read this file", &e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+        Diagnostic::error(
+            &display,
+            format!("not valid UTF-8 (byte {valid}); save the file as UTF-8"),
+        )
+        .at(crate::diag::Position::line(line))
+    })?;
+    Ok(SourceFile {
+        path: display,
+        text: Arc::from(text),
+    })
+}
+
+/// A path relative to the site root, for messages.
+pub fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
