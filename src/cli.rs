@@ -9,7 +9,11 @@ use crate::config::BuildOptions;
 use crate::diag::Diagnostics;
 
 #[derive(Debug, Parser)]
-#[command(name = "dossier", version, about = "Build an annotated briefing archive into a static site")]
+#[command(
+    name = "dossier",
+    version,
+    about = "Build an annotated briefing archive into a static site"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -121,7 +121,9 @@ impl Diagnostic {
         let mut out = NoColor::new(Vec::new());
         let config = term::Config::default();
         match term::emit(&mut out, &config, &file, &diagnostic) {
-            Ok(()) => String::from_utf8_lossy(&out.into_inner()).into_owned(),
+            Ok(()) => String::from_utf8_lossy(&out.into_inner())
+                .trim_end()
+                .to_string(),
             Err(_) => self.to_string(),
         }
     }

@@ -37,12 +37,17 @@ pub struct Split<'a> {
 /// Cuts the front matter off `text`. The file must start with a `---` line
 /// (after an optional byte-order mark) and the block ends at the next `---` line.
 pub fn split(text: &str) -> Result<Split<'_>, (Position, String, &'static str)> {
-    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let text = &text[bom..];
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
     if first.trim_end() != "---" {
-        let help = "start the file with a `---` line, then `title:` and `date:`, then another `---` line";
+        let help =
+            "start the file with a `---` line, then `title:` and `date:`, then another `---` line";
         return Err((Position::line(1), "missing front matter".into(), help));
     }
     let yaml_start = first.len();
@@ -70,11 +75,12 @@ pub fn split(text: &str) -> Result<Split<'_>, (Position, String, &'static str)> 
 
 /// The 1-based line of a top-level `key:` in a YAML text, if it is there.
 pub fn key_line(yaml: &str, key: &str) -> Option<usize> {
-    yaml.lines().position(|line| {
-        line.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-    })
-    .map(|index| index + 1)
+    yaml.lines()
+        .position(|line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|index| index + 1)
 }
 
 /// Parses a briefing: front matter checked against the configured taxonomies.
@@ -190,7 +196,8 @@ fn yaml_diagnostic(
     error: &serde_yaml::Error,
     fields: &[&str],
 ) -> Diagnostic {
-    let (position, message, help) = describe_yaml_error(error, split.yaml, split.opening_line, fields);
+    let (position, message, help) =
+        describe_yaml_error(error, split.yaml, split.opening_line, fields);
     let mut d = Diagnostic::error(&file.path, message)
         .at(position)
         .with_source(file.text.clone());
@@ -206,9 +213,11 @@ fn describe_yaml_error(
     line_offset: usize,
     fields: &[&str],
 ) -> (Position, String, Option<String>) {
-    let mut position = error.location().map_or(Position::line(line_offset + 1), |l| {
-        Position::new(l.line() + line_offset, l.column())
-    });
+    let mut position = error
+        .location()
+        .map_or(Position::line(line_offset + 1), |l| {
+            Position::new(l.line() + line_offset, l.column())
+        });
     let text = error.to_string();
     // The crate appends its own block-relative location; ours replaces it.
     let message = match text.rfind(" at line ") {
@@ -217,10 +226,13 @@ fn describe_yaml_error(
     };
     let message = message.trim_end_matches(['.', ' ']).to_string();
     // Errors about keys are located at the map, not the key: find the key.
-    if let Some(field) = quoted_after(&message, "duplicate field `") {
-        if let Some(line) = nth_key_line(yaml, field, 2) {
-            position = Position::line(line + line_offset);
-        }
+    if message.contains("missing field `") {
+        position = Position::line(line_offset.max(1));
+    }
+    if let Some(line) =
+        quoted_after(&message, "duplicate field `").and_then(|f| nth_key_line(yaml, f, 2))
+    {
+        position = Position::line(line + line_offset);
     }
     if let Some(field) = quoted_after(&message, "unknown field `") {
         let field = field.to_string();

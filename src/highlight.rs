@@ -73,7 +73,9 @@ mod tests {
     fn known_languages_get_classes_and_unknown_ones_none() {
         let h = Highlighter::new();
         assert!(!h.was_used());
-        let html = h.highlight("rust", "fn main() {}\n").expect("rust is known");
+        let html = h
+            .highlight("rust", "fn main() {}\n")
+            .expect("rust is known");
         assert!(html.contains("class=\"hl-"), "{html}");
         assert!(h.highlight("no-such-language", "x").is_none());
     }

@@ -204,7 +204,9 @@ impl TaxonomyBuilder {
                             self.terms[other].origin.display()
                         ),
                     )
-                    .at(Position::line(profile.file.key_line(profile.body, "aliases")))
+                    .at(Position::line(
+                        profile.file.key_line(profile.body, "aliases"),
+                    ))
                     .with_source(profile.file.text.clone())
                     .with_help("a name or alias may belong to one profile only"),
                 ),
@@ -265,7 +267,11 @@ impl TaxonomyBuilder {
     fn finish(self, taxonomy: usize, entries: &mut [Entry]) -> Taxonomy {
         let mut order: Vec<usize> = (0..self.terms.len()).collect();
         let keys: Vec<String> = self.terms.iter().map(|t| fold(&t.name)).collect();
-        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| self.terms[a].slug.cmp(&self.terms[b].slug)));
+        order.sort_by(|&a, &b| {
+            keys[a]
+                .cmp(&keys[b])
+                .then_with(|| self.terms[a].slug.cmp(&self.terms[b].slug))
+        });
         let mut new_id = vec![0; order.len()];
         for (new, &old) in order.iter().enumerate() {
             new_id[old] = new;
@@ -283,7 +289,11 @@ impl TaxonomyBuilder {
 
 /// The briefings that share the most terms with `id`: most shared first,
 /// then nearest in time.
-fn related_to(id: BriefingId, entries: &[Entry], taxonomies: &[Taxonomy]) -> Vec<(BriefingId, usize)> {
+fn related_to(
+    id: BriefingId,
+    entries: &[Entry],
+    taxonomies: &[Taxonomy],
+) -> Vec<(BriefingId, usize)> {
     let mut shared: HashMap<BriefingId, usize> = HashMap::new();
     for (t, terms) in entries[id].terms.iter().enumerate() {
         for &term in terms {
@@ -299,7 +309,11 @@ fn related_to(id: BriefingId, entries: &[Entry], taxonomies: &[Taxonomy]) -> Vec
         }
     }
     let mut related: Vec<(BriefingId, usize)> = shared.into_iter().collect();
-    related.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.abs_diff(id).cmp(&b.0.abs_diff(id))).then(a.0.cmp(&b.0)));
+    related.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.abs_diff(id).cmp(&b.0.abs_diff(id)))
+            .then(a.0.cmp(&b.0))
+    });
     related.truncate(RELATED_LIMIT);
     related
 }

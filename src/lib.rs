@@ -64,7 +64,8 @@ fn plural(n: usize) -> &'static str {
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     let config = SiteConfig::load(options).map_err(Diagnostics)?;
-    output::check_output_location(&options.root, &options.output).map_err(|d| Diagnostics(vec![d]))?;
+    output::check_output_location(&options.root, &options.output)
+        .map_err(|d| Diagnostics(vec![d]))?;
 
     let mut diagnostics = Diagnostics::default();
     let templates = Templates::load(&options.root, &config.theme_dir(&options.root));
@@ -93,7 +94,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     }
 
     let staging = Staging::create(&options.output).map_err(|d| Diagnostics(vec![d]))?;
-    let static_dirs = [config.theme_dir(&options.root).join("static"), options.root.join("static")];
+    let static_dirs = [
+        config.theme_dir(&options.root).join("static"),
+        options.root.join("static"),
+    ];
     staging.copy_static(&static_dirs).map_err(Diagnostics)?;
     staging
         .write(".nojekyll", b"")
@@ -143,6 +147,9 @@ fn parse(
             Err(d) => rayon::iter::Either::Right(d),
         });
     diagnostics.extend(problems);
-    let briefings = briefings.into_iter().filter(|b| drafts || !b.draft).collect();
+    let briefings = briefings
+        .into_iter()
+        .filter(|b| drafts || !b.draft)
+        .collect();
     (briefings, profiles)
 }

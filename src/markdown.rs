@@ -297,13 +297,20 @@ mod tests {
     fn code_is_highlighted_or_escaped() {
         let r = html("```rust\nlet x = 1;\n```\n\n```nosuchlang\n<b>\n```\n");
         assert!(r.html.contains("<pre class=\"code\" data-lang=\"rust\">"));
-        assert!(r.html.contains("class=\"language-nosuchlang\">&lt;b&gt;"), "{}", r.html);
+        assert!(
+            r.html.contains("class=\"language-nosuchlang\">&lt;b&gt;"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]
     fn first_paragraph_and_words_are_counted() {
         let r = html("# Title\n\nThe *first* paragraph\nhere.\n\nSecond one.\n");
-        assert_eq!(r.first_paragraph.as_deref(), Some("The first paragraph here."));
+        assert_eq!(
+            r.first_paragraph.as_deref(),
+            Some("The first paragraph here.")
+        );
         assert_eq!(r.word_count, 7);
     }
 }

@@ -82,8 +82,18 @@ impl fmt::Display for Slug {
 
 impl<'de> Deserialize<'de> for Slug {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Slug::parse(&text).map_err(de::Error::custom)
+        // Checked inside the visitor so the error carries the value's location.
+        struct SlugVisitor;
+        impl Visitor<'_> for SlugVisitor {
+            type Value = Slug;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a URL slug such as `rome-2021`")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Slug, E> {
+                Slug::parse(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(SlugVisitor)
     }
 }
 
@@ -142,7 +152,9 @@ impl PublishDate {
 }
 
 fn date_error(text: &str, detail: &str) -> String {
-    format!("`{text}` is not a valid date ({detail}); write it as 2021-06-28 or 2021-06-28T14:30:00Z")
+    format!(
+        "`{text}` is not a valid date ({detail}); write it as 2021-06-28 or 2021-06-28T14:30:00Z"
+    )
 }
 
 impl<'de> Deserialize<'de> for PublishDate {
@@ -244,6 +256,18 @@ pub struct Profile {
     pub body: Body,
 }
 
+impl Briefing {
+    pub fn markdown(&self) -> &str {
+        self.file.body(self.body)
+    }
+}
+
+impl Profile {
+    pub fn markdown(&self) -> &str {
+        self.file.body(self.body)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,7 +275,10 @@ mod tests {
     #[test]
     fn slugs_from_names_are_transliterated() {
         let slug = |s| Slug::from_name(s).map(|s| s.to_string());
-        assert_eq!(slug("Recep Tayyip Erdoğan").as_deref(), Ok("recep-tayyip-erdogan"));
+        assert_eq!(
+            slug("Recep Tayyip Erdoğan").as_deref(),
+            Ok("recep-tayyip-erdogan")
+        );
         assert_eq!(slug("Côte d'Ivoire").as_deref(), Ok("cote-d-ivoire"));
         assert_eq!(slug("???"), Err(SlugError::NothingToSlug("???".into())));
     }
@@ -269,7 +296,10 @@ mod tests {
             Slug::parse("My Slug"),
             Err(SlugError::NotUrlSafe { suggestion, .. }) if suggestion == "my-slug"
         ));
-        assert_eq!(Slug::parse("rome-2021").map(|s| s.to_string()), Ok("rome-2021".into()));
+        assert_eq!(
+            Slug::parse("rome-2021").map(|s| s.to_string()),
+            Ok("rome-2021".into())
+        );
     }
 
     #[test]
@@ -281,17 +311,5 @@ mod tests {
         assert!(t.instant.is_some());
         assert!(PublishDate::parse("2021-02-30").is_err());
         assert!(PublishDate::parse("yesterday").is_err());
-    }
-}
-
-impl Briefing {
-    pub fn markdown(&self) -> &str {
-        self.file.body(self.body)
-    }
-}
-
-impl Profile {
-    pub fn markdown(&self) -> &str {
-        self.file.body(self.body)
     }
 }

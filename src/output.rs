@@ -105,13 +105,18 @@ impl Staging {
                 .filter_map(|(rel, source)| self.copy(rel, source).err())
                 .collect::<Vec<_>>(),
         );
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 
     fn copy(&self, rel: &Path, source: &Path) -> Result<(), Diagnostic> {
         let target = self.dir.join(rel);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_error(parent, "create the folder", &e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| io_error(parent, "create the folder", &e))?;
         }
         let bytes = std::fs::copy(source, &target).map_err(|e| io_error(source, "copy", &e))?;
         self.files.fetch_add(1, Ordering::Relaxed);
@@ -156,11 +161,13 @@ impl PageSink for Staging {
         }
         let target = self.dir.join(rel);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_error(parent, "create the folder", &e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| io_error(parent, "create the folder", &e))?;
         }
         std::fs::write(&target, contents).map_err(|e| io_error(&target, "write", &e))?;
         self.files.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(contents.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -168,9 +175,8 @@ impl PageSink for Staging {
 /// Puts `staging` at `output`; afterwards `staging` holds the old output, if there was one.
 fn swap_in(staging: &Path, output: &Path) -> Result<(), Diagnostic> {
     match std::fs::symlink_metadata(output) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::rename(staging, output).map_err(|e| io_error(output, "create the output folder", &e))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::rename(staging, output)
+            .map_err(|e| io_error(output, "create the output folder", &e)),
         Err(e) => Err(io_error(output, "inspect the output folder", &e)),
         Ok(meta) if !meta.is_dir() => Err(Diagnostic::error(
             output,
@@ -187,7 +193,9 @@ fn exchange(staging: &Path, output: &Path) -> Result<(), Diagnostic> {
     match renameat_with(CWD, staging, CWD, output, RenameFlags::EXCHANGE) {
         Ok(()) => Ok(()),
         // Some file systems cannot exchange; fall back to two renames.
-        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => exchange_by_renames(staging, output),
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+            exchange_by_renames(staging, output)
+        }
         Err(e) => Err(io_error(output, "swap in the new output", &e.into())),
     }
 }
@@ -204,7 +212,8 @@ fn exchange_by_renames(staging: &Path, output: &Path) -> Result<(), Diagnostic> 
     if aside.exists() {
         std::fs::remove_dir_all(&aside).map_err(|e| io_error(&aside, "remove", &e))?;
     }
-    std::fs::rename(output, &aside).map_err(|e| io_error(output, "move the old output aside", &e))?;
+    std::fs::rename(output, &aside)
+        .map_err(|e| io_error(output, "move the old output aside", &e))?;
     if let Err(e) = std::fs::rename(staging, output) {
         let _ = std::fs::rename(&aside, output);
         return Err(io_error(output, "move the new output in", &e));

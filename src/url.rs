@@ -55,7 +55,11 @@ impl SiteUrls {
 
     /// Absolute URL of a site path, for canonical links and feeds.
     pub fn permalink(&self, site_path: &str) -> String {
-        format!("{}{}", self.base.as_str(), site_path.trim_start_matches('/'))
+        format!(
+            "{}{}",
+            self.base.as_str(),
+            site_path.trim_start_matches('/')
+        )
     }
 }
 

@@ -45,10 +45,16 @@ pub struct RenderStats {
 /// One page to make.
 #[derive(Debug, Clone, Copy)]
 enum Job {
-    Home { page: usize },
+    Home {
+        page: usize,
+    },
     Briefing(BriefingId),
     Taxonomy(usize),
-    Term { taxonomy: usize, term: usize, page: usize },
+    Term {
+        taxonomy: usize,
+        term: usize,
+        page: usize,
+    },
     Archive,
     Year(i16),
     NotFound,
@@ -114,7 +120,11 @@ fn dedup(problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
         .into_iter()
         .filter(|d| {
             let message = d.message.split(" (while rendering").next().unwrap_or("");
-            seen.insert((d.path.clone(), d.position.map(|p| (p.line, p.column)), message.to_string()))
+            seen.insert((
+                d.path.clone(),
+                d.position.map(|p| (p.line, p.column)),
+                message.to_string(),
+            ))
         })
         .collect()
 }
@@ -176,8 +186,18 @@ struct YearView {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 impl PageRenderer<'_> {
@@ -185,16 +205,20 @@ impl PageRenderer<'_> {
         let archive = self.views.archive;
         let per_page = self.views.config.paginate;
         let mut jobs = Vec::new();
-        jobs.extend((1..=page_count(archive.entries.len(), per_page)).map(|page| Job::Home { page }));
+        jobs.extend(
+            (1..=page_count(archive.entries.len(), per_page)).map(|page| Job::Home { page }),
+        );
         jobs.extend((0..archive.entries.len()).map(Job::Briefing));
         for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
             jobs.push(Job::Taxonomy(t));
             for (term, entry) in taxonomy.terms.iter().enumerate() {
-                jobs.extend((1..=page_count(entry.briefings.len(), per_page)).map(|page| Job::Term {
-                    taxonomy: t,
-                    term,
-                    page,
-                }));
+                jobs.extend(
+                    (1..=page_count(entry.briefings.len(), per_page)).map(|page| Job::Term {
+                        taxonomy: t,
+                        term,
+                        page,
+                    }),
+                );
             }
         }
         jobs.push(Job::Archive);
@@ -216,11 +240,17 @@ impl PageRenderer<'_> {
             Job::Home { page } => self.home(page),
             Job::Briefing(id) => self.briefing(id),
             Job::Taxonomy(t) => self.taxonomy(t),
-            Job::Term { taxonomy, term, page } => self.term(taxonomy, term, page),
+            Job::Term {
+                taxonomy,
+                term,
+                page,
+            } => self.term(taxonomy, term, page),
             Job::Archive => self.archive(),
             Job::Year(year) => self.year(year),
             Job::NotFound => ("404.html", "404.html".to_string(), {
-                let page = self.views.page("404", "Page not found".into(), "404.html", None);
+                let page = self
+                    .views
+                    .page("404", "Page not found".into(), "404.html", None);
                 self.context(page)
             }),
         };
@@ -238,14 +268,23 @@ impl PageRenderer<'_> {
     }
 
     /// Page `page` of a listing of `total` briefings, the `i`th being `id_at(i)`.
-    fn paginator(&self, base: &str, page: usize, total: usize, id_at: impl Fn(usize) -> BriefingId) -> Value {
+    fn paginator(
+        &self,
+        base: &str,
+        page: usize,
+        total: usize,
+        id_at: impl Fn(usize) -> BriefingId,
+    ) -> Value {
         let per_page = self.views.config.paginate;
         let pager = Pager::new(self.views.urls, base, page, total, per_page);
         let items = pager
             .range(per_page)
             .map(|i| self.cards[id_at(i)].clone())
             .collect();
-        Value::from_serializable(&PaginatorView { items, pager: &pager })
+        Value::from_serializable(&PaginatorView {
+            items,
+            pager: &pager,
+        })
     }
 
     fn home(&self, page: usize) -> (&'static str, String, Context) {
@@ -285,7 +324,11 @@ impl PageRenderer<'_> {
     fn taxonomy(&self, t: usize) -> (&'static str, String, Context) {
         let config = &self.views.config.taxonomies[t];
         let path = paths::taxonomy(&config.name);
-        let mut context = self.context(self.views.page("taxonomy", config.title.clone(), &path, None));
+        let mut context =
+            self.context(
+                self.views
+                    .page("taxonomy", config.title.clone(), &path, None),
+            );
         context.insert("taxonomy", &self.taxonomy_view(t));
         context.insert("letters", &self.views.letters(t));
         ("taxonomy.html", path, context)
@@ -315,12 +358,15 @@ impl PageRenderer<'_> {
         let mut context = self.context(views.page("term", title, &path, summary));
         // The profile shows on the first page only, so it is rendered once.
         let profile_html = (page == 1)
-            .then(|| term.profile.as_ref())
+            .then_some(term.profile.as_ref())
             .flatten()
             .map(|p| markdown::render(p.markdown(), self.highlighter).html);
         context.insert("taxonomy", &self.taxonomy_view(t));
         context.insert("term", &views.term_view(t, term, profile_html.as_deref()));
-        context.insert_value("paginator", self.paginator(&base, page, term.briefings.len(), |i| term.briefings[i]));
+        context.insert_value(
+            "paginator",
+            self.paginator(&base, page, term.briefings.len(), |i| term.briefings[i]),
+        );
         ("term.html", path, context)
     }
 
@@ -377,8 +423,12 @@ impl PageRenderer<'_> {
 
     fn year(&self, year: i16) -> (&'static str, String, Context) {
         let path = paths::archive_year(year);
-        let mut context =
-            self.context(self.views.page("archive_year", format!("Briefings of {year}"), &path, None));
+        let mut context = self.context(self.views.page(
+            "archive_year",
+            format!("Briefings of {year}"),
+            &path,
+            None,
+        ));
         context.insert("year", &self.year_view(year, true));
         context.insert("years", &self.year_links());
         ("archive_year.html", path, context)

@@ -47,7 +47,13 @@ pub struct Pager {
 }
 
 impl Pager {
-    pub fn new(urls: &SiteUrls, base: &str, current: usize, total_items: usize, per_page: usize) -> Pager {
+    pub fn new(
+        urls: &SiteUrls,
+        base: &str,
+        current: usize,
+        total_items: usize,
+        per_page: usize,
+    ) -> Pager {
         let total_pages = page_count(total_items, per_page);
         let url = |n: usize| urls.path(&page_path(base, n));
         let mut pages = Vec::new();
@@ -104,7 +110,17 @@ mod tests {
         let pager = Pager::new(&urls, "", 5, 200, 20);
         assert_eq!(
             numbers(&pager),
-            [Some(1), None, Some(3), Some(4), Some(5), Some(6), Some(7), None, Some(10)]
+            [
+                Some(1),
+                None,
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                None,
+                Some(10)
+            ]
         );
         assert_eq!(pager.previous.as_deref(), Some("/page/4/"));
         assert_eq!(pager.first, "/");

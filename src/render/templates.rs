@@ -37,14 +37,16 @@ impl Templates {
         let theme_templates = theme_dir.join("templates");
         if !theme_templates.is_dir() {
             let theme = relative(root, theme_dir);
-            return Err(vec![Diagnostic::error(
-                &theme,
-                format!(
-                    "theme not found: {} has no templates/ folder",
-                    theme.display()
-                ),
-            )
-            .with_help("set `theme:` in dossier.yaml to a folder under themes/")]);
+            return Err(vec![
+                Diagnostic::error(
+                    &theme,
+                    format!(
+                        "theme not found: {} has no templates/ folder",
+                        theme.display()
+                    ),
+                )
+                .with_help("set `theme:` in dossier.yaml to a folder under themes/"),
+            ]);
         }
         for dir in [theme_templates, root.join("templates")] {
             collect(root, &dir, &mut sources, &mut problems);
@@ -52,8 +54,11 @@ impl Templates {
         for name in REQUIRED {
             if !sources.contains_key(name) {
                 problems.push(
-                    Diagnostic::error(relative(root, theme_dir), format!("the theme has no `{name}` template"))
-                        .with_help(format!("add templates/{name} to the site or the theme")),
+                    Diagnostic::error(
+                        relative(root, theme_dir),
+                        format!("the theme has no `{name}` template"),
+                    )
+                    .with_help(format!("add templates/{name} to the site or the theme")),
                 );
             }
         }
@@ -85,7 +90,10 @@ impl Templates {
         let (template, position, message) = match error.kind() {
             ErrorKind::SyntaxError(report) | ErrorKind::RenderingError(report) => (
                 Some(report.filename().to_string()),
-                Some(Position::new(report.span().start_line, report.span().start_col + 1)),
+                Some(Position::new(
+                    report.span().start_line,
+                    report.span().start_col + 1,
+                )),
                 report.message().to_string(),
             ),
             ErrorKind::CircularExtend { tpl, .. }
@@ -134,7 +142,10 @@ fn collect(
             Ok(entry) => entry,
             Err(e) => {
                 let path = e.path().unwrap_or(dir).to_path_buf();
-                problems.push(Diagnostic::error(relative(root, &path), format!("cannot read: {e}")));
+                problems.push(Diagnostic::error(
+                    relative(root, &path),
+                    format!("cannot read: {e}"),
+                ));
                 continue;
             }
         };
@@ -151,7 +162,11 @@ fn collect(
             Ok(text) => {
                 sources.insert(name, (relative(root, entry.path()), text));
             }
-            Err(e) => problems.push(io_error(&relative(root, entry.path()), "read this template", &e)),
+            Err(e) => problems.push(io_error(
+                &relative(root, entry.path()),
+                "read this template",
+                &e,
+            )),
         }
     }
 }

@@ -210,7 +210,13 @@ impl<'a> Views<'a> {
         }
     }
 
-    pub fn page(&self, kind: &'static str, title: String, path: &str, description: Option<&str>) -> PageView {
+    pub fn page(
+        &self,
+        kind: &'static str,
+        title: String,
+        path: &str,
+        description: Option<&str>,
+    ) -> PageView {
         PageView {
             kind,
             title,
@@ -233,8 +239,10 @@ impl<'a> Views<'a> {
     }
 
     pub fn term_url(&self, taxonomy: usize, term: &Term) -> String {
-        self.urls
-            .path(&paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str()))
+        self.urls.path(&paths::term(
+            &self.config.taxonomies[taxonomy].name,
+            term.slug.as_str(),
+        ))
     }
 
     pub fn groups(&self, id: BriefingId) -> Vec<TermGroupView<'a>> {
@@ -310,7 +318,12 @@ impl<'a> Views<'a> {
         }
     }
 
-    pub fn term_view(&self, taxonomy: usize, term: &'a Term, profile_html: Option<&'a str>) -> TermView<'a> {
+    pub fn term_view(
+        &self,
+        taxonomy: usize,
+        term: &'a Term,
+        profile_html: Option<&'a str>,
+    ) -> TermView<'a> {
         let path = paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str());
         let profile = term.profile.as_ref();
         let date = |id: Option<&BriefingId>| id.map(|&id| self.briefing(id).date.display());
