@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tera::{ErrorKind, Tera};
 use walkdir::WalkDir;
@@ -25,8 +26,8 @@ pub const REQUIRED: [&str; 7] = [
 /// The compiled templates and where each came from.
 pub struct Templates {
     pub tera: Tera,
-    /// Template name → file, relative to the site root.
-    files: BTreeMap<String, PathBuf>,
+    /// Template name → file (relative to the site root) and its text, for snippets.
+    files: BTreeMap<String, (PathBuf, Arc<str>)>,
 }
 
 impl Templates {
@@ -66,9 +67,9 @@ impl Templates {
             return Err(problems);
         }
         let mut tera = Tera::new();
-        let files: BTreeMap<String, PathBuf> = sources
+        let files = sources
             .iter()
-            .map(|(name, (path, _))| (name.clone(), path.clone()))
+            .map(|(name, (path, text))| (name.clone(), (path.clone(), Arc::from(text.as_str()))))
             .collect();
         let templates = Templates {
             tera: Tera::new(),
@@ -112,14 +113,17 @@ impl Templates {
         if let Some(page) = page {
             message = format!("{message} (while rendering {page})");
         }
-        let path = template
-            .as_ref()
-            .and_then(|t| self.files.get(t))
-            .cloned()
-            .or_else(|| template.map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("templates"));
+        let file = template.as_ref().and_then(|t| self.files.get(t));
+        let path = match (file, template) {
+            (Some((path, _)), _) => path.clone(),
+            (None, Some(name)) => PathBuf::from(name),
+            (None, None) => PathBuf::from("templates"),
+        };
         let mut d = Diagnostic::error(path, message);
         d.position = position;
+        if let (Some((_, text)), Some(_)) = (file, position) {
+            d.source = Some(text.clone());
+        }
         d
     }
 }
