@@ -15,6 +15,18 @@ use crate::url::SiteUrls;
 
 pub const CONFIG_FILE: &str = "dossier.yaml";
 
+/// The keys of `dossier.yaml`, for "did you mean" hints.
+const CONFIG_FIELDS: [&str; 8] = [
+    "title",
+    "description",
+    "base_url",
+    "theme",
+    "language",
+    "paginate",
+    "author",
+    "taxonomies",
+];
+
 /// URL folders the build itself uses, so no taxonomy may take them.
 const RESERVED_PATHS: [&str; 5] = ["briefings", "archive", "page", "search", "static"];
 
@@ -113,8 +125,9 @@ impl SiteConfig {
         let (raw, text) = match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let text: Arc<str> = Arc::from(text);
-                let raw = front_matter::parse_config::<RawConfig>(&display_path, &text)
-                    .map_err(|d| vec![d])?;
+                let raw =
+                    front_matter::parse_config::<RawConfig>(&display_path, &text, &CONFIG_FIELDS)
+                        .map_err(|d| vec![d])?;
                 (raw, Some(text))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (RawConfig::default(), None),

@@ -149,12 +149,13 @@ pub fn parse_profile(file: &SourceFile, taxonomy: usize) -> Result<Profile, Diag
 pub fn parse_config<T: DeserializeOwned + Default>(
     path: &Path,
     text: &Arc<str>,
+    fields: &[&str],
 ) -> Result<T, Diagnostic> {
     if text.trim().is_empty() {
         return Ok(T::default());
     }
     serde_yaml::from_str(text).map_err(|e| {
-        let (position, message, help) = describe_yaml_error(&e, text, 0, &[]);
+        let (position, message, help) = describe_yaml_error(&e, text, 0, fields);
         let mut d = Diagnostic::error(path, message).with_source(text.clone());
         d.position = Some(position);
         d.help = help;
@@ -218,13 +219,7 @@ fn describe_yaml_error(
         .map_or(Position::line(line_offset + 1), |l| {
             Position::new(l.line() + line_offset, l.column())
         });
-    let text = error.to_string();
-    // The crate appends its own block-relative location; ours replaces it.
-    let message = match text.rfind(" at line ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    };
-    let message = message.trim_end_matches(['.', ' ']).to_string();
+    let message = strip_block_locations(&error.to_string());
     // Errors about keys are located at the map, not the key: find the key.
     if message.contains("missing field `") {
         position = Position::line(line_offset.max(1));
@@ -253,6 +248,31 @@ fn describe_yaml_error(
         };
     }
     (position, message, None)
+}
+
+/// Removes every ` at line N column M` the YAML crate writes into its
+/// messages: they count from the top of the block, and the diagnostic already
+/// gives the position in the file.
+fn strip_block_locations(text: &str) -> String {
+    const MARK: &str = " at line ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + MARK.len()..];
+        let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let line_len = digits(after);
+        let tail = &after[line_len..];
+        match tail.strip_prefix(" column ") {
+            Some(col) if line_len > 0 && digits(col) > 0 => rest = &col[digits(col)..],
+            _ => {
+                out.push_str(MARK);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim_end_matches(['.', ' ']).to_string()
 }
 
 /// The text between `prefix` and the next backtick.
@@ -504,6 +524,20 @@ mod tests {
         let b = briefing("\u{feff}---\r\ntitle: T\r\ndate: 2021-06-28\r\n---\r\nBody\r\n")
             .expect("valid");
         assert_eq!(b.title, "T");
+    }
+
+    #[test]
+    fn block_locations_are_stripped_from_messages() {
+        assert_eq!(
+            strip_block_locations(
+                "did not find expected ',' at line 4 column 10, while parsing a flow sequence at line 3 column 9"
+            ),
+            "did not find expected ',', while parsing a flow sequence"
+        );
+        assert_eq!(
+            strip_block_locations("seen at line one"),
+            "seen at line one"
+        );
     }
 
     #[test]

@@ -23,9 +23,9 @@ pub struct Slug(String);
 pub enum SlugError {
     #[error("slug is empty")]
     Empty,
-    #[error("slug `{0}` would write outside its folder: a slug is a single URL segment")]
+    #[error("`{0}` would write outside its folder: a slug is a single URL segment")]
     Escapes(String),
-    #[error("slug `{given}` is not URL-safe; use `{suggestion}`")]
+    #[error("`{given}` is not URL-safe; use `{suggestion}`")]
     NotUrlSafe { given: String, suggestion: String },
     #[error("`{0}` has no letters or digits to make a URL slug from")]
     NothingToSlug(String),

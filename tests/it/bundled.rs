@@ -1,0 +1,85 @@
+//! The archive that ships with dossier (`content/`, `dossier.yaml`), built as is.
+
+use crate::support::{Output, Site, briefing_paths, listing, repo};
+
+const WASHINGTON: &str = "washington-coalition-meeting";
+const ROME: &str = "rome-coalition-meeting";
+
+fn built() -> (Site, Output, dossier::BuildReport) {
+    let site = Site::bundled();
+    let report = site.build();
+    let output = site.output();
+    (site, output, report)
+}
+
+#[test]
+fn the_bundled_archive_builds_with_every_link_resolving() {
+    let (_site, output, report) = built();
+    assert_eq!(report.briefings, 2);
+    assert!(
+        report.warnings.is_empty(),
+        "warnings: {:?}",
+        report.warnings
+    );
+    let broken = output.broken_links();
+    assert!(broken.is_empty(), "broken links:\n{broken}");
+}
+
+#[test]
+fn terms_named_by_both_briefings_list_both() {
+    let (_site, output, _) = built();
+    for term in [
+        "/countries/syria/",
+        "/countries/iraq/",
+        "/countries/united-states/",
+        "/topics/islamic-state/",
+        "/topics/global-coalition-to-defeat-isis/",
+    ] {
+        let (briefings, _) = listing(&output, term);
+        assert_eq!(briefings, briefing_paths(&[ROME, WASHINGTON]), "{term}");
+    }
+}
+
+#[test]
+fn every_term_has_a_page() {
+    let (_site, output, report) = built();
+    let mut profiles = 0;
+    for taxonomy in ["people", "countries", "topics"] {
+        let folder = repo().join("content").join(taxonomy);
+        for entry in std::fs::read_dir(&folder).expect("read a taxonomy folder") {
+            let path = entry.expect("read a profile").path();
+            let slug = path
+                .file_stem()
+                .expect("a profile has a name")
+                .to_string_lossy();
+            let term = format!("/{taxonomy}/{slug}/");
+            assert!(output.exists(&term), "no page for {term}");
+            profiles += 1;
+        }
+        // Every term a briefing names is linked from it, and resolves (checked
+        // above); here: every one of them is in the taxonomy's index.
+        let index = output.page(&format!("/{taxonomy}/"));
+        let listed = index.links("main a[href]");
+        for briefing in [ROME, WASHINGTON] {
+            let page = output.page(&format!("/briefings/{briefing}/"));
+            for term in page.links("main a[href]") {
+                if term.starts_with(&format!("/{taxonomy}/")) {
+                    assert!(
+                        listed.contains(&term),
+                        "{term}, named by {briefing}, is missing from /{taxonomy}/"
+                    );
+                }
+            }
+        }
+    }
+    // Every term of the bundled archive has a profile, and one page each.
+    assert_eq!(report.render.term_pages, profiles);
+}
+
+#[test]
+fn the_misspelt_alias_lands_on_luigi_di_maio() {
+    let (_site, output, _) = built();
+    let (briefings, _) = listing(&output, "/people/luigi-di-maio/");
+    assert_eq!(briefings, briefing_paths(&[ROME]));
+    assert!(!output.exists("/people/luigi-de-maio/"));
+}

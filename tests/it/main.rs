@@ -1,0 +1,14 @@
+//! The integration tests of dossier: one test binary, a module per concern.
+//!
+//! - `site`: the fixture site in `tests/fixtures/site`, built and read back as HTML.
+//! - `listing`: pagination, drafts and archive listings.
+//! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
+//! - `cli`: the `dossier` binary.
+//! - `bundled`: the archive that ships in `content/`.
+
+mod bundled;
+mod cli;
+mod errors;
+mod listing;
+mod site;
+mod support;

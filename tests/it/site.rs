@@ -1,0 +1,522 @@
+//! The fixture site (`tests/fixtures/site`), built and read back: links, term
+//! pages, aliases, base URLs, escaping, code, determinism and the build report.
+
+use std::collections::BTreeMap;
+
+use crate::support::{Output, Page, Site, Target, briefing_paths, listing, sel, text_of};
+
+/// Every term of the fixture and its briefings, newest first, as the fixture's
+/// front matter tags them (drafts left out). The names in the front matter
+/// differ from the profiles' on purpose: "recep tayyip erdogan" and "Erdogan"
+/// are Recep Tayyip Erdoğan, "Luigi De Maio" is Luigi Di Maio.
+const TERMS: [(&str, &[&str]); 11] = [
+    (
+        "/people/ada-lovelace/",
+        &["autumn-review", "ankara-follow-up", "ankara-talks"],
+    ),
+    (
+        "/people/recep-tayyip-erdogan/",
+        &["ankara-follow-up", "ankara-talks"],
+    ),
+    ("/people/luigi-di-maio/", &["rome-meeting"]),
+    ("/people/grace-hopper/", &["geneva-appeal", "rome-meeting"]),
+    ("/people/nobody-yet/", &[]),
+    ("/countries/turkey/", &["ankara-follow-up", "ankara-talks"]),
+    ("/countries/syria/", &["autumn-review", "ankara-follow-up"]),
+    ("/countries/italy/", &["rome-meeting"]),
+    (
+        "/topics/border-security/",
+        &["ankara-follow-up", "ankara-talks"],
+    ),
+    ("/topics/humanitarian-aid/", &["geneva-appeal"]),
+    ("/topics/script-alert-1-script/", &["rome-meeting"]),
+];
+
+/// The published briefings of the fixture, newest first.
+const BRIEFINGS: [&str; 5] = [
+    "geneva-appeal",
+    "rome-meeting",
+    "autumn-review",
+    "ankara-follow-up",
+    "ankara-talks",
+];
+
+fn built_fixture() -> (Site, Output) {
+    let site = Site::fixture();
+    site.build();
+    let output = site.output();
+    (site, output)
+}
+
+#[test]
+fn every_internal_link_and_fragment_resolves() {
+    let (_site, output) = built_fixture();
+    let broken = output.broken_links();
+    assert!(broken.is_empty(), "broken links:\n{broken}");
+}
+
+#[test]
+fn the_link_checker_catches_missing_pages_and_fragments() {
+    // A checker that never fails proves nothing: feed it a page of bad links.
+    let (_site, output) = built_fixture();
+    let bad = r##"<!DOCTYPE html><html><head><link rel="stylesheet" href="/missing.css"></head>
+<body><a href="/briefings/no-such-briefing/">x</a><a href="#nowhere">y</a>
+<a href="https://dossier.example.org/people/nobody/">z</a><img src="/no.png">
+<a href="https://elsewhere.example.com/">external</a><a href="/people/#letter-a">fine</a></body></html>"##;
+    std::fs::write(output.dir.join("bad.html"), bad).expect("write a bad page");
+    let broken = output.broken_links();
+    let reported: Vec<&str> = broken.lines().collect();
+    assert_eq!(reported.len(), 5, "{broken}");
+    for needle in [
+        "/missing.css",
+        "/briefings/no-such-briefing/",
+        "#nowhere",
+        "/people/nobody/",
+        "/no.png",
+    ] {
+        assert!(
+            reported
+                .iter()
+                .any(|l| l.starts_with("/bad.html: ") && l.contains(needle)),
+            "{needle} not reported:\n{broken}"
+        );
+    }
+    let from = output.url("/bad.html");
+    assert_eq!(
+        output.resolve(&from, "https://elsewhere.example.com/"),
+        Target::External
+    );
+}
+
+#[test]
+fn term_pages_list_exactly_their_briefings_newest_first() {
+    let (_site, output) = built_fixture();
+    for (term, slugs) in TERMS {
+        let (briefings, _) = listing(&output, term);
+        assert_eq!(
+            briefings,
+            briefing_paths(slugs),
+            "briefings listed on {term}"
+        );
+    }
+}
+
+#[test]
+fn every_term_has_exactly_one_page() {
+    let (_site, output) = built_fixture();
+    let mut expected: Vec<String> = TERMS.iter().map(|(t, _)| t.to_string()).collect();
+    expected.sort();
+    let mut found: Vec<String> = output
+        .pages()
+        .into_iter()
+        .filter(|p| p.split('/').count() == 4 && !p.starts_with("/briefings/"))
+        .filter(|p| !p.starts_with("/archive/") && !p.starts_with("/page/"))
+        .collect();
+    found.sort();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn names_resolve_through_aliases_case_and_diacritics() {
+    let (_site, output) = built_fixture();
+    // "recep tayyip erdogan" (case, no ğ) and "Erdogan" (an alias written without ğ).
+    let (erdogan, _) = listing(&output, "/people/recep-tayyip-erdogan/");
+    assert_eq!(
+        erdogan,
+        briefing_paths(&["ankara-follow-up", "ankara-talks"])
+    );
+    // The misspelling "Luigi De Maio" is an alias of Luigi Di Maio.
+    let (di_maio, _) = listing(&output, "/people/luigi-di-maio/");
+    assert_eq!(di_maio, briefing_paths(&["rome-meeting"]));
+    for stray in [
+        "/people/erdogan/",
+        "/people/luigi-de-maio/",
+        "/people/recep-tayyip-erdogan-1/",
+    ] {
+        assert!(!output.exists(stray), "{stray} should not have a page");
+    }
+    // Briefings name the term by its profile's name and link to its page.
+    let page = output.page("/briefings/ankara-follow-up/");
+    let erdogan_link = page
+        .select("main a[href]")
+        .into_iter()
+        .find(|a| {
+            page.site_path_of(a.value().attr("href").unwrap_or(""))
+                .as_deref()
+                == Some("/people/recep-tayyip-erdogan/")
+        })
+        .expect("ankara-follow-up links to Erdoğan's page");
+    assert_eq!(text_of(erdogan_link), "Recep Tayyip Erdoğan");
+    let rome = output.page("/briefings/rome-meeting/");
+    assert!(
+        rome.links("main a[href]")
+            .contains(&"/people/luigi-di-maio/".to_string()),
+        "rome-meeting links to Luigi Di Maio's page"
+    );
+}
+
+#[test]
+fn a_subpath_base_url_prefixes_every_internal_link() {
+    let site = Site::fixture();
+    let mut options = site.options();
+    options.base_url = Some("https://user.github.io/archive/".into());
+    site.build_with(&options);
+    let output = site.output_at(&options);
+
+    let mut outside = Vec::new();
+    for site_path in output.pages() {
+        let page = output.page(&site_path);
+        for href in page.link_attrs() {
+            let internal = matches!(
+                output.resolve(&page.url, &href),
+                Target::Internal { .. } | Target::Broken(_)
+            );
+            let prefixed = href.starts_with('#')
+                || href.starts_with("/archive/")
+                || href.starts_with("https://user.github.io/archive/");
+            if internal && !prefixed {
+                outside.push(format!("{site_path}: {href}"));
+            }
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "links not under /archive/:\n{}",
+        outside.join("\n")
+    );
+    let broken = output.broken_links();
+    assert!(broken.is_empty(), "broken links:\n{broken}");
+
+    for (site_path, canonical) in [
+        ("/", "https://user.github.io/archive/"),
+        (
+            "/briefings/ankara-talks/",
+            "https://user.github.io/archive/briefings/ankara-talks/",
+        ),
+        (
+            "/people/ada-lovelace/page/2/",
+            "https://user.github.io/archive/people/ada-lovelace/page/2/",
+        ),
+    ] {
+        let page = output.page(site_path);
+        let links = page.select("head link[rel=canonical]");
+        assert_eq!(links.len(), 1, "one canonical link on {site_path}");
+        assert_eq!(
+            links[0].value().attr("href"),
+            Some(canonical),
+            "canonical link of {site_path}"
+        );
+    }
+}
+
+fn assert_no_script_runs(page: &Page) {
+    for script in page.select("script") {
+        let text = script.text().collect::<String>();
+        assert!(
+            !text.contains("alert(1)"),
+            "{}: a <script> element runs {text:?}",
+            page.site_path
+        );
+    }
+}
+
+#[test]
+fn markup_in_titles_summaries_and_names_is_escaped() {
+    let (_site, output) = built_fixture();
+    for site_path in output.pages() {
+        assert_no_script_runs(&output.page(&site_path));
+    }
+
+    let page = output.page("/briefings/rome-meeting/");
+    assert!(
+        page.text("main h1")
+            .contains("<script>alert(1)</script> in Rome"),
+        "h1: {}",
+        page.text("main h1")
+    );
+    assert!(page.text("title").contains("<script>alert(1)</script>"));
+    let summary = "Ministers met; <script>alert(1)</script> was on the agenda.";
+    assert!(
+        page.select("main p")
+            .into_iter()
+            .any(|p| text_of(p) == summary),
+        "the summary shows as text on the briefing page"
+    );
+    let description = page.select("meta[name=description]");
+    assert_eq!(
+        description.first().and_then(|m| m.value().attr("content")),
+        Some(summary)
+    );
+    assert!(
+        page.select("main a[href]")
+            .into_iter()
+            .any(|a| text_of(a) == "<script>alert(1)</script>"),
+        "the tag shows as text on the briefing page"
+    );
+
+    let term = output.page("/topics/script-alert-1-script/");
+    assert_eq!(term.text("main h1"), "<script>alert(1)</script>");
+    assert!(term.text("title").contains("<script>alert(1)</script>"));
+
+    let home = output.page("/");
+    assert!(
+        home.select("main a[href]")
+            .into_iter()
+            .any(|a| text_of(a) == "<script>alert(1)</script> in Rome"),
+        "the title shows as text on the home page"
+    );
+}
+
+#[test]
+fn code_is_highlighted_and_unknown_languages_are_escaped() {
+    let (_site, output) = built_fixture();
+    let page = output.page("/briefings/ankara-talks/");
+    let blocks = page.select("main pre.code");
+    assert_eq!(blocks.len(), 1, "one highlighted block");
+    let spans: Vec<String> = blocks[0]
+        .select(&sel("span[class]"))
+        .filter_map(|s| s.value().attr("class").map(str::to_string))
+        .collect();
+    assert!(
+        !spans.is_empty() && spans.iter().all(|c| c.starts_with("hl-")),
+        "highlight classes: {spans:?}"
+    );
+    assert!(
+        blocks[0]
+            .text()
+            .collect::<String>()
+            .contains("let zones = 3;"),
+        "the code survives highlighting"
+    );
+
+    let plain: Vec<_> = page
+        .select("main pre > code")
+        .into_iter()
+        .filter(|c| c.text().collect::<String>().contains("not bold"))
+        .collect();
+    assert_eq!(plain.len(), 1, "the nosuchlang block is on the page");
+    assert_eq!(
+        plain[0].text().collect::<String>(),
+        "<b>not bold</b> & not a tag\n"
+    );
+    assert!(
+        plain[0].select(&sel("b")).next().is_none(),
+        "markup in unknown code is escaped, not parsed"
+    );
+
+    let css = std::fs::read_to_string(output.dir.join("syntax.css")).expect("syntax.css exists");
+    assert!(css.contains(".hl-"), "syntax.css styles the hl- classes");
+    assert!(
+        page.links("head link[rel=stylesheet]")
+            .contains(&"/syntax.css".to_string()),
+        "pages link syntax.css"
+    );
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let (site, first) = built_fixture();
+    let tree = first.tree();
+    site.build();
+    assert!(tree == site.output().tree(), "a rebuild changed the output");
+    let elsewhere = Site::fixture();
+    elsewhere.build();
+    let other = elsewhere.output().tree();
+    assert_eq!(
+        tree.keys().collect::<Vec<_>>(),
+        other.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &tree {
+        assert!(
+            other.get(path) == Some(bytes),
+            "{} differs between two sites in two folders",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_page_is_rendered_once_and_counted() {
+    let site = Site::fixture();
+    let report = site.build();
+    let output = site.output();
+    let html_files = output
+        .files()
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "html"))
+        .count();
+    assert_eq!(report.render.template_renders, report.render.pages);
+    assert_eq!(report.render.pages, html_files);
+    assert_eq!(report.render.briefing_pages, BRIEFINGS.len());
+    // Eleven terms, and Ada Lovelace's three briefings take two pages.
+    assert_eq!(report.render.term_pages, 12);
+    assert_eq!(report.briefings, BRIEFINGS.len());
+    assert_eq!(report.output.files, output.files().len());
+    let bytes: u64 = output.tree().values().map(|b| b.len() as u64).sum();
+    assert_eq!(report.output.bytes, bytes);
+}
+
+#[test]
+fn files_of_deleted_content_do_not_linger() {
+    let (site, output) = built_fixture();
+    assert!(output.exists("/briefings/geneva-appeal/"));
+    assert!(output.exists("/topics/humanitarian-aid/"));
+    site.remove("content/briefings/2021/geneva.md");
+    site.build();
+    assert!(!output.exists("/briefings/geneva-appeal/"));
+    // Humanitarian aid was named by that briefing only, and has no profile.
+    assert!(!output.exists("/topics/humanitarian-aid/"));
+    let (home, _) = listing(&output, "/");
+    assert_eq!(home, briefing_paths(&BRIEFINGS[1..]));
+    let leftovers: Vec<_> = std::fs::read_dir(site.root())
+        .expect("read the site folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("staging") || n.contains("old"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "left beside the output: {leftovers:?}"
+    );
+}
+
+#[test]
+fn briefing_pages_link_older_newer_and_related_briefings() {
+    let (_site, output) = built_fixture();
+    for (i, slug) in BRIEFINGS.iter().enumerate() {
+        let page = output.page(&format!("/briefings/{slug}/"));
+        let newer = i.checked_sub(1).map(|n| BRIEFINGS[n]);
+        let older = BRIEFINGS.get(i + 1).copied();
+        assert_eq!(
+            page.briefings_in(".adjacent-newer"),
+            briefing_paths(newer.as_slice()),
+            "newer than {slug}"
+        );
+        assert_eq!(
+            page.briefings_in(".adjacent-older"),
+            briefing_paths(older.as_slice()),
+            "older than {slug}"
+        );
+    }
+
+    // Most shared terms first: follow-up shares four, autumn-review one.
+    let talks = output.page("/briefings/ankara-talks/");
+    assert_eq!(
+        talks.briefings_in(".related"),
+        briefing_paths(&["ankara-follow-up", "autumn-review"])
+    );
+    // Grace Hopper is all the two share; Italy's and Rome's terms are their own.
+    let rome = output.page("/briefings/rome-meeting/");
+    assert_eq!(
+        rome.briefings_in(".related"),
+        briefing_paths(&["geneva-appeal"])
+    );
+}
+
+#[test]
+fn taxonomy_indexes_list_every_term_with_its_count() {
+    let (_site, output) = built_fixture();
+    for taxonomy in ["people", "countries", "topics"] {
+        let index = format!("/{taxonomy}/");
+        let page = output.page(&index);
+        let mut listed = BTreeMap::new();
+        for item in page.select("main li") {
+            let Some(link) = item.select(&sel("a[href]")).next() else {
+                continue;
+            };
+            let Some(target) = page.site_path_of(link.value().attr("href").unwrap_or("")) else {
+                continue;
+            };
+            if target == index || !target.starts_with(&index) {
+                continue;
+            }
+            let rest = text_of(item).replacen(&text_of(link), "", 1);
+            let count: usize = rest
+                .split_whitespace()
+                .find_map(|w| w.parse().ok())
+                .unwrap_or_else(|| panic!("{index}: no count beside {target}: {rest:?}"));
+            listed.insert(target, count);
+        }
+        let expected: BTreeMap<String, usize> = TERMS
+            .iter()
+            .filter(|(t, _)| t.starts_with(&index))
+            .map(|(t, b)| (t.to_string(), b.len()))
+            .collect();
+        assert_eq!(listed, expected, "terms and counts on {index}");
+    }
+}
+
+#[test]
+fn headings_get_unique_ids_that_the_contents_link_to() {
+    let (_site, output) = built_fixture();
+    let page = output.page("/briefings/ankara-follow-up/");
+    let here = "/briefings/ankara-follow-up/";
+    let contents: Vec<String> = page
+        .targets("main a[href^='#']")
+        .into_iter()
+        .filter_map(|t| t.strip_prefix(here).map(str::to_string))
+        .collect();
+    assert_eq!(contents, ["#context", "#context-1"]);
+    let headings: Vec<&str> = page
+        .select("main h2[id]")
+        .into_iter()
+        .filter_map(|h| h.value().attr("id"))
+        .collect();
+    assert!(
+        headings.contains(&"context") && headings.contains(&"context-1"),
+        "heading ids: {headings:?}"
+    );
+}
+
+#[test]
+fn term_pages_give_first_and_last_appearances() {
+    let (_site, output) = built_fixture();
+    let page = output.page("/people/ada-lovelace/page/2/");
+    let facts: BTreeMap<String, String> = page
+        .select("main dt")
+        .into_iter()
+        .filter_map(|dt| {
+            let dd = dt
+                .next_siblings()
+                .filter_map(scraper::ElementRef::wrap)
+                .next()?;
+            Some((text_of(dt), text_of(dd)))
+        })
+        .collect();
+    assert_eq!(
+        facts.get("First seen").map(String::as_str),
+        Some("5 March 2019")
+    );
+    assert_eq!(
+        facts.get("Last seen").map(String::as_str),
+        Some("2 October 2019")
+    );
+    assert_eq!(facts.get("Briefings").map(String::as_str), Some("3"));
+}
+
+#[test]
+fn the_site_overrides_theme_templates_and_static_files() {
+    let site = Site::with_briefings(1);
+    site.write("static/style.css", "/* the site's own */\n");
+    site.write("static/robots.txt", "User-agent: *\n");
+    site.write(
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>Lost in the archive</h1>{% endblock content %}",
+    );
+    site.build();
+    let output = site.output();
+    let css = std::fs::read_to_string(output.dir.join("style.css")).expect("style.css");
+    assert_eq!(css, "/* the site's own */\n");
+    assert!(output.exists("/robots.txt"));
+    assert!(
+        output.exists("/favicon.svg"),
+        "the theme's other files stay"
+    );
+    assert!(output.exists("/.nojekyll"));
+    assert_eq!(
+        output.page("/404.html").text("main h1"),
+        "Lost in the archive"
+    );
+    let broken = output.broken_links();
+    assert!(broken.is_empty(), "broken links:\n{broken}");
+}
