@@ -83,3 +83,10 @@ fn the_misspelt_alias_lands_on_luigi_di_maio() {
     assert_eq!(briefings, briefing_paths(&[ROME]));
     assert!(!output.exists("/people/luigi-de-maio/"));
 }
+
+#[test]
+fn every_bundled_page_is_well_formed_html() {
+    let (_site, output, _report) = built();
+    let problems = output.html_problems();
+    assert!(problems.is_empty(), "{problems}");
+}

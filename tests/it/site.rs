@@ -520,3 +520,26 @@ fn the_site_overrides_theme_templates_and_static_files() {
     let broken = output.broken_links();
     assert!(broken.is_empty(), "broken links:\n{broken}");
 }
+
+#[test]
+fn every_page_is_well_formed_html() {
+    let (_site, output) = built_fixture();
+    let problems = output.html_problems();
+    assert!(problems.is_empty(), "{problems}");
+}
+
+#[test]
+fn the_html_check_catches_broken_markup() {
+    let (_site, output) = built_fixture();
+    let bad = "<!DOCTYPE html><html><head><title>x</title></head><body><main><h1>a</h1><h1 id=\"d\">b</h1><p id=\"d\"></span></main></body></html>";
+    std::fs::write(output.dir.join("bad.html"), bad).expect("write a bad page");
+    let problems = output.html_problems();
+    for needle in [
+        "parse error",
+        "duplicate id `d`",
+        "2 <h1> elements",
+        "no lang",
+    ] {
+        assert!(problems.contains(needle), "{needle} not in:\n{problems}");
+    }
+}

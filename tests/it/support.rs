@@ -545,3 +545,34 @@ pub fn listing(output: &Output, first: &str) -> (Vec<String>, Vec<String>) {
 pub fn briefing_paths(slugs: &[&str]) -> Vec<String> {
     slugs.iter().map(|s| format!("/briefings/{s}/")).collect()
 }
+
+impl Output {
+    /// Every HTML page's structural problems: HTML5 parse errors, duplicate
+    /// ids, a count of `<h1>` or `<main>` other than one (404 included).
+    pub fn html_problems(&self) -> String {
+        let mut problems = Vec::new();
+        for site_path in self.pages() {
+            let page = self.page(&site_path);
+            for error in &page.html.errors {
+                problems.push(format!("{site_path}: parse error: {error}"));
+            }
+            let mut ids = std::collections::BTreeSet::new();
+            for element in page.select("[id]") {
+                let id = element.value().attr("id").unwrap_or_default();
+                if !ids.insert(id.to_string()) {
+                    problems.push(format!("{site_path}: duplicate id `{id}`"));
+                }
+            }
+            for tag in ["h1", "main"] {
+                let count = page.select(tag).len();
+                if count != 1 {
+                    problems.push(format!("{site_path}: {count} <{tag}> elements"));
+                }
+            }
+            if page.select("html[lang]").is_empty() {
+                problems.push(format!("{site_path}: <html> has no lang"));
+            }
+        }
+        problems.join("\n")
+    }
+}
