@@ -47,6 +47,9 @@ pub struct BuildArgs {
     /// Include briefings marked `draft: true`.
     #[arg(long)]
     pub drafts: bool,
+    /// Print how long each stage of the build took.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 impl BuildArgs {
@@ -66,6 +69,11 @@ impl BuildArgs {
             Ok(report) => {
                 for warning in &report.warnings {
                     eprintln!("{}", warning.render());
+                }
+                if self.timings {
+                    for (stage, took) in &report.timings {
+                        eprintln!("{stage:>24}: {:>8.1} ms", took.as_secs_f64() * 1000.0);
+                    }
                 }
                 println!("{}", report.summary());
                 ExitCode::SUCCESS

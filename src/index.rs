@@ -6,7 +6,7 @@
 //! ("Luigi De Maio" finds the profile of Luigi Di Maio that lists that alias);
 //! a name without a profile becomes a term of its own.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -142,7 +142,7 @@ pub fn index(
 }
 
 fn check_briefing_slugs(briefings: &[Briefing], problems: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<&Slug, &Briefing> = HashMap::with_capacity(briefings.len());
+    let mut seen: HashMap<&Slug, &Briefing> = HashMap::default();
     for briefing in briefings {
         if let Some(first) = seen.insert(&briefing.slug, briefing) {
             let (a, b) = if first.file.path < briefing.file.path {
@@ -294,7 +294,7 @@ fn related_to(
     entries: &[Entry],
     taxonomies: &[Taxonomy],
 ) -> Vec<(BriefingId, usize)> {
-    let mut shared: HashMap<BriefingId, usize> = HashMap::new();
+    let mut shared: HashMap<BriefingId, usize> = HashMap::default();
     for (t, terms) in entries[id].terms.iter().enumerate() {
         for &term in terms {
             let others = &taxonomies[t].terms[term].briefings;

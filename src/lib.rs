@@ -39,6 +39,8 @@ pub struct BuildReport {
     pub elapsed: Duration,
     /// Problems that did not stop the build.
     pub warnings: Vec<Diagnostic>,
+    /// How long each stage took, in order (`dossier build --timings`).
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 impl BuildReport {
@@ -63,15 +65,19 @@ fn plural(n: usize) -> &'static str {
 /// Builds the site described by `options` into its output folder.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
+    let mut clock = Stopwatch::new();
     let config = SiteConfig::load(options).map_err(Diagnostics)?;
     output::check_output_location(&options.root, &options.output)
         .map_err(|d| Diagnostics(vec![d]))?;
 
     let mut diagnostics = Diagnostics::default();
     let templates = Templates::load(&options.root, &config.theme_dir(&options.root));
+    clock.lap("load templates");
     let (sources, read_problems) = source::read_content(&options.root, &config);
     diagnostics.extend(read_problems);
+    clock.lap("read content");
     let (briefings, profiles) = parse(&sources, &config, options.drafts, &mut diagnostics);
+    clock.lap("parse front matter");
     let templates = match templates {
         Ok(templates) => Some(templates),
         Err(problems) => {
@@ -86,6 +92,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             None
         }
     };
+    clock.lap("index entities");
     let (Some(templates), Some(archive)) = (templates, archive) else {
         return Err(sorted(diagnostics));
     };
@@ -103,17 +110,42 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .write(".nojekyll", b"")
         .and_then(|()| staging.write("syntax.css", highlight::stylesheet().as_bytes()))
         .map_err(|d| Diagnostics(vec![d]))?;
+    clock.lap("static files");
     let highlighter = highlight::Highlighter::new();
     let render = render::render_site(&config, &archive, &templates, &highlighter, &staging)
         .map_err(|problems| sorted(Diagnostics(problems)))?;
+    clock.lap("render and write pages");
     let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
+    clock.lap("swap output");
     Ok(BuildReport {
         briefings: archive.entries.len(),
         render,
         output,
         elapsed: started.elapsed(),
         warnings: diagnostics.0,
+        timings: clock.laps,
     })
+}
+
+/// Times the stages of a build.
+struct Stopwatch {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Stopwatch {
+    fn new() -> Self {
+        Stopwatch {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
 }
 
 fn sorted(mut diagnostics: Diagnostics) -> Diagnostics {

@@ -5,7 +5,7 @@
 //! heading ids collected into a table of contents, and fenced code highlighted
 //! by [`Highlighter`]. Raw HTML passes through: authors are trusted.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use pulldown_cmark::{
     BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
@@ -46,7 +46,7 @@ fn options() -> Options {
 pub fn render(markdown: &str, highlighter: &Highlighter) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event<'_>> = Vec::new();
-    let mut ids = HashSet::new();
+    let mut ids = HashSet::default();
     let mut parser = Parser::new_ext(markdown, options());
     let mut depth = 0usize; // nesting of block containers, to find top-level paragraphs
     let mut paragraph: Option<String> = None;
@@ -196,8 +196,18 @@ fn plain_text(events: &[Event<'_>]) -> String {
     text
 }
 
+/// Words are runs of non-space characters; counted on bytes, since every
+/// ASCII space byte is a space character in UTF-8 too. Non-ASCII spaces (rare
+/// in prose) do not split words, which is close enough for a reading time.
 fn count_words(text: &str) -> usize {
-    text.split_whitespace().count()
+    let mut words = 0;
+    let mut in_word = false;
+    for &byte in text.as_bytes() {
+        let space = byte.is_ascii_whitespace();
+        words += usize::from(!space && !in_word);
+        in_word = !space;
+    }
+    words
 }
 
 fn heading_number(level: HeadingLevel) -> u8 {

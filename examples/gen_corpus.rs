@@ -1,0 +1,1529 @@
+//! Writes a synthetic dossier site for benchmarks: `dossier.yaml`, a copy of
+//! the theme, briefings under `content/briefings/<year>/` and profiles for the
+//! entities named most often.
+//!
+//! The output depends only on the arguments: every briefing draws from its own
+//! ChaCha8 stream, keyed by the seed and its number, so the files can be made
+//! in parallel and two runs with the same seed are byte-identical.
+//!
+//! Entities are drawn with Zipf-like popularity, as in a real news archive: a
+//! few people and countries appear in thousands of briefings, most in a handful.
+//!
+//! ```sh
+//! cargo run --release --example gen-corpus -- --count 10000 --out /tmp/corpus
+//! ```
+//!
+//! `--hugo-content` also writes `hugo-content/`, the same profiles as Hugo
+//! term pages (`<taxonomy>/<slug>/_index.md`) and stub pages for the year
+//! archive, which `bench/run.sh` mounts into the Hugo site next to the
+//! briefings (see BENCHMARKS.md).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+#[derive(Debug, Parser)]
+#[command(about = "Generate a deterministic dossier site for benchmarks")]
+struct Args {
+    /// How many briefings to write.
+    #[arg(long, default_value_t = 1000)]
+    count: usize,
+    /// The site folder to create.
+    #[arg(long)]
+    out: PathBuf,
+    /// Same seed, same bytes.
+    #[arg(long, default_value_t = 2017)]
+    seed: u64,
+    /// How many distinct people briefings draw from.
+    #[arg(long, default_value_t = 5000)]
+    people: usize,
+    /// Profiles written for the most-named people (every named country and
+    /// topic gets one).
+    #[arg(long, default_value_t = 300)]
+    people_profiles: usize,
+    /// The themes folder copied into the site.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/themes"))]
+    themes: PathBuf,
+    /// Also write `hugo-content/`: profiles as Hugo term pages, year archive stubs.
+    #[arg(long)]
+    hugo_content: bool,
+    /// Replace the generated parts of an existing `--out`.
+    #[arg(long)]
+    force: bool,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let started = Instant::now();
+    prepare_out(&args)?;
+    let words = Words::new();
+    let pool = Pool::new(&args, &words);
+
+    let metas: Vec<Meta> = (0..args.count)
+        .into_par_iter()
+        .map(|i| Meta::draw(i, &args, &pool, &words))
+        .collect();
+
+    write_config(&args)?;
+    copy_dir(&args.themes, &args.out.join("themes"))
+        .with_context(|| format!("copying the themes from {}", args.themes.display()))?;
+
+    let years: BTreeSet<i16> = metas.iter().map(|m| m.date.year()).collect();
+    for year in &years {
+        fs::create_dir_all(args.out.join(format!("content/briefings/{year}")))?;
+    }
+    let bytes: usize = metas
+        .par_iter()
+        .map(|meta| {
+            let text = briefing_file(meta, &args, &pool, &words);
+            let path = args.out.join(format!(
+                "content/briefings/{}/{}.md",
+                meta.date.year(),
+                meta.slug
+            ));
+            fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+            Ok(text.len())
+        })
+        .sum::<Result<usize>>()?;
+
+    let profiles = write_profiles(&args, &pool, &words, &metas)?;
+    if args.hugo_content {
+        write_year_stubs(&args.out, &years)?;
+    }
+    eprintln!(
+        "gen-corpus: {} briefings ({:.1} MB), {} profiles, {} years in {} ms → {}",
+        metas.len(),
+        bytes as f64 / 1e6,
+        profiles,
+        years.len(),
+        started.elapsed().as_millis(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Creates `--out`, or with `--force` clears what an earlier run wrote there.
+/// Anything else in a non-empty folder is left alone and is an error.
+fn prepare_out(args: &Args) -> Result<()> {
+    let out = &args.out;
+    if out.exists() && fs::read_dir(out)?.next().is_some() {
+        if !args.force {
+            bail!(
+                "{} is not empty; pass --force to replace a generated site",
+                out.display()
+            );
+        }
+        if !out.join("dossier.yaml").exists() {
+            bail!(
+                "{} has no dossier.yaml: not a generated site, refusing to clear it",
+                out.display()
+            );
+        }
+        for dir in ["content", "hugo-content", "themes"] {
+            let path = out.join(dir);
+            if path.exists() {
+                fs::remove_dir_all(&path)
+                    .with_context(|| format!("clearing {}", path.display()))?;
+            }
+        }
+    }
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    Ok(())
+}
+
+fn write_config(args: &Args) -> Result<()> {
+    let text = format!(
+        "# Generated by `cargo run --example gen-corpus -- --count {} --seed {}`.\n\
+         title: Dossier benchmark\n\
+         description: A generated archive of {} briefings for benchmarking.\n\
+         base_url: http://127.0.0.1:1111/\n\
+         theme: dossier\n\
+         language: en\n\
+         paginate: 20\n\
+         taxonomies:\n  - name: people\n    title: People\n  - name: countries\n    title: Countries\n  - name: topics\n    title: Topics\n",
+        args.count, args.seed, args.count
+    );
+    fs::write(args.out.join("dossier.yaml"), text)?;
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    let mut entries: Vec<_> = fs::read_dir(from)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Randomness
+
+/// The independent streams a corpus draws from.
+#[derive(Clone, Copy)]
+enum Stream {
+    Pool = 1,
+    Meta = 2,
+    Body = 3,
+    Profile = 4,
+}
+
+/// A generator for item `index` of `stream`, the same on every run and machine.
+fn rng(seed: u64, stream: Stream, index: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&(stream as u64).to_le_bytes());
+    key[16..24].copy_from_slice(&index.to_le_bytes());
+    ChaCha8Rng::from_seed(key)
+}
+
+/// Zipf-like popularity over ranks 0..n: rank r is drawn with weight
+/// 1 / (r + 1)^s, by a binary search in the cumulative weights.
+struct Zipf {
+    cumulative: Vec<f64>,
+}
+
+impl Zipf {
+    fn new(n: usize, s: f64) -> Zipf {
+        let mut total = 0.0;
+        let cumulative = (0..n)
+            .map(|r| {
+                total += 1.0 / ((r + 1) as f64).powf(s);
+                total
+            })
+            .collect();
+        Zipf { cumulative }
+    }
+
+    fn sample(&self, rng: &mut ChaCha8Rng) -> usize {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let x = rng.random::<f64>() * total;
+        self.cumulative
+            .partition_point(|&c| c <= x)
+            .min(self.cumulative.len() - 1)
+    }
+
+    /// `k` distinct ranks, in the order drawn.
+    fn distinct(&self, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        let k = k.min(self.cumulative.len());
+        let mut picked: Vec<usize> = Vec::with_capacity(k);
+        while picked.len() < k {
+            let r = self.sample(rng);
+            if !picked.contains(&r) {
+                picked.push(r);
+            }
+        }
+        picked
+    }
+}
+
+/// A number in 1..=weights.len(), 1 with weight `weights[0]`, and so on.
+fn weighted_count(weights: &[u32], rng: &mut ChaCha8Rng) -> usize {
+    let total: u32 = weights.iter().sum();
+    let mut x = rng.random_range(0..total);
+    for (i, &w) in weights.iter().enumerate() {
+        if x < w {
+            return i + 1;
+        }
+        x -= w;
+    }
+    weights.len()
+}
+
+// ---------------------------------------------------------------------------
+// Entities
+
+/// Every person, country and topic a briefing can name, most popular first.
+struct Pool {
+    people: Vec<String>,
+    countries: Vec<&'static str>,
+    topics: Vec<&'static str>,
+    people_zipf: Zipf,
+    country_zipf: Zipf,
+    topic_zipf: Zipf,
+}
+
+impl Pool {
+    fn new(args: &Args, words: &Words) -> Pool {
+        let mut rng = rng(args.seed, Stream::Pool, 0);
+        let mut pairs: Vec<(usize, usize)> = (0..words.first.len())
+            .flat_map(|f| (0..words.last.len()).map(move |l| (f, l)))
+            .collect();
+        pairs.shuffle(&mut rng);
+        let people: Vec<String> = pairs
+            .iter()
+            .take(args.people.max(1))
+            .map(|&(f, l)| format!("{} {}", words.first[f], words.last[l]))
+            .collect();
+        let countries = words.countries.clone();
+        let topics = words.topics.clone();
+        Pool {
+            people_zipf: Zipf::new(people.len(), 1.0),
+            country_zipf: Zipf::new(countries.len(), 1.1),
+            topic_zipf: Zipf::new(topics.len(), 0.9),
+            people,
+            countries,
+            topics,
+        }
+    }
+}
+
+/// What a briefing is about; drawn before any body text so that profiles can
+/// go to the entities actually named most.
+struct Meta {
+    index: usize,
+    date: jiff::civil::Date,
+    title: String,
+    slug: String,
+    source: &'static str,
+    people: Vec<usize>,
+    countries: Vec<usize>,
+    topics: Vec<usize>,
+}
+
+/// The first day briefings are dated from; they span 25 years.
+const FIRST_DAY: (i16, i8, i8) = (2000, 1, 1);
+const DAYS: f64 = 25.0 * 365.25;
+
+impl Meta {
+    fn draw(index: usize, args: &Args, pool: &Pool, words: &Words) -> Meta {
+        let mut rng = rng(args.seed, Stream::Meta, index as u64);
+        // Later years hold more briefings, as archives grow.
+        let day = (DAYS * rng.random::<f64>().powf(0.8)) as i64;
+        let date = jiff::civil::date(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2)
+            .checked_add(jiff::Span::new().days(day))
+            .expect("a date within 25 years of 2000 is valid");
+        let people = pool
+            .people_zipf
+            .distinct(weighted_count(&[14, 26, 25, 17, 11, 7], &mut rng), &mut rng);
+        let countries = pool
+            .country_zipf
+            .distinct(weighted_count(&[35, 35, 20, 10], &mut rng), &mut rng);
+        let topics = pool
+            .topic_zipf
+            .distinct(weighted_count(&[20, 30, 25, 15, 10], &mut rng), &mut rng);
+        let source = *words.sources.choose(&mut rng).expect("sources");
+        let title = headline(&mut rng, words, pool, &people, &countries, &topics);
+        let slug = format!("{}-{}", slugify_words(&title, 6), index + 1);
+        Meta {
+            index,
+            date,
+            title,
+            slug,
+            source,
+            people,
+            countries,
+            topics,
+        }
+    }
+}
+
+fn headline(
+    rng: &mut ChaCha8Rng,
+    words: &Words,
+    pool: &Pool,
+    people: &[usize],
+    countries: &[usize],
+    topics: &[usize],
+) -> String {
+    let person = &pool.people[people[0]];
+    let country = pool.countries[countries[0]];
+    let topic = pool.topics[topics[0]];
+    let verb = words.pick(&words.headline_verbs, rng);
+    let adj = words.pick(&words.adjectives, rng);
+    let noun = words.pick(&words.nouns, rng);
+    match rng.random_range(0..5) {
+        0 => format!("{person} {verb} {adj} {noun} in {country}"),
+        1 => format!("{country} {verb} {noun} over {topic}"),
+        2 => format!("{topic}: {person} {verb} {adj} {noun}"),
+        3 => {
+            let place = countries.get(1).map_or(country, |&c| pool.countries[c]);
+            format!("In {place}, {person} {verb} {noun} on {topic}")
+        }
+        _ => format!("{} {noun} {verb} talks on {topic}", capitalize(adj)),
+    }
+}
+
+/// A URL slug from the first `max` words of `text` (ASCII letters and digits).
+fn slugify_words(text: &str, max: usize) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(max)
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Briefings
+
+fn briefing_file(meta: &Meta, args: &Args, pool: &Pool, words: &Words) -> String {
+    let mut rng = rng(args.seed, Stream::Body, meta.index as u64);
+    let people: Vec<&str> = meta.people.iter().map(|&p| &*pool.people[p]).collect();
+    let countries: Vec<&str> = meta.countries.iter().map(|&c| pool.countries[c]).collect();
+    let topics: Vec<&str> = meta.topics.iter().map(|&t| pool.topics[t]).collect();
+    let mut prose = Prose {
+        rng: &mut rng,
+        words,
+        people: &people,
+        countries: &countries,
+        topics: &topics,
+        written: 0,
+    };
+
+    let mut out = String::with_capacity(7000);
+    let summary = {
+        let mut s = String::new();
+        prose.sentence(&mut s);
+        if prose.rng.random_bool(0.6) {
+            s.push(' ');
+            prose.sentence(&mut s);
+        }
+        plain(&s)
+    };
+    prose.written = 0;
+    let quoted = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let source_slug = slugify_words(meta.source, 8);
+    let _ = write!(
+        out,
+        "---\ntitle: \"{}\"\nslug: {}\ndate: {}\nsummary: \"{}\"\nsource:\n  name: {}\n  url: https://example.org/{}/{}/{}\npeople: [{}]\ncountries: [{}]\ntopics: [{}]\n---\n",
+        meta.title,
+        meta.slug,
+        meta.date,
+        summary,
+        meta.source,
+        source_slug,
+        meta.date.strftime("%Y/%m"),
+        meta.slug,
+        quoted(&people),
+        quoted(&countries),
+        quoted(&topics),
+    );
+
+    let target = prose.rng.random_range(500..=900);
+    let footnotes = prose.rng.random_range(1..=3);
+    let with_code = prose.rng.random_ratio(1, 10);
+    let code_section = prose.rng.random_range(1..=3);
+    let mut next_note = 1;
+
+    prose.paragraph(&mut out, None);
+    let mut headings: Vec<&str> = words.headings.clone();
+    headings.shuffle(prose.rng);
+    let mut section = 0;
+    while prose.written < target {
+        section += 1;
+        let heading = headings[section % headings.len()];
+        let _ = write!(out, "## {heading}\n\n");
+        let blocks = prose.rng.random_range(1..=3);
+        for block in 0..blocks {
+            if block > 0 && prose.written >= target {
+                break;
+            }
+            let note = (next_note <= footnotes && prose.rng.random_bool(0.5)).then(|| {
+                next_note += 1;
+                next_note - 1
+            });
+            match prose.rng.random_range(0..10) {
+                0..=4 => prose.paragraph(&mut out, note),
+                5 | 6 => prose.bullets(&mut out),
+                7 => prose.quote(&mut out),
+                8 => prose.numbered(&mut out),
+                _ => prose.table(&mut out),
+            }
+        }
+        if with_code && section == code_section {
+            prose.code(&mut out, meta.index);
+        }
+    }
+    // Notes that found no paragraph go in a closing one.
+    if next_note <= footnotes {
+        let note = next_note;
+        next_note += 1;
+        prose.paragraph(&mut out, Some(note));
+    }
+    for n in 1..next_note {
+        let _ = write!(out, "[^{n}]: ");
+        prose.sentence(&mut out);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+/// Sentence-level text from word lists, naming the briefing's own entities.
+struct Prose<'a> {
+    rng: &'a mut ChaCha8Rng,
+    words: &'a Words,
+    people: &'a [&'a str],
+    countries: &'a [&'a str],
+    topics: &'a [&'a str],
+    /// Words written so far, roughly.
+    written: usize,
+}
+
+impl<'a> Prose<'a> {
+    fn w<'w>(&mut self, list: &'w [&'static str]) -> &'w str {
+        list.choose(self.rng).copied().unwrap_or("")
+    }
+
+    fn person(&mut self) -> &'a str {
+        self.people
+            .choose(self.rng)
+            .copied()
+            .unwrap_or("An official")
+    }
+
+    fn country(&mut self) -> &'a str {
+        self.countries
+            .choose(self.rng)
+            .copied()
+            .unwrap_or("the region")
+    }
+
+    fn topic(&mut self) -> &'a str {
+        self.topics.choose(self.rng).copied().unwrap_or("security")
+    }
+
+    /// A noun phrase, sometimes emphasized or linked.
+    fn phrase(&mut self) -> String {
+        let words = self.words;
+        let adj = self.w(&words.adjectives);
+        let noun = self.w(&words.nouns);
+        match self.rng.random_range(0..24) {
+            0 => format!("the *{adj}* {noun}"),
+            1 => format!("the **{noun}**"),
+            2 => {
+                let n = self.rng.random_range(100..99_999);
+                format!("the [{adj} {noun}](https://example.org/{noun}/{adj}-{n})")
+            }
+            3 => format!("the `{noun}_{adj}` file"),
+            4..=12 => format!("the {adj} {noun}"),
+            _ => format!("the {noun}"),
+        }
+    }
+
+    /// One sentence ending in a full stop, without a trailing space.
+    fn sentence(&mut self, out: &mut String) {
+        let words = self.words;
+        let start = out.len();
+        let verb = self.w(&words.verbs);
+        match self.rng.random_range(0..10) {
+            0 => {
+                let (a, b) = (self.phrase(), self.phrase());
+                let prep = self.w(&words.prepositions);
+                let country = self.country();
+                let _ = write!(out, "{} {verb} {b} {prep} {country}.", capitalize(&a));
+            }
+            1 => {
+                let person = self.person();
+                let (a, b) = (self.phrase(), self.phrase());
+                let adv = self.w(&words.adverbs);
+                let _ = write!(out, "{person} said {a} {verb} {adv} after {b}.");
+            }
+            2 => {
+                let connector = self.w(&words.connectors);
+                let country = self.country();
+                let a = self.phrase();
+                let topic = self.topic();
+                let _ = write!(out, "{connector}, {country} {verb} {a} on {topic}.");
+            }
+            3 => {
+                let country = self.country();
+                let a = self.phrase();
+                let noun = self.w(&words.nouns);
+                let pct = self.rng.random_range(2..95);
+                let _ = write!(
+                    out,
+                    "According to officials in {country}, {a} of the {noun} {verb} by {pct} percent."
+                );
+            }
+            4 => {
+                let topic = self.topic();
+                let adv = self.w(&words.adverbs);
+                let verb2 = self.w(&words.verbs);
+                let (a, b) = (self.phrase(), self.phrase());
+                let prep = self.w(&words.prepositions);
+                let _ = write!(
+                    out,
+                    "Talks on {topic} {verb} {adv}, and {a} {verb2} {prep} {b}."
+                );
+            }
+            5 => {
+                let person = self.person();
+                let a = self.phrase();
+                let adj1 = self.w(&words.adjectives);
+                let adj2 = self.w(&words.adjectives);
+                let _ = write!(out, "{person} {verb} {a}, calling it {adj1} and {adj2}.");
+            }
+            6 => {
+                let (a, b, c) = (self.phrase(), self.phrase(), self.phrase());
+                let prep = self.w(&words.prepositions);
+                let verb2 = self.w(&words.verbs);
+                let _ = write!(
+                    out,
+                    "{} {verb} {prep} {b} that {verb2} {c}.",
+                    capitalize(&a)
+                );
+            }
+            7 => {
+                let (a, b) = (self.phrase(), self.phrase());
+                let adj = self.w(&words.adjectives);
+                let person = self.person();
+                let _ = write!(
+                    out,
+                    "Few expected {a} to be {adj}, but {person} {verb} {b} anyway."
+                );
+            }
+            8 => {
+                let year = self.rng.random_range(1990..2025);
+                let a = self.phrase();
+                let noun = self.w(&words.nouns);
+                let n = self.rng.random_range(3..400);
+                let _ = write!(
+                    out,
+                    "In {year}, {a} {verb} {n} delegations and the {noun} with them."
+                );
+            }
+            _ => {
+                let connector = self.w(&words.connectors);
+                let person = self.person();
+                let country = self.country();
+                let a = self.phrase();
+                let _ = write!(
+                    out,
+                    "{connector}, {person} {verb} {a} in talks with {country}."
+                );
+            }
+        }
+        self.written += out[start..].split_whitespace().count();
+    }
+
+    /// A paragraph of 3–6 sentences; `note` puts a footnote reference in it.
+    fn paragraph(&mut self, out: &mut String, note: Option<usize>) {
+        let sentences = self.rng.random_range(3..=6);
+        let note_at = self.rng.random_range(0..sentences);
+        for i in 0..sentences {
+            if i > 0 {
+                out.push(' ');
+            }
+            self.sentence(out);
+            if let Some(n) = note.filter(|_| i == note_at) {
+                out.pop();
+                let _ = write!(out, "[^{n}].");
+            }
+        }
+        out.push_str("\n\n");
+    }
+
+    fn bullets(&mut self, out: &mut String) {
+        let words = self.words;
+        for _ in 0..self.rng.random_range(3..=6) {
+            out.push_str("- ");
+            if self.rng.random_bool(0.5) {
+                let lead = capitalize(self.w(&words.nouns));
+                let _ = write!(out, "**{lead}.** ");
+            }
+            self.sentence(out);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+
+    fn numbered(&mut self, out: &mut String) {
+        for i in 1..=self.rng.random_range(3..=5) {
+            let _ = write!(out, "{i}. ");
+            self.sentence(out);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+
+    fn quote(&mut self, out: &mut String) {
+        out.push_str("> \"");
+        self.sentence(out);
+        let person = self.person();
+        let _ = write!(out, "\"\n>\n> — {person}\n\n");
+        self.written += 2;
+    }
+
+    fn table(&mut self, out: &mut String) {
+        let words = self.words;
+        out.push_str("| Item | Change | Note |\n| --- | ---: | --- |\n");
+        for _ in 0..self.rng.random_range(3..=5) {
+            let noun = capitalize(self.w(&words.nouns));
+            let change = self.rng.random_range(-40..60);
+            let adj = self.w(&words.adjectives);
+            let _ = writeln!(out, "| {noun} | {change}% | {adj} |");
+            self.written += 3;
+        }
+        out.push('\n');
+    }
+
+    fn code(&mut self, out: &mut String, index: usize) {
+        let words = self.words;
+        let noun = self.w(&words.nouns);
+        let adj = self.w(&words.adjectives);
+        let n = self.rng.random_range(10..5000);
+        let country = self.country();
+        let topic = self.topic();
+        match self.rng.random_range(0..3) {
+            0 => {
+                let _ = write!(
+                    out,
+                    "```python\n# Tally {noun} reports by country\nfrom collections import Counter\n\n\
+                     def tally_{noun}(rows, threshold={n}):\n    counts = Counter()\n    for row in rows:\n        \
+                     if row[\"kind\"] == \"{adj}\" and row[\"value\"] > threshold:\n            counts[row[\"country\"]] += 1\n    \
+                     return counts.most_common(10)\n\nprint(tally_{noun}(load(\"briefing-{index}.csv\")))\n```\n\n"
+                );
+            }
+            1 => {
+                let _ = write!(
+                    out,
+                    "```json\n{{\n  \"briefing\": {index},\n  \"country\": \"{country}\",\n  \"topic\": \"{topic}\",\n  \
+                     \"{noun}\": {{ \"status\": \"{adj}\", \"count\": {n}, \"verified\": true }},\n  \
+                     \"sources\": [\"wire\", \"ministry\", \"field report\"]\n}}\n```\n\n"
+                );
+            }
+            _ => {
+                let _ = write!(
+                    out,
+                    "```rust\n/// Reports on the {noun} above a threshold.\nfn {adj}_{noun}(reports: &[Report]) -> Vec<&Report> {{\n    \
+                     reports\n        .iter()\n        .filter(|r| r.value > {n} && r.country == \"{country}\")\n        .collect()\n}}\n```\n\n"
+                );
+            }
+        }
+        self.written += 30;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Profiles
+
+/// Writes profiles for the most-named people and every named country and
+/// topic; returns how many.
+fn write_profiles(args: &Args, pool: &Pool, words: &Words, metas: &[Meta]) -> Result<usize> {
+    let mut counts = [
+        vec![0usize; pool.people.len()],
+        vec![0usize; pool.countries.len()],
+        vec![0usize; pool.topics.len()],
+    ];
+    for meta in metas {
+        for (t, ids) in [&meta.people, &meta.countries, &meta.topics]
+            .into_iter()
+            .enumerate()
+        {
+            for &id in ids {
+                counts[t][id] += 1;
+            }
+        }
+    }
+    let mut jobs: Vec<(usize, usize)> = Vec::new();
+    for (t, count) in counts.iter().enumerate() {
+        let mut named: Vec<usize> = (0..count.len()).filter(|&i| count[i] > 0).collect();
+        // Most named first; ties by popularity rank.
+        named.sort_by(|&a, &b| count[b].cmp(&count[a]).then(a.cmp(&b)));
+        if t == 0 {
+            named.truncate(args.people_profiles);
+        }
+        jobs.extend(named.into_iter().map(|id| (t, id)));
+    }
+    for (name, _) in TAXONOMIES {
+        fs::create_dir_all(args.out.join("content").join(name))?;
+    }
+    jobs.par_iter()
+        .enumerate()
+        .map(|(n, &(t, id))| {
+            let name = match t {
+                0 => pool.people[id].as_str(),
+                1 => pool.countries[id],
+                _ => pool.topics[id],
+            };
+            let profile = Profile::draw(args.seed, n, t, name, words, pool);
+            let slug = slugify_words(name, usize::MAX);
+            let taxonomy = TAXONOMIES[t].0;
+            let path = args.out.join(format!("content/{taxonomy}/{slug}.md"));
+            fs::write(&path, profile.dossier())
+                .with_context(|| format!("writing {}", path.display()))?;
+            if args.hugo_content {
+                let dir = args.out.join(format!("hugo-content/{taxonomy}/{slug}"));
+                fs::create_dir_all(&dir)?;
+                fs::write(dir.join("_index.md"), profile.hugo())?;
+            }
+            Ok(())
+        })
+        .collect::<Result<()>>()?;
+    Ok(jobs.len())
+}
+
+const TAXONOMIES: [(&str, &str); 3] = [
+    ("people", "People"),
+    ("countries", "Countries"),
+    ("topics", "Topics"),
+];
+
+struct Profile {
+    name: String,
+    aliases: Vec<String>,
+    role: String,
+    summary: String,
+    link: String,
+    body: String,
+}
+
+impl Profile {
+    fn draw(
+        seed: u64,
+        n: usize,
+        taxonomy: usize,
+        name: &str,
+        words: &Words,
+        pool: &Pool,
+    ) -> Profile {
+        let mut rng = rng(seed, Stream::Profile, n as u64);
+        let country = *pool.countries[..20].choose(&mut rng).expect("countries");
+        let noun = capitalize(words.pick(&words.nouns, &mut rng));
+        let role = match taxonomy {
+            0 => match rng.random_range(0..5) {
+                0 => format!("Minister of {noun} of {country}"),
+                1 => format!("Ambassador of {country} to the United Nations"),
+                2 => format!("Spokesperson for the {noun} Commission"),
+                3 => format!("Member of Parliament, {country}"),
+                _ => format!("Head of the {country} {noun} Agency"),
+            },
+            1 => "Country".to_string(),
+            _ => "Topic".to_string(),
+        };
+        // An alias no briefing uses (a middle initial), so both tools see
+        // the same terms; dossier still indexes it.
+        let aliases = match (taxonomy, name.split_once(' ')) {
+            (0, Some((first, last))) => {
+                let initial = (b'A' + rng.random_range(0..26u8)) as char;
+                vec![format!("{first} {initial}. {last}")]
+            }
+            _ => Vec::new(),
+        };
+        let people: Vec<&str> = pool.people.iter().take(50).map(String::as_str).collect();
+        let countries = [country];
+        let topics: Vec<&str> = pool.topics[..30].to_vec();
+        let mut prose = Prose {
+            rng: &mut rng,
+            words,
+            people: &people,
+            countries: &countries,
+            topics: &topics,
+            written: 0,
+        };
+        let mut summary = String::new();
+        prose.sentence(&mut summary);
+        let mut body = String::new();
+        for _ in 0..prose.rng.random_range(2..=3) {
+            prose.paragraph(&mut body, None);
+        }
+        body.truncate(body.trim_end().len());
+        body.push('\n');
+        Profile {
+            name: name.to_string(),
+            aliases,
+            role,
+            summary: plain(&summary),
+            link: format!("https://example.org/wiki/{}", name.replace(' ', "_")),
+            body,
+        }
+    }
+
+    fn aliases(&self) -> String {
+        self.aliases
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `content/<taxonomy>/<slug>.md` for dossier.
+    fn dossier(&self) -> String {
+        format!(
+            "---\nname: \"{}\"\naliases: [{}]\nrole: \"{}\"\nsummary: \"{}\"\nlinks:\n  - {{ title: Encyclopedia, url: \"{}\" }}\n---\n{}",
+            self.name,
+            self.aliases(),
+            self.role,
+            self.summary,
+            self.link,
+            self.body
+        )
+    }
+
+    /// `hugo-content/<taxonomy>/<slug>/_index.md`: the same profile as the
+    /// content of Hugo's term page.
+    fn hugo(&self) -> String {
+        format!(
+            "---\ntitle: \"{}\"\nknown_as: [{}]\nrole: \"{}\"\nsummary: \"{}\"\nlinks:\n  - {{ title: Encyclopedia, url: \"{}\" }}\n---\n{}",
+            self.name,
+            self.aliases(),
+            self.role,
+            self.summary,
+            self.link,
+            self.body
+        )
+    }
+}
+
+/// Generated Markdown as plain text, for front-matter fields: links keep
+/// their text, emphasis and code marks go.
+fn plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find("](") {
+        out.push_str(&rest[..open]);
+        rest = rest[open..]
+            .find(')')
+            .map_or("", |close| &rest[open + close + 1..]);
+    }
+    out.push_str(rest);
+    out.retain(|c| !matches!(c, '*' | '`' | '[' | ']'));
+    out
+}
+
+/// Hugo stubs for the year archive: `archive.md` and `archive/<year>.md`,
+/// rendered with the `archive` and `year` layouts and kept out of listings.
+fn write_year_stubs(out: &Path, years: &BTreeSet<i16>) -> Result<()> {
+    let dir = out.join("hugo-content/archive");
+    fs::create_dir_all(&dir)?;
+    fs::write(
+        out.join("hugo-content/archive.md"),
+        "---\ntitle: Archive\nurl: /archive/\nlayout: archive\n_build: { list: never }\n---\n",
+    )?;
+    for year in years {
+        fs::write(
+            dir.join(format!("{year}.md")),
+            format!(
+                "---\ntitle: \"{year}\"\nyear: {year}\nurl: /archive/{year}/\nlayout: year\n_build: {{ list: never }}\n---\n"
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Word lists
+
+/// Word lists, split once.
+struct Words {
+    first: Vec<&'static str>,
+    last: Vec<&'static str>,
+    countries: Vec<&'static str>,
+    topics: Vec<&'static str>,
+    sources: Vec<&'static str>,
+    headings: Vec<&'static str>,
+    nouns: Vec<&'static str>,
+    adjectives: Vec<&'static str>,
+    verbs: Vec<&'static str>,
+    headline_verbs: Vec<&'static str>,
+    adverbs: Vec<&'static str>,
+    prepositions: Vec<&'static str>,
+    connectors: Vec<&'static str>,
+}
+
+impl Words {
+    fn new() -> Words {
+        // Order kept, repeats dropped: a repeated first name would make two
+        // people of one name.
+        let words = |s: &'static str| {
+            let mut seen = std::collections::HashSet::new();
+            s.split_whitespace()
+                .filter(|w| seen.insert(*w))
+                .collect::<Vec<_>>()
+        };
+        let lines = |s: &'static str| {
+            s.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+        };
+        Words {
+            first: words(FIRST_NAMES),
+            last: words(LAST_NAMES),
+            countries: lines(COUNTRIES),
+            topics: lines(TOPICS),
+            sources: lines(SOURCES),
+            headings: lines(HEADINGS),
+            nouns: words(NOUNS),
+            adjectives: words(ADJECTIVES),
+            verbs: words(VERBS),
+            headline_verbs: words(HEADLINE_VERBS),
+            adverbs: words(ADVERBS),
+            prepositions: words(PREPOSITIONS),
+            connectors: lines(CONNECTORS),
+        }
+    }
+
+    fn pick<'a>(&self, list: &'a [&'static str], rng: &mut ChaCha8Rng) -> &'a str {
+        list.choose(rng).copied().unwrap_or("")
+    }
+}
+
+const FIRST_NAMES: &str = "
+Aaron Abdullah Ada Adam Adrian Agnes Ahmed Aiko Alan Alberto Aleksandr Alexis Ali Alice Alicia
+Amara Amina Amir Ana Anders Andrea Andrei Angela Anil Anita Ann Anna Antonio Arjun Astrid Aylin
+Ayumi Beatriz Ben Benjamin Bernard Bilal Boris Brian Bruno Camila Carla Carlos Carmen Catherine
+Cecilia Chen Chiara Chloe Chris Christine Claire Clara Daniel Daniela David Deepa Diana Diego
+Dmitri Elena Elias Elif Elisa Emeka Emil Emma Enrique Erik Esther Fatima Felipe Fernando Fiona
+Florian Francesca Frank Gabriel Gabriela George Giorgio Grace Hana Hannah Hassan Helen Henrik
+Hiroshi Hugo Ibrahim Ida Igor Ilse Imran Ines Ingrid Irina Isabel Ivan Jacob Jakob James Jan
+Jana Javier Jean Jens Joao Johan John Jonas Jorge Jose Julia Julian Karim Karin Kenji Kevin
+Khalid Kofi Lars Laura Layla Lea Leila Leon Lina Linda Lucas Lucia Luis Luka Maria Marco Marek
+Maria Mariam Marie Mark Marta Martin Maryam Mateo Matteo Maya Mehmet Mei Michael Miguel Mikhail
+Mira Mohamed Nadia Naomi Nasser Natalia Nikolai Nina Noor Olga Omar Oscar Pablo Paolo Patricia
+Paul Pedro Peter Petra Pierre Priya Rafael Rahul Ramon Rania Raul Rebecca Ricardo Robert Rosa
+Rui Ruth Sakura Samir Samuel Sara Sergei Simon Sofia Sophie Stefan Susan Svetlana Tariq Teresa
+Thomas Tomas Valentina Vera Victor Viktor Wei Yara Yasmin Yusuf Zainab Zofia
+";
+
+const LAST_NAMES: &str = "
+Abadi Adeyemi Agarwal Ahmadi Alvarez Amato Andersen Antonelli Aslan Bakker Banerjee Barros Bauer
+Becker Bennett Bianchi Bjork Blanco Bondarenko Brandt Brennan Caldwell Campbell Cardoso Carvalho
+Castillo Chandra Chaudhry Chen Costa Cruz Dahl Das Delgado Diallo Dimitrov Dubois Duarte Eriksen
+Esposito Evans Farah Fernandes Ferrari Fischer Fleming Fontaine Franco Fujita Garcia Gomez Gonzalez
+Greco Gupta Haddad Hakimi Halvorsen Hamid Hansen Hartmann Hayashi Hernandez Hoffmann Horvat Hughes
+Hussein Ibrahimovic Ito Ivanova Jansen Jensen Johansson Jovanovic Kamau Kapoor Karimi Kato Keller
+Khan Kim Kiplagat Klein Kobayashi Koch Kowalski Kozlov Kraus Kumar Kuznetsov Lambert Larsen Laurent
+Lee Lehmann Leone Lindqvist Lopez Lorenz Lund Maddox Mahmoud Maier Marino Martins Matsumoto Mazur
+Medina Mehta Mendes Meyer Molina Moreau Morales Moreno Muller Murphy Mwangi Nakamura Nguyen Nielsen
+Novak Nowak Nunez Obi Odhiambo Okafor Okonkwo Olsen Ortiz Osei Otieno Owusu Ozturk Park Patel
+Pavlov Pereira Perez Petrov Pham Popescu Quinn Rahman Ramirez Rao Reyes Ricci Richter Rios Rivera
+Rizzo Rocha Romano Rossi Ruiz Saleh Salazar Sanchez Santos Sato Schmidt Schneider Schulz Sharma
+Silva Singh Sokolov Sorensen Suarez Suzuki Takahashi Tanaka Torres Toure Tran Urban Varga Vargas
+Vasquez Vega Verma Vidal Vogel Volkov Wagner Walsh Wang Weber Wolf Wong Yamamoto Yilmaz Young Zhang
+Zhou Zimmermann Zubair Adler Barzani Castro Demir Eze Falk Gallo Haas Iqbal Jaber Kaya Lindgren
+Mansour Nasr Orlov Pinto Qureshi Rashid Sabir Tahir Uddin Valdez Winter Yousef Zaman Aziz Bose
+";
+
+const COUNTRIES: &str = "
+United States
+China
+Russia
+United Kingdom
+France
+Germany
+Iraq
+Syria
+Iran
+Turkey
+Israel
+Ukraine
+India
+Japan
+Saudi Arabia
+Afghanistan
+Pakistan
+Egypt
+Italy
+Canada
+Brazil
+Mexico
+South Korea
+North Korea
+Australia
+Spain
+Jordan
+Lebanon
+Yemen
+Libya
+Nigeria
+South Africa
+Indonesia
+Qatar
+United Arab Emirates
+Poland
+Netherlands
+Belgium
+Sweden
+Norway
+Denmark
+Finland
+Switzerland
+Austria
+Greece
+Portugal
+Ireland
+Argentina
+Colombia
+Venezuela
+Chile
+Peru
+Ethiopia
+Kenya
+Somalia
+Sudan
+South Sudan
+Mali
+Niger
+Chad
+Algeria
+Morocco
+Tunisia
+Kuwait
+Bahrain
+Oman
+Philippines
+Vietnam
+Thailand
+Malaysia
+Singapore
+Myanmar
+Bangladesh
+Sri Lanka
+Nepal
+Kazakhstan
+Uzbekistan
+Azerbaijan
+Armenia
+Georgia
+Belarus
+Moldova
+Romania
+Bulgaria
+Hungary
+Czech Republic
+Slovakia
+Serbia
+Croatia
+Bosnia and Herzegovina
+Kosovo
+Albania
+North Macedonia
+Montenegro
+Slovenia
+Lithuania
+Latvia
+Estonia
+Iceland
+Luxembourg
+Malta
+Cyprus
+New Zealand
+Cuba
+Haiti
+Dominican Republic
+Jamaica
+Guatemala
+Honduras
+El Salvador
+Nicaragua
+Costa Rica
+Panama
+Ecuador
+Bolivia
+Paraguay
+Uruguay
+Ghana
+Ivory Coast
+Senegal
+Cameroon
+Democratic Republic of the Congo
+Republic of the Congo
+Uganda
+Tanzania
+Rwanda
+Burundi
+Mozambique
+Zimbabwe
+Zambia
+Angola
+Namibia
+Botswana
+Madagascar
+Malawi
+Burkina Faso
+Guinea
+Sierra Leone
+Liberia
+Eritrea
+Djibouti
+Central African Republic
+Gabon
+Mauritania
+Gambia
+Togo
+Benin
+Lesotho
+Eswatini
+Mauritius
+Seychelles
+Cape Verde
+Comoros
+Equatorial Guinea
+Guinea-Bissau
+Sao Tome and Principe
+Turkmenistan
+Tajikistan
+Kyrgyzstan
+Mongolia
+Laos
+Cambodia
+Brunei
+East Timor
+Papua New Guinea
+Fiji
+Solomon Islands
+Vanuatu
+Samoa
+Tonga
+Kiribati
+Micronesia
+Marshall Islands
+Palau
+Nauru
+Tuvalu
+Maldives
+Bhutan
+Bahamas
+Barbados
+Trinidad and Tobago
+Grenada
+Saint Lucia
+Saint Vincent and the Grenadines
+Antigua and Barbuda
+Dominica
+Saint Kitts and Nevis
+Belize
+Guyana
+Suriname
+Andorra
+Monaco
+Liechtenstein
+San Marino
+Vatican City
+";
+
+const TOPICS: &str = "
+Islamic State
+Ceasefire negotiations
+Sanctions
+Nuclear program
+Refugees
+Humanitarian aid
+Elections
+Climate change
+Trade policy
+Energy security
+Oil markets
+Human rights
+Counterterrorism
+Foreign fighters
+Arms control
+Cybersecurity
+Public health
+COVID-19 pandemic
+Migration
+Reconstruction
+Peacekeeping
+United Nations
+NATO
+European Union
+African Union
+G20
+G7
+Food security
+Water scarcity
+Drought
+Inflation
+Debt relief
+Foreign aid
+Border security
+Maritime disputes
+Territorial disputes
+Press freedom
+Corruption
+Rule of law
+Judicial reform
+Constitutional reform
+Protests
+Military coup
+Civil war
+Insurgency
+Drone strikes
+Airstrikes
+Landmines
+Chemical weapons
+Missile tests
+Space policy
+Artificial intelligence
+Semiconductors
+Supply chains
+Shipping lanes
+Piracy
+Organized crime
+Drug trafficking
+Human trafficking
+Money laundering
+Cryptocurrency
+Central banks
+Interest rates
+Currency crisis
+Sovereign debt
+Development finance
+Infrastructure
+Belt and Road Initiative
+Ports
+Railways
+Pipelines
+Natural gas
+Renewable energy
+Nuclear energy
+Coal
+Mining
+Rare earths
+Agriculture
+Fisheries
+Deforestation
+Biodiversity
+Ocean policy
+Arctic
+Antarctica
+Wildfires
+Floods
+Earthquakes
+Disaster relief
+Famine
+Vaccination
+Malaria
+Tuberculosis
+Ebola
+Polio
+Education
+Gender equality
+Child labor
+Indigenous rights
+Minority rights
+Religious freedom
+Detention camps
+Prisoner exchanges
+Hostages
+War crimes
+International Criminal Court
+Truth commissions
+Transitional justice
+Displacement
+Asylum policy
+Visa policy
+Diaspora
+Remittances
+Tourism
+Labor strikes
+Unemployment
+Pensions
+Housing
+Urbanization
+Census
+Disinformation
+Social media
+Internet shutdowns
+Surveillance
+Espionage
+Diplomatic expulsions
+Summits
+State visits
+Treaty ratification
+Free trade agreements
+Tariffs
+Export controls
+Anti-dumping measures
+World Trade Organization
+International Monetary Fund
+World Bank
+OPEC
+Security Council
+General Assembly
+Special envoys
+Mediation
+Peace talks
+Demobilization
+Security sector reform
+Military spending
+Conscription
+Naval exercises
+Air defense
+Missile defense
+Nuclear deterrence
+Nonproliferation
+Global Coalition to Defeat ISIS
+Al-Qaeda
+Taliban
+Hezbollah
+Boko Haram
+Al-Shabaab
+";
+
+const SOURCES: &str = "
+Reuters
+Associated Press
+Agence France-Presse
+BBC News
+Al Jazeera
+The Guardian
+The New York Times
+The Washington Post
+Financial Times
+The Economist
+Deutsche Welle
+NHK World
+Kyodo News
+Yonhap
+Anadolu Agency
+ANSA
+EFE
+Le Monde
+Der Spiegel
+El Pais
+The Hindu
+South China Morning Post
+Bloomberg
+Politico Europe
+";
+
+const HEADINGS: &str = "
+What happened
+Key points
+Background
+Context
+Reactions
+What comes next
+The numbers
+Why it matters
+Analysis
+Timeline
+Who said what
+Regional picture
+Diplomatic fallout
+Economic impact
+Security situation
+Humanitarian picture
+Open questions
+On the ground
+In the capital
+The negotiations
+Looking ahead
+The wider view
+Legal questions
+Public opinion
+Markets
+";
+
+const NOUNS: &str = "
+agreement ministry ceasefire coalition delegation parliament budget election summit treaty council
+committee proposal mandate resolution statement framework mission border frontier province capital
+region corridor pipeline port airport convoy shipment sanction embargo tariff quota reserve deposit
+loan grant package fund program initiative reform policy strategy doctrine campaign offensive
+operation withdrawal deployment exercise patrol checkpoint crossing camp settlement district city
+village market harbor bridge dam plant factory refinery mine field harvest crop supply demand price
+rate index forecast outlook report review inquiry investigation hearing trial verdict appeal ruling
+court tribunal judge prosecutor lawyer witness official minister envoy ambassador diplomat negotiator
+spokesperson leader president premier chancellor governor mayor general commander officer soldier
+militia faction movement party opposition government administration cabinet agency bureau office
+department authority regulator watchdog observer monitor inspector analyst economist researcher
+scholar journalist editor network broadcaster newspaper outlet channel platform database archive
+record document memo letter cable briefing dossier file note draft text clause article provision
+annex protocol amendment vote ballot poll turnout majority coalition bloc alliance partnership
+dialogue channel negotiation compromise concession demand condition guarantee assurance pledge
+commitment deadline timetable roadmap plan phase stage step milestone target goal objective priority
+risk threat danger warning alert crisis emergency shortage surplus deficit debt default recovery
+growth slowdown recession boom shock spike drop decline surge rise fall gain loss margin share stake
+holding asset liability revenue income wage pension subsidy tax levy duty fee charge fine penalty
+reward incentive bonus payment transfer flow stream route network grid system infrastructure
+capacity output production export import trade shipment cargo fleet vessel tanker aircraft drone
+missile rocket launcher system radar satellite station base outpost garrison headquarters compound
+";
+
+const ADJECTIVES: &str = "
+new old major minor key central regional national international global local federal provisional
+interim permanent temporary formal informal public private joint bilateral multilateral unilateral
+strategic tactical political economic military diplomatic legal financial commercial humanitarian
+civilian official unofficial secret open closed fragile stable volatile tense calm uncertain
+decisive cautious bold modest ambitious limited broad narrow sweeping partial full final initial
+early late recent previous current future long short rapid slow steady sharp gradual sudden
+unexpected expected controversial disputed contested agreed binding voluntary mandatory strict
+loose tough soft firm weak strong fresh renewed revised amended draft detailed vague clear
+ambiguous urgent pressing critical serious grave severe mild moderate significant marginal
+symbolic practical technical administrative judicial constitutional parliamentary presidential
+electoral northern southern eastern western coastal inland rural urban remote border frontline
+besieged occupied liberated divided united rival allied hostile friendly neutral independent
+autonomous sovereign foreign domestic overseas cross-border maritime aerial naval ground nuclear
+conventional digital industrial agricultural energy fiscal monetary
+";
+
+const VERBS: &str = "
+announced rejected approved signed endorsed extended suspended delayed postponed accelerated
+launched halted resumed expanded reduced raised lowered cut doubled tripled secured blocked
+challenged questioned welcomed criticized condemned praised backed opposed defended reviewed
+revised drafted presented outlined proposed unveiled confirmed denied disputed acknowledged
+reported revealed disclosed published leaked released detained freed arrested charged convicted
+acquitted sentenced pardoned appointed dismissed replaced promoted nominated elected defeated
+won lost gained surrendered captured retook seized evacuated reinforced deployed withdrew
+targeted struck shelled bombed intercepted shot destroyed damaged repaired rebuilt restored
+financed funded pledged donated delivered shipped supplied imported exported traded sold bought
+negotiated mediated brokered hosted attended visited met briefed warned urged pressed demanded
+requested offered promised guaranteed reassured reaffirmed reconsidered abandoned adopted enforced
+";
+
+const HEADLINE_VERBS: &str = "
+pledges warns rejects backs signs unveils defends questions welcomes condemns seeks demands
+announces proposes blocks delays resumes expands cuts raises secures launches hosts visits
+urges presses weighs reviews doubles drops revives tightens eases promises confirms denies
+";
+
+const ADVERBS: &str = "
+quickly slowly quietly openly publicly privately formally briefly repeatedly again already
+finally initially eventually abruptly cautiously firmly sharply narrowly broadly largely partly
+mostly barely nearly effectively reluctantly jointly separately unanimously overwhelmingly
+";
+
+const PREPOSITIONS: &str = "
+in across within near over after before around against beyond along throughout outside inside
+";
+
+const CONNECTORS: &str = "
+However
+Meanwhile
+In a statement
+By contrast
+Earlier
+Later that week
+At the same time
+Still
+For now
+Separately
+In response
+On Tuesday
+On Friday
+Over the weekend
+Since then
+";
