@@ -134,7 +134,7 @@ impl Staging {
         self.committed = true;
         // After the swap the staging path holds the previous output (if any).
         if self.dir.exists() {
-            std::fs::remove_dir_all(&self.dir)
+            remove_tree(&self.dir)
                 .map_err(|e| io_error(&self.dir, "remove the previous output", &e))?;
         }
         Ok(stats)
@@ -170,6 +170,28 @@ impl PageSink for Staging {
             .fetch_add(contents.len() as u64, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// Removes a folder tree, its top-level entries in parallel (a site is
+/// mostly a few wide folders: briefings/, people/, …).
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    let entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.par_iter().try_for_each(|entry| {
+        if entry.file_type()?.is_dir() {
+            let children: Vec<_> = std::fs::read_dir(entry.path())?.collect::<Result<_, _>>()?;
+            children.par_iter().try_for_each(|child| {
+                if child.file_type()?.is_dir() {
+                    std::fs::remove_dir_all(child.path())
+                } else {
+                    std::fs::remove_file(child.path())
+                }
+            })?;
+            std::fs::remove_dir(entry.path())
+        } else {
+            std::fs::remove_file(entry.path())
+        }
+    })?;
+    std::fs::remove_dir(dir)
 }
 
 /// Puts `staging` at `output`; afterwards `staging` holds the old output, if there was one.

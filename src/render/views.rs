@@ -46,7 +46,7 @@ pub struct PageView {
 #[derive(Serialize)]
 pub struct TermLinkView<'a> {
     pub name: &'a str,
-    pub url: String,
+    pub url: &'a str,
     pub role: Option<&'a str>,
     pub taxonomy: &'a str,
 }
@@ -117,7 +117,7 @@ pub struct TermView<'a> {
 #[derive(Serialize)]
 pub struct TermEntryView<'a> {
     pub name: &'a str,
-    pub url: String,
+    pub url: &'a str,
     pub count: usize,
 }
 
@@ -162,6 +162,8 @@ pub struct Views<'a> {
     pub bodies: &'a [Rendered],
     /// Summaries, given or made from the first paragraph, by briefing id.
     pub summaries: Vec<Option<String>>,
+    /// Every term's URL, made once: `[taxonomy][term]`.
+    term_urls: Vec<Vec<String>>,
 }
 
 impl<'a> Views<'a> {
@@ -178,12 +180,25 @@ impl<'a> Views<'a> {
                     .or_else(|| body.first_paragraph.as_deref().map(auto_summary))
             })
             .collect();
+        let term_urls = config
+            .taxonomies
+            .iter()
+            .zip(&archive.taxonomies)
+            .map(|(tc, taxonomy)| {
+                taxonomy
+                    .terms
+                    .iter()
+                    .map(|term| config.urls.path(&paths::term(&tc.name, term.slug.as_str())))
+                    .collect()
+            })
+            .collect();
         Views {
             config,
             urls: &config.urls,
             archive,
             bodies,
             summaries,
+            term_urls,
         }
     }
 
@@ -238,14 +253,11 @@ impl<'a> Views<'a> {
         &self.archive.taxonomies[taxonomy].terms[term]
     }
 
-    pub fn term_url(&self, taxonomy: usize, term: &Term) -> String {
-        self.urls.path(&paths::term(
-            &self.config.taxonomies[taxonomy].name,
-            term.slug.as_str(),
-        ))
+    pub fn term_url(&self, taxonomy: usize, term: usize) -> &str {
+        &self.term_urls[taxonomy][term]
     }
 
-    pub fn groups(&self, id: BriefingId) -> Vec<TermGroupView<'a>> {
+    pub fn groups(&self, id: BriefingId) -> Vec<TermGroupView<'_>> {
         let entry = &self.archive.entries[id];
         self.config
             .taxonomies
@@ -258,11 +270,11 @@ impl<'a> Views<'a> {
                 title: &config.title,
                 terms: terms
                     .iter()
-                    .map(|&term| {
-                        let term = self.term(t, term);
+                    .map(|&id| {
+                        let term = self.term(t, id);
                         TermLinkView {
                             name: &term.name,
-                            url: self.term_url(t, term),
+                            url: self.term_url(t, id),
                             role: term.profile.as_ref().and_then(|p| p.role.as_deref()),
                             taxonomy: &config.name,
                         }
@@ -345,13 +357,13 @@ impl<'a> Views<'a> {
     }
 
     /// Terms grouped by initial for the taxonomy index ("#" for the rest, last).
-    pub fn letters(&self, taxonomy: usize) -> Vec<LetterView<'a>> {
-        let mut letters: Vec<LetterView<'a>> = Vec::new();
-        let mut others: Vec<TermEntryView<'a>> = Vec::new();
-        for term in &self.archive.taxonomies[taxonomy].terms {
+    pub fn letters(&self, taxonomy: usize) -> Vec<LetterView<'_>> {
+        let mut letters: Vec<LetterView<'_>> = Vec::new();
+        let mut others: Vec<TermEntryView<'_>> = Vec::new();
+        for (id, term) in self.archive.taxonomies[taxonomy].terms.iter().enumerate() {
             let entry = TermEntryView {
                 name: &term.name,
-                url: self.term_url(taxonomy, term),
+                url: self.term_url(taxonomy, id),
                 count: term.briefings.len(),
             };
             let initial = crate::index::fold(&term.name)
