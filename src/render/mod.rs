@@ -11,6 +11,7 @@ pub mod views;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -38,8 +39,10 @@ pub struct RenderStats {
     pub pages: usize,
     pub briefing_pages: usize,
     pub term_pages: usize,
-    /// How many times a template was rendered (one per page).
+    /// How many times a page template was rendered (one per page).
     pub template_renders: usize,
+    /// Cards rendered by `card.html` (one per briefing).
+    pub card_renders: usize,
 }
 
 /// One page to make.
@@ -77,18 +80,19 @@ pub fn render_site(
         .map(|entry| markdown::render(entry.briefing.markdown(), highlighter))
         .collect();
     let views = Views::new(config, archive, &bodies);
-    let cards: Vec<Value> = (0..archive.entries.len())
-        .into_par_iter()
-        .map(|id| Value::from_serializable(&views.card(id)))
-        .collect();
+    let site = Value::from_serializable(&views.site());
+    let renders = AtomicUsize::new(0);
+    let cards = render_cards(&views, templates, &site, &renders)?;
+    let card_renders = renders.swap(0, Ordering::Relaxed);
     let calendar = calendar(archive);
     let renderer = PageRenderer {
         views: &views,
         templates,
         highlighter,
-        site: Value::from_serializable(&views.site()),
+        site,
         cards,
         calendar,
+        renders,
     };
     let jobs = renderer.jobs();
     let problems = Mutex::new(Vec::new());
@@ -110,7 +114,54 @@ pub fn render_site(
         briefing_pages: count(|j| matches!(j, Job::Briefing(_))),
         term_pages: count(|j| matches!(j, Job::Term { .. })),
         template_renders: jobs.len(),
+        card_renders: if templates.has(templates::CARD) {
+            renderer.cards.len()
+        } else {
+            0
+        },
     })
+}
+
+/// Every briefing's card as listings get it, serialized once, with its HTML
+/// from `card.html` (rendered once per briefing, however many listings show it).
+fn render_cards(
+    views: &Views<'_>,
+    templates: &Templates,
+    site: &Value,
+    renders: &AtomicUsize,
+) -> Result<Vec<Value>, Vec<Diagnostic>> {
+    let with_html = templates.has(templates::CARD);
+    let cards: Vec<Result<Value, Diagnostic>> = (0..views.archive.entries.len())
+        .into_par_iter()
+        .map(|id| {
+            let mut card = views.card(id);
+            if with_html {
+                let mut context = Context::new();
+                context.insert_value("site", site.clone());
+                context.insert("item", &card);
+                renders.fetch_add(1, Ordering::Relaxed);
+                let html = templates
+                    .tera
+                    .render(templates::CARD, &context)
+                    .map_err(|e| {
+                        let url = views
+                            .urls
+                            .path(&paths::briefing(views.briefing(id).slug.as_str()));
+                        templates.diagnostic(&e, Some(&format!("the card of {url}")))
+                    })?;
+                card.html = Some(html);
+            }
+            Ok(Value::from_serializable(&card))
+        })
+        .collect();
+    let (cards, problems): (Vec<_>, Vec<_>) = cards.into_iter().partition(Result::is_ok);
+    if problems.is_empty() {
+        Ok(cards.into_iter().flatten().collect())
+    } else {
+        Err(dedup(
+            problems.into_iter().filter_map(Result::err).collect(),
+        ))
+    }
 }
 
 /// One template error breaks every page that uses it: report it once.
@@ -151,6 +202,8 @@ struct PageRenderer<'a> {
     /// Each briefing's card, serialized once.
     cards: Vec<Value>,
     calendar: Calendar,
+    /// Page templates rendered so far.
+    renders: AtomicUsize,
 }
 
 #[derive(Serialize)]
@@ -260,6 +313,7 @@ impl PageRenderer<'_> {
             path.clone()
         };
         let url = self.views.urls.path(&path);
+        self.renders.fetch_add(1, Ordering::Relaxed);
         self.templates
             .tera
             .render(template, &context)

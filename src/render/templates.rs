@@ -12,6 +12,9 @@ use walkdir::WalkDir;
 use crate::diag::{Diagnostic, Position, io_error};
 use crate::source::relative;
 
+/// The template of one briefing card, rendered once per briefing (optional).
+pub const CARD: &str = "card.html";
+
 /// Every template a theme must provide.
 pub const REQUIRED: [&str; 7] = [
     "index.html",
@@ -83,6 +86,11 @@ impl Templates {
             return Err(vec![templates.diagnostic(&error, None)]);
         }
         Ok(Templates { tera, ..templates })
+    }
+
+    /// Whether the theme or the site has a template of this name.
+    pub fn has(&self, name: &str) -> bool {
+        self.files.contains_key(name)
     }
 
     /// A Tera error as a diagnostic at the template's file and line.

@@ -66,6 +66,9 @@ pub struct CardView<'a> {
     pub date_display: String,
     pub summary: Option<&'a str>,
     pub taxonomies: Vec<TermGroupView<'a>>,
+    /// The card rendered by `card.html` (absent while rendering that template).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -293,6 +296,7 @@ impl<'a> Views<'a> {
             date_display: briefing.date.display(),
             summary: self.summary(id),
             taxonomies: self.groups(id),
+            html: None,
         }
     }
 

@@ -347,6 +347,8 @@ fn every_page_is_rendered_once_and_counted() {
         .count();
     assert_eq!(report.render.template_renders, report.render.pages);
     assert_eq!(report.render.pages, html_files);
+    // Cards are rendered once per briefing, not once per listing they appear on.
+    assert_eq!(report.render.card_renders, BRIEFINGS.len());
     assert_eq!(report.render.briefing_pages, BRIEFINGS.len());
     // Eleven terms, and Ada Lovelace's three briefings take two pages.
     assert_eq!(report.render.term_pages, 12);
