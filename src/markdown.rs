@@ -5,6 +5,8 @@
 //! heading ids collected into a table of contents, and fenced code highlighted
 //! by [`Highlighter`]. Raw HTML passes through: authors are trusted.
 
+use std::collections::VecDeque;
+
 use rustc_hash::FxHashSet as HashSet;
 
 use pulldown_cmark::{
@@ -44,14 +46,51 @@ fn options() -> Options {
 
 /// Renders `markdown` to HTML.
 pub fn render(markdown: &str, highlighter: &Highlighter) -> Rendered {
-    let mut out = Rendered::default();
-    let mut events: Vec<Event<'_>> = Vec::new();
-    let mut ids = HashSet::default();
-    let mut parser = Parser::new_ext(markdown, options());
-    let mut depth = 0usize; // nesting of block containers, to find top-level paragraphs
-    let mut paragraph: Option<String> = None;
+    let mut annotate = Annotate {
+        parser: Parser::new_ext(markdown, options()),
+        highlighter,
+        pending: VecDeque::new(),
+        ids: HashSet::default(),
+        depth: 0,
+        paragraph: None,
+        out: Rendered::default(),
+    };
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, annotate.by_ref());
+    let mut out = annotate.out;
+    out.html = html;
+    out
+}
 
-    while let Some(event) = parser.next() {
+/// Streams the parser's events to the HTML writer, rewriting headings (ids),
+/// code blocks (highlighting) and callouts on the way, and noting the table of
+/// contents, word count and first paragraph. Only a heading's or a code
+/// block's own events are ever buffered.
+struct Annotate<'a, 'h> {
+    parser: Parser<'a>,
+    highlighter: &'h Highlighter,
+    pending: VecDeque<Event<'a>>,
+    ids: HashSet<String>,
+    /// Nesting of block containers, to find the first top-level paragraph.
+    depth: usize,
+    paragraph: Option<String>,
+    out: Rendered,
+}
+
+impl<'a> Iterator for Annotate<'a, '_> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(event) = self.pending.pop_front() {
+            return Some(event);
+        }
+        let event = self.parser.next()?;
+        Some(self.annotate(event))
+    }
+}
+
+impl<'a> Annotate<'a, '_> {
+    fn annotate(&mut self, event: Event<'a>) -> Event<'a> {
         match event {
             Event::Start(Tag::Heading {
                 level,
@@ -59,107 +98,100 @@ pub fn render(markdown: &str, highlighter: &Highlighter) -> Rendered {
                 classes,
                 attrs,
             }) => {
-                let inner = take_until_end(&mut parser);
+                let inner = take_until_end(&mut self.parser);
                 let title = plain_text(&inner);
-                out.word_count += count_words(&title);
-                let id = unique_id(id.as_deref().unwrap_or(&title), &mut ids);
-                out.toc.push(Heading {
+                self.out.word_count += count_words(&title);
+                let id = unique_id(id.as_deref().unwrap_or(&title), &mut self.ids);
+                self.out.toc.push(Heading {
                     level: heading_number(level),
                     id: id.clone(),
                     title,
                 });
-                events.push(Event::Start(Tag::Heading {
+                self.pending.extend(inner);
+                self.pending.push_back(Event::End(TagEnd::Heading(level)));
+                Event::Start(Tag::Heading {
                     level,
                     id: Some(CowStr::from(id)),
                     classes,
                     attrs,
-                }));
-                events.extend(inner);
-                events.push(Event::End(TagEnd::Heading(level)));
+                })
             }
             Event::Start(Tag::CodeBlock(kind)) => {
-                let code = plain_text(&take_until_end(&mut parser));
+                let code = plain_text(&take_until_end(&mut self.parser));
                 let language = match &kind {
                     CodeBlockKind::Fenced(info) => language_of(info),
                     CodeBlockKind::Indented => "",
                 };
-                events.push(Event::Html(CowStr::from(code_block(
-                    language,
-                    &code,
-                    highlighter,
-                ))));
+                Event::Html(CowStr::from(code_block(language, &code, self.highlighter)))
             }
             Event::Start(Tag::BlockQuote(Some(kind))) => {
-                depth += 1;
+                self.depth += 1;
                 let (class, title) = callout(kind);
-                events.push(Event::Html(CowStr::from(format!(
+                Event::Html(CowStr::from(format!(
                     "<div class=\"callout callout-{class}\" role=\"note\">\n<p class=\"callout-title\">{title}</p>\n"
-                ))));
+                )))
             }
             Event::End(TagEnd::BlockQuote(Some(_))) => {
-                depth = depth.saturating_sub(1);
-                events.push(Event::Html(CowStr::from("</div>\n")));
+                self.depth = self.depth.saturating_sub(1);
+                Event::Html(CowStr::from("</div>\n"))
             }
             Event::Start(Tag::Paragraph) => {
-                if depth == 0 && out.first_paragraph.is_none() {
-                    paragraph = Some(String::new());
+                if self.depth == 0 && self.out.first_paragraph.is_none() {
+                    self.paragraph = Some(String::new());
                 }
-                events.push(Event::Start(Tag::Paragraph));
+                event
             }
             Event::End(TagEnd::Paragraph) => {
-                if let Some(text) = paragraph.take() {
+                if let Some(text) = self.paragraph.take() {
                     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
                     if !text.is_empty() {
-                        out.first_paragraph = Some(text);
+                        self.out.first_paragraph = Some(text);
                     }
                 }
-                events.push(Event::End(TagEnd::Paragraph));
+                event
             }
             Event::Start(
-                tag @ (Tag::BlockQuote(None)
+                Tag::BlockQuote(None)
                 | Tag::List(_)
                 | Tag::FootnoteDefinition(_)
                 | Tag::Table(_)
-                | Tag::HtmlBlock),
+                | Tag::HtmlBlock,
             ) => {
-                depth += 1;
-                events.push(Event::Start(tag));
+                self.depth += 1;
+                event
             }
             Event::End(
-                tag @ (TagEnd::BlockQuote(None)
+                TagEnd::BlockQuote(None)
                 | TagEnd::List(_)
                 | TagEnd::FootnoteDefinition
                 | TagEnd::Table
-                | TagEnd::HtmlBlock),
+                | TagEnd::HtmlBlock,
             ) => {
-                depth = depth.saturating_sub(1);
-                events.push(Event::End(tag));
+                self.depth = self.depth.saturating_sub(1);
+                event
             }
-            Event::Text(text) => {
-                out.word_count += count_words(&text);
-                if let Some(p) = paragraph.as_mut() {
-                    p.push_str(&text);
+            Event::Text(ref text) => {
+                self.out.word_count += count_words(text);
+                if let Some(p) = self.paragraph.as_mut() {
+                    p.push_str(text);
                 }
-                events.push(Event::Text(text));
+                event
             }
-            Event::Code(code) => {
-                if let Some(p) = paragraph.as_mut() {
-                    p.push_str(&code);
+            Event::Code(ref code) => {
+                if let Some(p) = self.paragraph.as_mut() {
+                    p.push_str(code);
                 }
-                events.push(Event::Code(code));
+                event
             }
             Event::SoftBreak | Event::HardBreak => {
-                if let Some(p) = paragraph.as_mut() {
+                if let Some(p) = self.paragraph.as_mut() {
                     p.push(' ');
                 }
-                events.push(event);
+                event
             }
-            other => events.push(other),
+            other => other,
         }
     }
-    out.html.reserve(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
-    out
 }
 
 /// The events up to the end of the element just opened (nested ones included).

@@ -113,12 +113,8 @@ pub fn render_site(
         pages: jobs.len(),
         briefing_pages: count(|j| matches!(j, Job::Briefing(_))),
         term_pages: count(|j| matches!(j, Job::Term { .. })),
-        template_renders: jobs.len(),
-        card_renders: if templates.has(templates::CARD) {
-            renderer.cards.len()
-        } else {
-            0
-        },
+        template_renders: renderer.renders.load(Ordering::Relaxed),
+        card_renders,
     })
 }
 

@@ -400,10 +400,12 @@ impl<'a> Views<'a> {
 
 /// The first `AUTO_SUMMARY_WORDS` words of a paragraph, with an ellipsis if cut.
 fn auto_summary(paragraph: &str) -> String {
-    let words: Vec<&str> = paragraph.split_whitespace().collect();
-    if words.len() <= AUTO_SUMMARY_WORDS {
-        words.join(" ")
+    let mut words = paragraph.split_whitespace();
+    let summary: Vec<&str> = words.by_ref().take(AUTO_SUMMARY_WORDS).collect();
+    let summary = summary.join(" ");
+    if words.next().is_some() {
+        format!("{summary}…")
     } else {
-        format!("{}…", words[..AUTO_SUMMARY_WORDS].join(" "))
+        summary
     }
 }
