@@ -55,7 +55,8 @@ pub struct TermLinkView<'a> {
 pub struct TermGroupView<'a> {
     pub name: &'a str,
     pub title: &'a str,
-    pub terms: Vec<TermLinkView<'a>>,
+    /// Term links ([`TermLinkView`]), serialized once per build and shared.
+    pub terms: Vec<tera::Value>,
 }
 
 #[derive(Serialize)]
@@ -167,6 +168,8 @@ pub struct Views<'a> {
     pub summaries: Vec<Option<String>>,
     /// Every term's URL, made once: `[taxonomy][term]`.
     term_urls: Vec<Vec<String>>,
+    /// Every term's link as templates see it, serialized once: `[taxonomy][term]`.
+    term_links: Vec<Vec<tera::Value>>,
 }
 
 impl<'a> Views<'a> {
@@ -195,6 +198,27 @@ impl<'a> Views<'a> {
                     .collect()
             })
             .collect();
+        let term_links = config
+            .taxonomies
+            .iter()
+            .zip(&archive.taxonomies)
+            .zip(&term_urls)
+            .map(|((tc, taxonomy), urls)| {
+                taxonomy
+                    .terms
+                    .iter()
+                    .zip(urls)
+                    .map(|(term, url): (&Term, &String)| {
+                        tera::Value::from_serializable(&TermLinkView {
+                            name: &term.name,
+                            url,
+                            role: term.profile.as_ref().and_then(|p| p.role.as_deref()),
+                            taxonomy: &tc.name,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
         Views {
             config,
             urls: &config.urls,
@@ -202,6 +226,7 @@ impl<'a> Views<'a> {
             bodies,
             summaries,
             term_urls,
+            term_links,
         }
     }
 
@@ -273,15 +298,7 @@ impl<'a> Views<'a> {
                 title: &config.title,
                 terms: terms
                     .iter()
-                    .map(|&id| {
-                        let term = self.term(t, id);
-                        TermLinkView {
-                            name: &term.name,
-                            url: self.term_url(t, id),
-                            role: term.profile.as_ref().and_then(|p| p.role.as_deref()),
-                            taxonomy: &config.name,
-                        }
-                    })
+                    .map(|&id| self.term_links[t][id].clone())
                     .collect(),
             })
             .collect()
