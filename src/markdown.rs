@@ -30,8 +30,6 @@ pub struct Rendered {
     pub html: String,
     pub toc: Vec<Heading>,
     pub word_count: usize,
-    /// The plain text of the first paragraph, for a summary when none is given.
-    pub first_paragraph: Option<String>,
 }
 
 fn options() -> Options {
@@ -51,8 +49,6 @@ pub fn render(markdown: &str, highlighter: &Highlighter) -> Rendered {
         highlighter,
         pending: VecDeque::new(),
         ids: HashSet::default(),
-        depth: 0,
-        paragraph: None,
         out: Rendered::default(),
     };
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
@@ -60,6 +56,39 @@ pub fn render(markdown: &str, highlighter: &Highlighter) -> Rendered {
     let mut out = annotate.out;
     out.html = html;
     out
+}
+
+/// The plain text of the first top-level paragraph, reading no further than
+/// its end: what a summary is made from when the front matter has none.
+pub fn first_paragraph(markdown: &str) -> Option<String> {
+    let mut depth = 0usize;
+    let mut text: Option<String> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Paragraph) if depth == 0 => text = Some(String::new()),
+            Event::End(TagEnd::Paragraph) if depth == 0 => {
+                let words = text.take().unwrap_or_default();
+                let words: Vec<&str> = words.split_whitespace().collect();
+                if !words.is_empty() {
+                    return Some(words.join(" "));
+                }
+            }
+            Event::Start(_) if text.is_none() => depth += 1,
+            Event::End(_) if text.is_none() => depth = depth.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(p) = text.as_mut() {
+                    p.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(p) = text.as_mut() {
+                    p.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Streams the parser's events to the HTML writer, rewriting headings (ids),
@@ -71,9 +100,6 @@ struct Annotate<'a, 'h> {
     highlighter: &'h Highlighter,
     pending: VecDeque<Event<'a>>,
     ids: HashSet<String>,
-    /// Nesting of block containers, to find the first top-level paragraph.
-    depth: usize,
-    paragraph: Option<String>,
     out: Rendered,
 }
 
@@ -125,68 +151,14 @@ impl<'a> Annotate<'a, '_> {
                 Event::Html(CowStr::from(code_block(language, &code, self.highlighter)))
             }
             Event::Start(Tag::BlockQuote(Some(kind))) => {
-                self.depth += 1;
                 let (class, title) = callout(kind);
                 Event::Html(CowStr::from(format!(
                     "<div class=\"callout callout-{class}\" role=\"note\">\n<p class=\"callout-title\">{title}</p>\n"
                 )))
             }
-            Event::End(TagEnd::BlockQuote(Some(_))) => {
-                self.depth = self.depth.saturating_sub(1);
-                Event::Html(CowStr::from("</div>\n"))
-            }
-            Event::Start(Tag::Paragraph) => {
-                if self.depth == 0 && self.out.first_paragraph.is_none() {
-                    self.paragraph = Some(String::new());
-                }
-                event
-            }
-            Event::End(TagEnd::Paragraph) => {
-                if let Some(text) = self.paragraph.take() {
-                    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                    if !text.is_empty() {
-                        self.out.first_paragraph = Some(text);
-                    }
-                }
-                event
-            }
-            Event::Start(
-                Tag::BlockQuote(None)
-                | Tag::List(_)
-                | Tag::FootnoteDefinition(_)
-                | Tag::Table(_)
-                | Tag::HtmlBlock,
-            ) => {
-                self.depth += 1;
-                event
-            }
-            Event::End(
-                TagEnd::BlockQuote(None)
-                | TagEnd::List(_)
-                | TagEnd::FootnoteDefinition
-                | TagEnd::Table
-                | TagEnd::HtmlBlock,
-            ) => {
-                self.depth = self.depth.saturating_sub(1);
-                event
-            }
+            Event::End(TagEnd::BlockQuote(Some(_))) => Event::Html(CowStr::from("</div>\n")),
             Event::Text(ref text) => {
                 self.out.word_count += count_words(text);
-                if let Some(p) = self.paragraph.as_mut() {
-                    p.push_str(text);
-                }
-                event
-            }
-            Event::Code(ref code) => {
-                if let Some(p) = self.paragraph.as_mut() {
-                    p.push_str(code);
-                }
-                event
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(p) = self.paragraph.as_mut() {
-                    p.push(' ');
-                }
                 event
             }
             other => other,
@@ -348,11 +320,12 @@ mod tests {
 
     #[test]
     fn first_paragraph_and_words_are_counted() {
-        let r = html("# Title\n\nThe *first* paragraph\nhere.\n\nSecond one.\n");
+        let text = "# Title\n\n> quoted\n\n- item\n\n  loose item\n\nThe *first* paragraph\nhere.\n\nSecond one.\n";
         assert_eq!(
-            r.first_paragraph.as_deref(),
+            first_paragraph(text).as_deref(),
             Some("The first paragraph here.")
         );
-        assert_eq!(r.word_count, 7);
+        assert_eq!(html(text).word_count, 11);
+        assert_eq!(first_paragraph("## Only a heading\n"), None);
     }
 }

@@ -1,5 +1,7 @@
-//! Rendering: Markdown bodies, then every page through its Tera template, in
-//! parallel, each page handed to the output as soon as it is made.
+//! Rendering: every page through its Tera template, in parallel, each page
+//! handed to the output as soon as it is made. A briefing's Markdown is
+//! rendered with its page and dropped with it, so memory holds sources and
+//! small cards, never the whole rendered site.
 //!
 //! Each page's context holds only what that page shows: a listing page gets
 //! its own page of cards (pre-serialized once per briefing and shared), never
@@ -21,7 +23,7 @@ use crate::config::SiteConfig;
 use crate::diag::Diagnostic;
 use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId};
-use crate::markdown::{self, Rendered};
+use crate::markdown;
 use paginate::{Pager, page_count, page_path};
 use templates::Templates;
 use views::{Views, paths};
@@ -74,12 +76,7 @@ pub fn render_site(
     highlighter: &Highlighter,
     sink: &dyn PageSink,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
-    let bodies: Vec<Rendered> = archive
-        .entries
-        .par_iter()
-        .map(|entry| markdown::render(entry.briefing.markdown(), highlighter))
-        .collect();
-    let views = Views::new(config, archive, &bodies);
+    let views = Views::new(config, archive);
     let site = Value::from_serializable(&views.site());
     let renders = AtomicUsize::new(0);
     let cards = render_cards(&views, templates, &site, &renders)?;
@@ -356,7 +353,8 @@ impl PageRenderer<'_> {
         let path = paths::briefing(briefing.slug.as_str());
         let mut context =
             self.context(views.page("briefing", briefing.title.clone(), &path, views.summary(id)));
-        context.insert("briefing", &views.briefing_view(id));
+        let body = markdown::render(briefing.markdown(), self.highlighter);
+        context.insert("briefing", &views.briefing_view(id, &body));
         // Newest first: the previous (older) briefing has the next id.
         let older = (id + 1 < views.archive.entries.len()).then(|| views.link(id + 1, None));
         let newer = id.checked_sub(1).map(|n| views.link(n, None));

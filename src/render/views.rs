@@ -2,6 +2,7 @@
 //! model types themselves. The template reference in the README lists every
 //! field; keep the two in step.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::SiteConfig;
@@ -162,8 +163,6 @@ pub struct Views<'a> {
     pub config: &'a SiteConfig,
     pub urls: &'a SiteUrls,
     pub archive: &'a Archive,
-    /// Rendered bodies, by briefing id.
-    pub bodies: &'a [Rendered],
     /// Summaries, given or made from the first paragraph, by briefing id.
     pub summaries: Vec<Option<String>>,
     /// Every term's URL, made once: `[taxonomy][term]`.
@@ -173,17 +172,17 @@ pub struct Views<'a> {
 }
 
 impl<'a> Views<'a> {
-    pub fn new(config: &'a SiteConfig, archive: &'a Archive, bodies: &'a [Rendered]) -> Views<'a> {
+    pub fn new(config: &'a SiteConfig, archive: &'a Archive) -> Views<'a> {
+        // Only the first paragraph is read here; bodies are rendered with
+        // their page, so no rendered body outlives its page.
         let summaries = archive
             .entries
-            .iter()
-            .zip(bodies)
-            .map(|(entry, body)| {
-                entry
-                    .briefing
-                    .summary
-                    .clone()
-                    .or_else(|| body.first_paragraph.as_deref().map(auto_summary))
+            .par_iter()
+            .map(|entry| {
+                let briefing = &entry.briefing;
+                briefing.summary.clone().or_else(|| {
+                    crate::markdown::first_paragraph(briefing.markdown()).map(|p| auto_summary(&p))
+                })
             })
             .collect();
         let term_urls = config
@@ -223,7 +222,6 @@ impl<'a> Views<'a> {
             config,
             urls: &config.urls,
             archive,
-            bodies,
             summaries,
             term_urls,
             term_links,
@@ -328,9 +326,8 @@ impl<'a> Views<'a> {
         }
     }
 
-    pub fn briefing_view(&self, id: BriefingId) -> BriefingView<'_> {
+    pub fn briefing_view<'b>(&'b self, id: BriefingId, body: &'b Rendered) -> BriefingView<'b> {
         let briefing = self.briefing(id);
-        let body = &self.bodies[id];
         let path = paths::briefing(briefing.slug.as_str());
         BriefingView {
             title: &briefing.title,
