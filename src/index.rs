@@ -130,7 +130,13 @@ pub fn index(
         .collect();
     let related: Vec<_> = (0..entries.len())
         .into_par_iter()
-        .map(|id| related_to(id, &entries, &taxonomies))
+        .map_init(
+            || Scratch {
+                counts: vec![0; entries.len()],
+                touched: Vec::new(),
+            },
+            |scratch, id| related_to(id, &entries, &taxonomies, scratch),
+        )
         .collect();
     for (entry, related) in entries.iter_mut().zip(related) {
         entry.related = related;
@@ -289,12 +295,19 @@ impl TaxonomyBuilder {
 
 /// The briefings that share the most terms with `id`: most shared first,
 /// then nearest in time.
+/// Per-thread counters for [`related_to`]: one slot per briefing, and the
+/// slots in use, so each briefing costs what it touches and no hashing.
+struct Scratch {
+    counts: Vec<u32>,
+    touched: Vec<BriefingId>,
+}
+
 fn related_to(
     id: BriefingId,
     entries: &[Entry],
     taxonomies: &[Taxonomy],
+    scratch: &mut Scratch,
 ) -> Vec<(BriefingId, usize)> {
-    let mut shared: HashMap<BriefingId, usize> = HashMap::default();
     for (t, terms) in entries[id].terms.iter().enumerate() {
         for &term in terms {
             let others = &taxonomies[t].terms[term].briefings;
@@ -303,17 +316,29 @@ fn related_to(
             }
             for &other in others {
                 if other != id {
-                    *shared.entry(other).or_default() += 1;
+                    if scratch.counts[other] == 0 {
+                        scratch.touched.push(other);
+                    }
+                    scratch.counts[other] += 1;
                 }
             }
         }
     }
-    let mut related: Vec<(BriefingId, usize)> = shared.into_iter().collect();
-    related.sort_by(|a, b| {
+    let mut related: Vec<(BriefingId, usize)> = scratch
+        .touched
+        .drain(..)
+        .map(|other| (other, std::mem::take(&mut scratch.counts[other]) as usize))
+        .collect();
+    let order = |a: &(BriefingId, usize), b: &(BriefingId, usize)| {
         b.1.cmp(&a.1)
             .then_with(|| a.0.abs_diff(id).cmp(&b.0.abs_diff(id)))
             .then(a.0.cmp(&b.0))
-    });
-    related.truncate(RELATED_LIMIT);
+    };
+    // Only the best few are kept: select them, then sort just those.
+    if related.len() > RELATED_LIMIT {
+        related.select_nth_unstable_by(RELATED_LIMIT, order);
+        related.truncate(RELATED_LIMIT);
+    }
+    related.sort_unstable_by(order);
     related
 }
