@@ -10,13 +10,14 @@ use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Position};
 use crate::front_matter;
+use crate::mentions::{MentionMode, MentionScope};
 use crate::model::Slug;
 use crate::url::SiteUrls;
 
 pub const CONFIG_FILE: &str = "dossier.yaml";
 
 /// The keys of `dossier.yaml`, for "did you mean" hints.
-const CONFIG_FIELDS: [&str; 8] = [
+const CONFIG_FIELDS: [&str; 10] = [
     "title",
     "description",
     "base_url",
@@ -25,6 +26,8 @@ const CONFIG_FIELDS: [&str; 8] = [
     "paginate",
     "author",
     "taxonomies",
+    "mentions",
+    "mention_scope",
 ];
 
 /// URL folders the build itself uses, so no taxonomy may take them.
@@ -51,6 +54,8 @@ struct RawConfig {
     paginate: usize,
     author: Option<String>,
     taxonomies: Vec<TaxonomyConfig>,
+    mentions: MentionMode,
+    mention_scope: MentionScope,
 }
 
 impl Default for RawConfig {
@@ -68,6 +73,8 @@ impl Default for RawConfig {
                 taxonomy("countries", "Countries"),
                 taxonomy("topics", "Topics"),
             ],
+            mentions: MentionMode::default(),
+            mention_scope: MentionScope::default(),
         }
     }
 }
@@ -90,6 +97,10 @@ pub struct SiteConfig {
     pub paginate: usize,
     pub author: Option<String>,
     pub taxonomies: Vec<TaxonomyConfig>,
+    /// Which mentions in briefing text link to their terms.
+    pub mentions: MentionMode,
+    /// Whose mentions: the briefing's own tags, or every known term.
+    pub mention_scope: MentionScope,
 }
 
 /// What a `build` was asked to do, beyond the config file.
@@ -216,6 +227,8 @@ fn validate(
             paginate: raw.paginate,
             author: raw.author,
             taxonomies: raw.taxonomies,
+            mentions: raw.mentions,
+            mention_scope: raw.mention_scope,
         }),
         _ => Err(problems),
     }

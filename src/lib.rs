@@ -13,6 +13,7 @@ pub mod front_matter;
 pub mod highlight;
 pub mod index;
 pub mod markdown;
+pub mod mentions;
 pub mod model;
 pub mod output;
 pub mod render;

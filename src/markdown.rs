@@ -15,6 +15,7 @@ use pulldown_cmark::{
 use pulldown_cmark_escape::escape_html;
 
 use crate::highlight::Highlighter;
+use crate::mentions::{Eligibility, Linker};
 
 /// One heading, for the table of contents.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -32,7 +33,8 @@ pub struct Rendered {
     pub word_count: usize,
 }
 
-fn options() -> Options {
+/// The Markdown extensions dossier enables (also used to scan for mentions).
+pub fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -42,14 +44,20 @@ fn options() -> Options {
         | Options::ENABLE_GFM
 }
 
-/// Renders `markdown` to HTML.
-pub fn render(markdown: &str, highlighter: &Highlighter) -> Rendered {
+/// Renders `markdown` to HTML, linking mentions of terms when given a linker.
+pub fn render(
+    markdown: &str,
+    highlighter: &Highlighter,
+    linker: Option<&mut Linker<'_>>,
+) -> Rendered {
     let mut annotate = Annotate {
         parser: Parser::new_ext(markdown, options()),
         highlighter,
         pending: VecDeque::new(),
         ids: HashSet::default(),
         out: Rendered::default(),
+        eligibility: Eligibility::default(),
+        linker,
     };
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, annotate.by_ref());
@@ -95,15 +103,18 @@ pub fn first_paragraph(markdown: &str) -> Option<String> {
 /// code blocks (highlighting) and callouts on the way, and noting the table of
 /// contents, word count and first paragraph. Only a heading's or a code
 /// block's own events are ever buffered.
-struct Annotate<'a, 'h> {
+struct Annotate<'a, 'h, 'l, 'm> {
     parser: Parser<'a>,
     highlighter: &'h Highlighter,
     pending: VecDeque<Event<'a>>,
     ids: HashSet<String>,
     out: Rendered,
+    /// Where in the text mentions may be linked.
+    eligibility: Eligibility,
+    linker: Option<&'l mut Linker<'m>>,
 }
 
-impl<'a> Iterator for Annotate<'a, '_> {
+impl<'a> Iterator for Annotate<'a, '_, '_, '_> {
     type Item = Event<'a>;
 
     fn next(&mut self) -> Option<Event<'a>> {
@@ -115,8 +126,12 @@ impl<'a> Iterator for Annotate<'a, '_> {
     }
 }
 
-impl<'a> Annotate<'a, '_> {
+impl<'a> Annotate<'a, '_, '_, '_> {
     fn annotate(&mut self, event: Event<'a>) -> Event<'a> {
+        // Headings and code blocks are consumed whole below, their ends never
+        // reach this point, so they are kept out of the eligibility count.
+        let consumed_whole = matches!(event, Event::Start(Tag::Heading { .. } | Tag::CodeBlock(_)));
+        let eligible = !consumed_whole && self.eligibility.accepts(&event);
         match event {
             Event::Start(Tag::Heading {
                 level,
@@ -159,7 +174,22 @@ impl<'a> Annotate<'a, '_> {
             Event::End(TagEnd::BlockQuote(Some(_))) => Event::Html(CowStr::from("</div>\n")),
             Event::Text(ref text) => {
                 self.out.word_count += count_words(text);
-                event
+                let linked = match self.linker.as_mut() {
+                    Some(linker) if eligible => linker.link(text),
+                    _ => None,
+                };
+                match linked {
+                    Some(events) => {
+                        let mut events = events.into_iter();
+                        let first = events.next().unwrap_or(event);
+                        // Ahead of anything already pending: these come first.
+                        for (i, e) in events.enumerate() {
+                            self.pending.insert(i, e);
+                        }
+                        first
+                    }
+                    None => event,
+                }
             }
             other => other,
         }
@@ -284,7 +314,7 @@ mod tests {
     use super::*;
 
     fn html(markdown: &str) -> Rendered {
-        render(markdown, &Highlighter::new())
+        render(markdown, &Highlighter::new(), None)
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::diag::Diagnostic;
 use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId};
 use crate::markdown;
+use crate::mentions::{Linker, Matcher, MentionScope};
 use paginate::{Pager, page_count, page_path};
 use templates::Templates;
 use views::{Views, paths};
@@ -83,6 +84,8 @@ pub fn render_site(
     let card_renders = renders.swap(0, Ordering::Relaxed);
     let calendar = calendar(archive);
     let renderer = PageRenderer {
+        matcher: Matcher::new(archive),
+        mention_links: mention_links(&views),
         views: &views,
         templates,
         highlighter,
@@ -157,6 +160,40 @@ fn render_cards(
     }
 }
 
+/// `<a class="mention mention-people" href="…" title="role">` for every term.
+fn mention_links(views: &Views<'_>) -> Vec<Vec<String>> {
+    let attribute = |text: &str| {
+        let mut out = String::with_capacity(text.len());
+        let _ = pulldown_cmark_escape::escape_html(&mut out, text);
+        out
+    };
+    views
+        .config
+        .taxonomies
+        .iter()
+        .zip(&views.archive.taxonomies)
+        .enumerate()
+        .map(|(t, (config, taxonomy))| {
+            let class = attribute(&config.name);
+            taxonomy
+                .terms
+                .iter()
+                .enumerate()
+                .map(|(i, term)| {
+                    let url = attribute(views.term_url(t, i));
+                    match term.profile.as_ref().and_then(|p| p.role.as_deref()) {
+                        Some(role) => format!(
+                            "<a class=\"mention mention-{class}\" href=\"{url}\" title=\"{}\">",
+                            attribute(role)
+                        ),
+                        None => format!("<a class=\"mention mention-{class}\" href=\"{url}\">"),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// One template error breaks every page that uses it: report it once.
 fn dedup(problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut seen = HashSet::new();
@@ -188,6 +225,10 @@ fn calendar(archive: &Archive) -> Calendar {
 }
 
 struct PageRenderer<'a> {
+    /// Every term's names and aliases, to link mentions (built once).
+    matcher: Matcher,
+    /// The opening tag of each term's mention link: `[taxonomy][term]`.
+    mention_links: Vec<Vec<String>>,
     views: &'a Views<'a>,
     templates: &'a Templates,
     highlighter: &'a Highlighter,
@@ -353,7 +394,17 @@ impl PageRenderer<'_> {
         let path = paths::briefing(briefing.slug.as_str());
         let mut context =
             self.context(views.page("briefing", briefing.title.clone(), &path, views.summary(id)));
-        let body = markdown::render(briefing.markdown(), self.highlighter);
+        let allowed = match views.config.mention_scope {
+            MentionScope::Tagged => Some(views.archive.entries[id].terms.as_slice()),
+            MentionScope::All => None,
+        };
+        let mut linker = Linker::new(
+            &self.matcher,
+            &self.mention_links,
+            allowed,
+            views.config.mentions,
+        );
+        let body = markdown::render(briefing.markdown(), self.highlighter, Some(&mut linker));
         context.insert("briefing", &views.briefing_view(id, &body));
         // Newest first: the previous (older) briefing has the next id.
         let older = (id + 1 < views.archive.entries.len()).then(|| views.link(id + 1, None));
@@ -408,7 +459,7 @@ impl PageRenderer<'_> {
         let profile_html = (page == 1)
             .then_some(term.profile.as_ref())
             .flatten()
-            .map(|p| markdown::render(p.markdown(), self.highlighter).html);
+            .map(|p| markdown::render(p.markdown(), self.highlighter, None).html);
         context.insert("taxonomy", &self.taxonomy_view(t));
         context.insert("term", &views.term_view(t, term, profile_html.as_deref()));
         context.insert_value(

@@ -10,5 +10,6 @@ mod bundled;
 mod cli;
 mod errors;
 mod listing;
+mod mentions;
 mod site;
 mod support;

@@ -1,0 +1,324 @@
+//! Mentions: finding the names and aliases of known terms in a briefing's
+//! text, to link them to their pages (rendering) or to suggest tags (`check`,
+//! `annotate`).
+//!
+//! One multi-pattern automaton (aho-corasick) holds every name and alias of
+//! every term and is built once per build, so a briefing costs one pass over
+//! its text however many terms the archive knows. Matches are whole words
+//! (Unicode letters and digits on neither side), the longest wins where
+//! candidates overlap, and short all-capital aliases ("US", "UN") match only
+//! in capitals so that "us" is never the United States. Names match with or
+//! without their diacritics ("Erdoğan", "Erdogan").
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use serde::Deserialize;
+
+use crate::index::Archive;
+
+/// Which mentions of a term become links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MentionMode {
+    /// The first mention of each term in a briefing.
+    #[default]
+    First,
+    /// Every mention.
+    All,
+    /// None: no mention links at all.
+    None,
+}
+
+/// Which terms' mentions become links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MentionScope {
+    /// Only the terms the briefing is tagged with.
+    #[default]
+    Tagged,
+    /// Every term the archive knows.
+    All,
+}
+
+/// A term, as `(taxonomy index, term index)`.
+pub type TermRef = (usize, usize);
+
+/// One pattern of the automaton.
+#[derive(Debug)]
+struct Pattern {
+    term: TermRef,
+    /// Short all-capital aliases must match exactly, not ignoring case.
+    exact: bool,
+}
+
+/// A mention found in a text: byte range and the term it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub term: TermRef,
+}
+
+/// Every name and alias of every term, ready to search.
+pub struct Matcher {
+    automaton: Option<AhoCorasick>,
+    patterns: Vec<Pattern>,
+}
+
+impl Matcher {
+    /// Builds the automaton over the archive's terms: each term's name and
+    /// its profile's aliases, each also without diacritics.
+    pub fn new(archive: &Archive) -> Matcher {
+        let mut texts: Vec<String> = Vec::new();
+        let mut patterns = Vec::new();
+        for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
+            for (i, term) in taxonomy.terms.iter().enumerate() {
+                let aliases = term.profile.iter().flat_map(|p| p.aliases.iter());
+                for name in std::iter::once(&term.name).chain(aliases) {
+                    let name = name.trim();
+                    if name.is_empty() {
+                        continue;
+                    }
+                    let exact = is_short_capitals(name);
+                    let ascii = deunicode::deunicode(name);
+                    if ascii != name {
+                        texts.push(ascii);
+                        patterns.push(Pattern {
+                            term: (t, i),
+                            exact,
+                        });
+                    }
+                    texts.push(name.to_string());
+                    patterns.push(Pattern {
+                        term: (t, i),
+                        exact,
+                    });
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&texts)
+            .ok();
+        Matcher {
+            automaton,
+            patterns,
+        }
+    }
+
+    /// The mentions in `text`: whole words, longest first where they overlap,
+    /// in order of position.
+    pub fn find(&self, text: &str) -> Vec<Hit> {
+        let Some(automaton) = &self.automaton else {
+            return Vec::new();
+        };
+        let mut candidates: Vec<Hit> = automaton
+            .find_overlapping_iter(text)
+            .filter_map(|m| {
+                let pattern = &self.patterns[m.pattern().as_usize()];
+                let (start, end) = (m.start(), m.end());
+                if !is_word_boundary(text, start, end) {
+                    return None;
+                }
+                if pattern.exact && !all_capitals(&text[start..end]) {
+                    return None;
+                }
+                Some(Hit {
+                    start,
+                    end,
+                    term: pattern.term,
+                })
+            })
+            .collect();
+        // Leftmost first; at one position the longest.
+        candidates.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+        let mut hits: Vec<Hit> = Vec::new();
+        for hit in candidates {
+            if hits.last().is_none_or(|last| hit.start >= last.end) {
+                hits.push(hit);
+            }
+        }
+        hits
+    }
+}
+
+/// Text that matched an exact pattern must be in capitals as the pattern is.
+fn all_capitals(text: &str) -> bool {
+    text.chars().all(|c| !c.is_alphabetic() || c.is_uppercase())
+}
+
+/// "US", "UN", "EU", "U.S.": two to four capital letters, perhaps with dots.
+fn is_short_capitals(name: &str) -> bool {
+    let letters: Vec<char> = name.chars().filter(|c| c.is_alphabetic()).collect();
+    (1..=4).contains(&letters.len())
+        && letters.iter().all(|c| c.is_uppercase())
+        && name.chars().all(|c| c.is_alphabetic() || c == '.')
+}
+
+/// Whether `text[start..end]` stands as whole words: no letter or digit
+/// joins it on either side (only checked where the match itself ends in one).
+fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
+    let (Some(matched), Some(before), Some(after)) =
+        (text.get(start..end), text.get(..start), text.get(end..))
+    else {
+        return false;
+    };
+    let word = |c: char| c.is_alphanumeric();
+    let starts_word = matched.chars().next().is_some_and(word);
+    let ends_word = matched.chars().next_back().is_some_and(word);
+    let clear_before = !starts_word || !before.chars().next_back().is_some_and(word);
+    let clear_after = !ends_word || !after.chars().next().is_some_and(word);
+    clear_before && clear_after
+}
+
+/// Walks a Markdown text's events and says which text may hold mentions:
+/// never inside code, a link, a heading, an image (its alt text) or raw HTML.
+#[derive(Debug, Default)]
+pub struct Eligibility {
+    link: usize,
+    heading: usize,
+    image: usize,
+    raw_link: usize,
+}
+
+impl Eligibility {
+    /// Notes an event; returns whether it is a `Text` event whose words may be linked.
+    pub fn accepts(&mut self, event: &Event<'_>) -> bool {
+        match event {
+            Event::Start(Tag::Link { .. }) => self.link += 1,
+            Event::End(TagEnd::Link) => self.link = self.link.saturating_sub(1),
+            Event::Start(Tag::Heading { .. }) => self.heading += 1,
+            Event::End(TagEnd::Heading(_)) => self.heading = self.heading.saturating_sub(1),
+            Event::Start(Tag::Image { .. }) => self.image += 1,
+            Event::End(TagEnd::Image) => self.image = self.image.saturating_sub(1),
+            Event::InlineHtml(html) => {
+                let tag = html.trim_start().to_ascii_lowercase();
+                if tag.starts_with("<a ") || tag.starts_with("<a>") {
+                    self.raw_link += 1;
+                } else if tag.starts_with("</a") {
+                    self.raw_link = self.raw_link.saturating_sub(1);
+                }
+            }
+            Event::Text(_) => {
+                return self.link == 0
+                    && self.heading == 0
+                    && self.image == 0
+                    && self.raw_link == 0;
+            }
+            _ => {}
+        }
+        false
+    }
+}
+
+/// Turns mentions in a briefing's text into links, remembering across the
+/// briefing which terms it has linked (for `mentions: first`).
+pub struct Linker<'m> {
+    matcher: &'m Matcher,
+    /// The opening `<a …>` tag of each term's mention link: `[taxonomy][term]`.
+    links: &'m [Vec<String>],
+    /// The briefing's own terms per taxonomy, or `None` to link every term.
+    allowed: Option<&'m [Vec<usize>]>,
+    mode: MentionMode,
+    linked: rustc_hash::FxHashSet<TermRef>,
+}
+
+impl<'m> Linker<'m> {
+    pub fn new(
+        matcher: &'m Matcher,
+        links: &'m [Vec<String>],
+        allowed: Option<&'m [Vec<usize>]>,
+        mode: MentionMode,
+    ) -> Linker<'m> {
+        Linker {
+            matcher,
+            links,
+            allowed,
+            mode,
+            linked: Default::default(),
+        }
+    }
+
+    /// The events that replace a text event, if any of its words become links.
+    pub fn link<'a>(&mut self, text: &str) -> Option<Vec<Event<'a>>> {
+        if self.mode == MentionMode::None {
+            return None;
+        }
+        let mut events = Vec::new();
+        let mut at = 0;
+        for hit in self.matcher.find(text) {
+            let (t, term) = hit.term;
+            let allowed = self
+                .allowed
+                .is_none_or(|a| a.get(t).is_some_and(|terms| terms.contains(&term)));
+            let fresh = self.mode == MentionMode::All || !self.linked.contains(&hit.term);
+            if !allowed || !fresh {
+                continue;
+            }
+            self.linked.insert(hit.term);
+            if hit.start > at {
+                events.push(Event::Text(text[at..hit.start].to_string().into()));
+            }
+            events.push(Event::InlineHtml(self.links[t][term].clone().into()));
+            events.push(Event::Text(text[hit.start..hit.end].to_string().into()));
+            events.push(Event::InlineHtml("</a>".into()));
+            at = hit.end;
+        }
+        if events.is_empty() {
+            return None;
+        }
+        if at < text.len() {
+            events.push(Event::Text(text[at..].to_string().into()));
+        }
+        Some(events)
+    }
+}
+
+/// A mention found by [`scan`]: the term and where its text starts in the Markdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub term: TermRef,
+    /// Byte offset of the text node in the Markdown, for its line.
+    pub offset: usize,
+}
+
+/// Every mention of any known term in a Markdown body, where a link could go.
+pub fn scan(markdown: &str, matcher: &Matcher, options: pulldown_cmark::Options) -> Vec<Found> {
+    let mut eligibility = Eligibility::default();
+    let mut found = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
+        if eligibility.accepts(&event)
+            && let Event::Text(text) = &event
+        {
+            found.extend(matcher.find(text).into_iter().map(|hit| Found {
+                term: hit.term,
+                offset: range.start,
+            }));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_capitals_are_recognised() {
+        assert!(is_short_capitals("US"));
+        assert!(is_short_capitals("U.S."));
+        assert!(!is_short_capitals("Iraq"));
+        assert!(!is_short_capitals("ISIS group"));
+    }
+
+    #[test]
+    fn word_boundaries_are_unicode_aware() {
+        let text = "Iranian and Iran, Blinken's trip, Erdoğanx";
+        assert!(!is_word_boundary(text, 0, 4));
+        assert!(is_word_boundary(text, 12, 16));
+        assert!(is_word_boundary(text, 18, 25));
+        let e = text.find("Erdoğan").expect("present");
+        assert!(!is_word_boundary(text, e, e + "Erdoğan".len()));
+    }
+}
