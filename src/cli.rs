@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::annotate::{self, AnnotateOptions};
+use crate::check;
 use crate::config::BuildOptions;
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Severity};
+use crate::new::{self, NewOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,12 +26,22 @@ pub struct Cli {
 pub enum Command {
     /// Build the site into the output folder (public/ by default).
     Build(BuildArgs),
+    /// Check the content without writing anything: errors, untagged mentions,
+    /// look-alike names, unmentioned tags.
+    Check(CheckArgs),
+    /// Suggest the tags a briefing's text calls for; --write adds them.
+    Annotate(AnnotateArgs),
+    /// Start a new briefing in content/briefings/<year>/<slug>.md.
+    New(NewArgs),
 }
 
 impl Cli {
     pub fn run(self) -> ExitCode {
         match self.command {
             Command::Build(args) => args.run(),
+            Command::Check(args) => args.run(),
+            Command::Annotate(args) => args.run(),
+            Command::New(args) => args.run(),
         }
     }
 }
@@ -96,4 +109,175 @@ fn report_failure(diagnostics: &Diagnostics, options: &BuildOptions) {
         if errors == 1 { "" } else { "s" },
         options.output.display()
     );
+}
+
+/// How `check` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// Errors and warnings with a snippet, notes on one line, then a summary.
+    #[default]
+    Human,
+    /// A JSON array of {severity, path, line, column, message, help}.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The site folder, holding dossier.yaml and content/.
+    #[arg(long, short = 'r', default_value = ".")]
+    pub root: PathBuf,
+    /// Fail (exit 1) on warnings too, not only on errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Check briefings marked `draft: true` as well.
+    #[arg(long)]
+    pub drafts: bool,
+}
+
+impl CheckArgs {
+    pub fn run(&self) -> ExitCode {
+        let mut options = BuildOptions::new(&self.root);
+        options.drafts = self.drafts;
+        let report = check::check(&options);
+        let mut out = String::new();
+        match self.format {
+            Format::Json => out.push_str(&report.to_json()),
+            Format::Human => {
+                for finding in &report.findings {
+                    if finding.severity == Severity::Info {
+                        out.push_str(&format!("{finding}\n"));
+                    } else {
+                        out.push_str(&format!("{}\n\n", finding.render()));
+                    }
+                }
+                out.push_str(&report.summary());
+            }
+        }
+        out.push('\n');
+        // Findings are often piped (`| head`, `| jq`): a reader that stops
+        // early is not an error, so write errors are ignored, not panicked on.
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+        exit(!report.fails(self.strict))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AnnotateArgs {
+    /// The briefing to annotate.
+    pub file: PathBuf,
+    /// The site folder whose people, countries and topics are known.
+    #[arg(long, short = 'r', default_value = ".")]
+    pub root: PathBuf,
+    /// Add the suggested tags to the file's front matter.
+    #[arg(long)]
+    pub write: bool,
+}
+
+impl AnnotateArgs {
+    pub fn run(&self) -> ExitCode {
+        let options = AnnotateOptions {
+            root: self.root.clone(),
+            file: self.file.clone(),
+        };
+        let annotation = match annotate::suggest(&options) {
+            Ok(annotation) => annotation,
+            Err(problems) => {
+                print_all(&problems);
+                return ExitCode::FAILURE;
+            }
+        };
+        let path = annotation.path.display();
+        if annotation.suggestions.is_empty() {
+            println!("{path}: every known term the text mentions is tagged");
+            return ExitCode::SUCCESS;
+        }
+        let mut keys: Vec<&str> = annotation
+            .suggestions
+            .iter()
+            .map(|s| s.key.as_str())
+            .collect();
+        keys.dedup();
+        for key in keys {
+            let names: Vec<String> = annotation
+                .suggestions
+                .iter()
+                .filter(|s| s.key == key)
+                .map(|s| format!("{} (line {})", s.name, s.line))
+                .collect();
+            println!("{key}: {}", names.join(", "));
+        }
+        if !self.write {
+            println!("{path}: run with --write to add them");
+            return ExitCode::SUCCESS;
+        }
+        match annotation.write() {
+            Ok(()) => {
+                let n = annotation.suggestions.len();
+                println!("{path}: added {n} tag{}", if n == 1 { "" } else { "s" });
+                ExitCode::SUCCESS
+            }
+            Err(problem) => {
+                eprintln!("{}", problem.render());
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The briefing's title.
+    pub title: String,
+    /// The site folder.
+    #[arg(long, short = 'r', default_value = ".")]
+    pub root: PathBuf,
+    /// The briefing's date, YYYY-MM-DD [default: today].
+    #[arg(long)]
+    pub date: Option<jiff::civil::Date>,
+    /// The file name and URL slug [default: made from the title].
+    #[arg(long)]
+    pub slug: Option<String>,
+}
+
+impl NewArgs {
+    pub fn run(&self) -> ExitCode {
+        let options = NewOptions {
+            root: self.root.clone(),
+            title: self.title.clone(),
+            date: self.date,
+            slug: self.slug.clone(),
+        };
+        match new::new_briefing(&options) {
+            Ok(rel) => {
+                let path = if self.root == std::path::Path::new(".") {
+                    rel
+                } else {
+                    self.root.join(rel)
+                };
+                println!("{}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(problems) => {
+                print_all(&problems);
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn print_all(problems: &Diagnostics) {
+    for problem in &problems.0 {
+        eprintln!("{}", problem.render());
+    }
+}
+
+fn exit(success: bool) -> ExitCode {
+    if success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

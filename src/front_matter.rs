@@ -28,6 +28,8 @@ const PROFILE_FIELDS: [&str; 6] = ["name", "aliases", "role", "summary", "links"
 #[derive(Debug)]
 pub struct Split<'a> {
     pub yaml: &'a str,
+    /// Byte offset of `yaml` in the file's text.
+    pub yaml_start: usize,
     /// The file line of the opening `---`.
     pub opening_line: usize,
     /// Where the Markdown body starts.
@@ -56,6 +58,7 @@ pub fn split(text: &str) -> Result<Split<'_>, (Position, String, &'static str)> 
         if line.trim_end() == "---" {
             return Ok(Split {
                 yaml: &text[yaml_start..offset],
+                yaml_start: bom + yaml_start,
                 opening_line: 1,
                 body: Body {
                     offset: bom + offset + line.len(),
@@ -81,6 +84,109 @@ pub fn key_line(yaml: &str, key: &str) -> Option<usize> {
                 .is_some_and(|rest| rest.trim_start().starts_with(':'))
         })
         .map(|index| index + 1)
+}
+
+/// Where a top-level key and its value are written in a YAML block, as byte
+/// offsets into the block: enough to edit a value in place without
+/// re-serializing (and so reformatting) the rest of the front matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpan {
+    /// 1-based line of the key in the block.
+    pub line: usize,
+    /// Start of the key's line.
+    pub start: usize,
+    /// Just after the key's `:`.
+    pub value_start: usize,
+    /// End of the value's last line, after its line ending: the key's own
+    /// line, or the last indented (or, for a block list, `- `) line after
+    /// it. Comment and blank lines that trail the value are not part of it.
+    pub end: usize,
+}
+
+/// The span of a top-level `key:` in a YAML block, if it is there. A value
+/// continues on every following line that is indented, blank, a comment or
+/// starts with `]` or `}` and, when nothing follows the colon, on `- ` lines at column 0 (a block
+/// list may sit at its key's indentation).
+pub fn key_span(yaml: &str, key: &str) -> Option<KeySpan> {
+    let mut offset = 0;
+    let mut lines = yaml.split_inclusive('\n').enumerate();
+    let (line, start, value_start, inline_empty) = loop {
+        let (index, text) = lines.next()?;
+        let start = offset;
+        offset += text.len();
+        let Some(after) = text
+            .strip_prefix(key)
+            .map(|rest| rest.trim_start_matches([' ', '\t']))
+            .and_then(|rest| rest.strip_prefix(':'))
+        else {
+            continue;
+        };
+        let inline = after.trim();
+        break (
+            index + 1,
+            start,
+            offset - after.len(),
+            inline.is_empty() || inline.starts_with('#'),
+        );
+    };
+    let mut end = offset;
+    for (_, text) in lines {
+        let trimmed = text.trim();
+        // Indented, or the closing bracket of a flow list.
+        let indented = text.starts_with([' ', '\t', ']', '}']);
+        let item = inline_empty && (text.starts_with("- ") || text.trim_end() == "-");
+        offset += text.len();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            // Blank or comment: part of the value only if content follows.
+        } else if indented || item {
+            end = offset;
+        } else {
+            break;
+        }
+    }
+    Some(KeySpan {
+        line,
+        start,
+        value_start,
+        end,
+    })
+}
+
+/// `text` as a YAML scalar that reads back as exactly `text`, in block or
+/// flow context (inside `[…]`): as it is when it is a plain word or name,
+/// else double-quoted. Quoted when it holds `:`, `#`, `,`, brackets, braces
+/// or quotes, starts with an indicator or a digit, has edge spaces or
+/// control characters, or would read as `true`, `null` and the like.
+pub fn yaml_scalar(text: &str) -> std::borrow::Cow<'_, str> {
+    const RESERVED: [&str; 11] = [
+        "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", "",
+    ];
+    let plain = text.chars().next().is_some_and(|c| {
+        !"-?:,[]{}#&*!|>'\"%@`~+.=".contains(c) && !c.is_ascii_digit() && !c.is_whitespace()
+    }) && !text.ends_with(char::is_whitespace)
+        && !text.contains([':', '#', ',', '[', ']', '{', '}', '"', '\\'])
+        && !text.chars().any(|c| c.is_control() || c == '\u{feff}')
+        && !RESERVED.contains(&text.to_ascii_lowercase().as_str());
+    if plain {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            c if c.is_control() || c == '\u{feff}' => {
+                quoted.push_str(&format!("\\u{:04X}", u32::from(c)));
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    std::borrow::Cow::Owned(quoted)
 }
 
 /// Parses a briefing: front matter checked against the configured taxonomies.
@@ -354,7 +460,8 @@ impl<'de> Visitor<'de> for BriefingFields<'_> {
             match key.as_str() {
                 "title" => once(&mut title, "title", map.next_value::<Text>()?.0)?,
                 "date" => once(&mut date, "date", map.next_value::<PublishDate>()?)?,
-                "summary" => once(&mut summary, "summary", map.next_value::<Option<Text>>()?)?,
+                // An empty summary is no summary: the first paragraph stands in.
+                "summary" => once(&mut summary, "summary", map.next_value::<Option<String>>()?)?,
                 "source" => once(&mut source, "source", map.next_value::<Source>()?)?,
                 "slug" => once(&mut slug, "slug", map.next_value::<Slug>()?)?,
                 "draft" => once(&mut draft, "draft", map.next_value::<bool>()?)?,
@@ -376,7 +483,10 @@ impl<'de> Visitor<'de> for BriefingFields<'_> {
         Ok(RawBriefing {
             title: title.ok_or_else(|| de::Error::missing_field("title"))?,
             date: date.ok_or_else(|| de::Error::missing_field("date"))?,
-            summary: summary.flatten().map(|t| t.0),
+            summary: summary
+                .flatten()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
             source,
             slug,
             draft: draft.unwrap_or(false),
@@ -538,6 +648,50 @@ mod tests {
             strip_block_locations("seen at line one"),
             "seen at line one"
         );
+    }
+
+    #[test]
+    fn key_spans_cover_the_value_and_not_what_trails_it() {
+        let yaml = "title: T\npeople:\n  - A\n  # gone\n  - B\n\n# next\ntopics: [X,\n]\n";
+        let span = key_span(yaml, "people").expect("people");
+        assert_eq!(span.line, 2);
+        assert_eq!(&yaml[span.start..span.value_start], "people:");
+        assert_eq!(
+            &yaml[span.value_start..span.end],
+            "\n  - A\n  # gone\n  - B\n"
+        );
+        let span = key_span(yaml, "topics").expect("topics");
+        assert_eq!(&yaml[span.value_start..span.end], " [X,\n]\n");
+        assert_eq!(key_span(yaml, "countries"), None);
+        assert_eq!(
+            key_span("people: A\n- B\n", "people").map(|s| s.end),
+            Some(10)
+        );
+    }
+
+    #[test]
+    fn scalars_are_quoted_only_when_yaml_needs_it() {
+        for plain in [
+            "Ada Lovelace",
+            "Côte d'Ivoire",
+            "G20",
+            "Recep Tayyip Erdoğan",
+        ] {
+            assert_eq!(yaml_scalar(plain), plain);
+        }
+        for (text, quoted) in [
+            ("Talks: day 2", "\"Talks: day 2\""),
+            ("Smith, John", "\"Smith, John\""),
+            ("C#", "\"C#\""),
+            ("[draft]", "\"[draft]\""),
+            ("yes", "\"yes\""),
+            ("1984", "\"1984\""),
+            ("-5 degrees", "\"-5 degrees\""),
+            ("'quoted'", "\"'quoted'\""),
+            ("say \"hi\"\n", "\"say \\\"hi\\\"\\n\""),
+        ] {
+            assert_eq!(yaml_scalar(text), quoted, "{text:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,12 @@
 //! render Markdown and templates → write atomically. Each stage lives in its
 //! own module and reports problems as [`diag::Diagnostic`]s; a build that
 //! found any error writes nothing and returns all of them.
+//!
+//! [`load`] runs the same stages up to the index and writes nothing: it is
+//! what the editor commands (`check`, `annotate`, `new`) start from.
 
+pub mod annotate;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -15,6 +20,7 @@ pub mod index;
 pub mod markdown;
 pub mod mentions;
 pub mod model;
+pub mod new;
 pub mod output;
 pub mod render;
 pub mod source;
@@ -26,6 +32,7 @@ use rayon::prelude::*;
 
 use config::{BuildOptions, SiteConfig};
 use diag::{Diagnostic, Diagnostics};
+use index::Archive;
 use model::{Briefing, Profile};
 use output::{OutputStats, Staging};
 use render::{PageSink, RenderStats, templates::Templates};
@@ -71,29 +78,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     output::check_output_location(&options.root, &options.output)
         .map_err(|d| Diagnostics(vec![d]))?;
 
-    let mut diagnostics = Diagnostics::default();
-    let templates = Templates::load(&options.root, &config.theme_dir(&options.root));
-    clock.lap("load templates");
-    let (sources, read_problems) = source::read_content(&options.root, &config);
-    diagnostics.extend(read_problems);
-    clock.lap("read content");
-    let (briefings, profiles) = parse(&sources, &config, options.drafts, &mut diagnostics);
-    clock.lap("parse front matter");
-    let templates = match templates {
-        Ok(templates) => Some(templates),
-        Err(problems) => {
-            diagnostics.extend(problems);
-            None
-        }
-    };
-    let archive = match index::index(&config, briefings, profiles) {
-        Ok(archive) => Some(archive),
-        Err(problems) => {
-            diagnostics.extend(problems);
-            None
-        }
-    };
-    clock.lap("index entities");
+    let Loaded {
+        config,
+        templates,
+        archive,
+        diagnostics,
+        ..
+    } = load_content(options, config, &mut clock);
     let (Some(templates), Some(archive)) = (templates, archive) else {
         return Err(sorted(diagnostics));
     };
@@ -126,6 +117,63 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         warnings: diagnostics.0,
         timings: clock.laps,
     })
+}
+
+/// The site as far as the pipeline goes without rendering: what `check`,
+/// `annotate` and `new` work from, and what `build` renders.
+pub struct Loaded {
+    pub config: SiteConfig,
+    /// `None` when a template failed to load or compile (the errors are in `diagnostics`).
+    pub templates: Option<Templates>,
+    /// `None` when the briefings and profiles could not be indexed (ditto).
+    pub archive: Option<Archive>,
+    /// Every problem found on the way, errors and warnings, unsorted.
+    pub diagnostics: Diagnostics,
+    /// How many briefing files were read (drafts and unparsable ones included).
+    pub briefing_files: usize,
+}
+
+/// Runs the pipeline up to the index (config, templates, content, front
+/// matter, index) and writes nothing. Fails only when the config cannot be
+/// loaded; every other problem is in [`Loaded::diagnostics`], with as much
+/// of the site as could be made despite it.
+pub fn load(options: &BuildOptions) -> Result<Loaded, Diagnostics> {
+    let config = SiteConfig::load(options).map_err(Diagnostics)?;
+    Ok(load_content(options, config, &mut Stopwatch::new()))
+}
+
+/// The stages [`build`] and [`load`] share: templates, content, parse, index.
+fn load_content(options: &BuildOptions, config: SiteConfig, clock: &mut Stopwatch) -> Loaded {
+    let mut diagnostics = Diagnostics::default();
+    let templates = Templates::load(&options.root, &config.theme_dir(&options.root));
+    clock.lap("load templates");
+    let (sources, read_problems) = source::read_content(&options.root, &config);
+    diagnostics.extend(read_problems);
+    clock.lap("read content");
+    let (briefings, profiles) = parse(&sources, &config, options.drafts, &mut diagnostics);
+    clock.lap("parse front matter");
+    let templates = match templates {
+        Ok(templates) => Some(templates),
+        Err(problems) => {
+            diagnostics.extend(problems);
+            None
+        }
+    };
+    let archive = match index::index(&config, briefings, profiles) {
+        Ok(archive) => Some(archive),
+        Err(problems) => {
+            diagnostics.extend(problems);
+            None
+        }
+    };
+    clock.lap("index entities");
+    Loaded {
+        config,
+        templates,
+        archive,
+        diagnostics,
+        briefing_files: sources.briefings.len(),
+    }
 }
 
 /// Times the stages of a build.

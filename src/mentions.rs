@@ -12,9 +12,11 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use crate::index::Archive;
+use crate::diag::Position;
+use crate::index::{Archive, fold};
 
 /// Which mentions of a term become links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -180,6 +182,9 @@ pub struct Eligibility {
     heading: usize,
     image: usize,
     raw_link: usize,
+    /// Fenced and indented code blocks (the renderer consumes them whole,
+    /// but [`scan`] sees their text).
+    code: usize,
 }
 
 impl Eligibility {
@@ -192,6 +197,8 @@ impl Eligibility {
             Event::End(TagEnd::Heading(_)) => self.heading = self.heading.saturating_sub(1),
             Event::Start(Tag::Image { .. }) => self.image += 1,
             Event::End(TagEnd::Image) => self.image = self.image.saturating_sub(1),
+            Event::Start(Tag::CodeBlock(_)) => self.code += 1,
+            Event::End(TagEnd::CodeBlock) => self.code = self.code.saturating_sub(1),
             Event::InlineHtml(html) => {
                 let tag = html.trim_start().to_ascii_lowercase();
                 if tag.starts_with("<a ") || tag.starts_with("<a>") {
@@ -204,7 +211,8 @@ impl Eligibility {
                 return self.link == 0
                     && self.heading == 0
                     && self.image == 0
-                    && self.raw_link == 0;
+                    && self.raw_link == 0
+                    && self.code == 0;
             }
             _ => {}
         }
@@ -300,6 +308,62 @@ pub fn scan(markdown: &str, matcher: &Matcher, options: pulldown_cmark::Options)
     found
 }
 
+/// The file position of a mention found by [`scan`] (which gives
+/// the start of its text node), and the mention's text: the line is the
+/// body's first line plus the newlines before the node; the column is the
+/// mention's own, found again in the rest of the node's line.
+pub fn position<'b>(
+    body: &'b str,
+    first_line: usize,
+    found: Found,
+    matcher: &Matcher,
+) -> (Position, Option<&'b str>) {
+    let before = &body[..found.offset];
+    let line = first_line + before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = body[found.offset..]
+        .find(['\n', '\r'])
+        .map_or(body.len(), |i| found.offset + i);
+    let rest = &body[found.offset..line_end];
+    let hit = matcher
+        .find(rest)
+        .into_iter()
+        .find(|h| h.term == found.term);
+    let start = hit.map_or(found.offset, |h| found.offset + h.start);
+    let column = body[line_start..start].chars().count() + 1;
+    let written = hit.map(|h| &rest[h.start..h.end]);
+    (Position::new(line, column), written)
+}
+
+/// Every name and alias of every term, folded, to its term: a name written
+/// in a briefing resolves here as the index resolved it.
+pub struct TermLookup(Vec<FxHashMap<String, usize>>);
+
+impl TermLookup {
+    pub fn new(archive: &Archive) -> Self {
+        let by_name = archive
+            .taxonomies
+            .iter()
+            .map(|taxonomy| {
+                let mut names = FxHashMap::default();
+                for (id, term) in taxonomy.terms.iter().enumerate() {
+                    let aliases = term.profile.iter().flat_map(|p| p.aliases.iter());
+                    for name in std::iter::once(&term.name).chain(aliases) {
+                        names.insert(fold(name), id);
+                    }
+                }
+                names
+            })
+            .collect();
+        TermLookup(by_name)
+    }
+
+    /// The term of taxonomy `t` that `name` names, if any.
+    pub fn resolve(&self, t: usize, name: &str) -> Option<usize> {
+        self.0.get(t)?.get(&fold(name)).copied()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +374,20 @@ mod tests {
         assert!(is_short_capitals("U.S."));
         assert!(!is_short_capitals("Iraq"));
         assert!(!is_short_capitals("ISIS group"));
+    }
+
+    #[test]
+    fn code_blocks_hold_no_mentions() {
+        let markdown = "```text\nISIS in code\n```\n\n    ISIS indented\n\nISIS in text\n";
+        let mut eligibility = Eligibility::default();
+        let accepted: Vec<String> = Parser::new_ext(markdown, crate::markdown::options())
+            .filter(|event| eligibility.accepts(event))
+            .filter_map(|event| match event {
+                Event::Text(text) => Some(text.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(accepted, vec!["ISIS in text".to_string()]);
     }
 
     #[test]

@@ -5,11 +5,16 @@
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
+//! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
+//!   and small sites.
 
+mod annotate;
 mod bundled;
+mod check;
 mod cli;
 mod errors;
 mod listing;
 mod mentions;
+mod new;
 mod site;
 mod support;
