@@ -1,5 +1,6 @@
 //! The archive index: briefings in date order, terms resolved from names and
-//! aliases, each term's briefings, and related briefings.
+//! aliases, each term's briefings, related briefings, and for each term the
+//! terms it appears with and its briefings per year.
 //!
 //! Terms hold briefing ids, never copies. A name in a briefing resolves to a
 //! term by its profile's name or any alias, ignoring case and diacritics
@@ -24,6 +25,8 @@ const RELATED_LIMIT: usize = 5;
 /// ("United States" in half an archive); skipping them keeps the related
 /// pass linear in the archive's size rather than quadratic.
 const RELATED_MAX_TERM_SIZE: usize = 256;
+/// How many co-occurring terms each term keeps ([`Term::appears_with`]).
+const APPEARS_WITH_LIMIT: usize = 12;
 
 /// A person, country or topic.
 #[derive(Debug)]
@@ -35,6 +38,14 @@ pub struct Term {
     pub briefings: Vec<BriefingId>,
     /// The file that first named this term, for error messages.
     pub origin: PathBuf,
+    /// The terms of every taxonomy sharing the most briefings with this one,
+    /// as `(taxonomy, term, briefings shared)`: most shared first, then by
+    /// name; at most [`APPEARS_WITH_LIMIT`].
+    pub appears_with: Vec<(usize, usize, usize)>,
+    /// Briefings per year as `(year, count)`, oldest first, from the year of
+    /// the first briefing to the year of the last, years without one included.
+    /// Empty for a term no briefing names.
+    pub timeline: Vec<(i16, usize)>,
 }
 
 /// The terms of one taxonomy, in alphabetical order.
@@ -123,7 +134,7 @@ pub fn index(
         return Err(problems);
     }
 
-    let taxonomies: Vec<Taxonomy> = builders
+    let mut taxonomies: Vec<Taxonomy> = builders
         .into_iter()
         .zip(0..)
         .map(|(builder, t)| builder.finish(t, &mut entries))
@@ -141,6 +152,7 @@ pub fn index(
     for (entry, related) in entries.iter_mut().zip(related) {
         entry.related = related;
     }
+    profile_terms(&entries, &mut taxonomies);
     Ok(Archive {
         entries,
         taxonomies,
@@ -228,6 +240,8 @@ impl TaxonomyBuilder {
             origin: profile.file.path.clone(),
             profile: Some(profile),
             briefings: Vec::new(),
+            appears_with: Vec::new(),
+            timeline: Vec::new(),
         });
     }
 
@@ -265,6 +279,8 @@ impl TaxonomyBuilder {
             profile: None,
             briefings: Vec::new(),
             origin: briefing.file.path.clone(),
+            appears_with: Vec::new(),
+            timeline: Vec::new(),
         });
         Ok(id)
     }
@@ -293,15 +309,16 @@ impl TaxonomyBuilder {
     }
 }
 
-/// The briefings that share the most terms with `id`: most shared first,
-/// then nearest in time.
-/// Per-thread counters for [`related_to`]: one slot per briefing, and the
-/// slots in use, so each briefing costs what it touches and no hashing.
+/// Per-thread counters for [`related_to`] (one slot per briefing) and
+/// [`FlatIndex::appears_with`] (one slot per term), and the slots in use, so
+/// each count costs what it touches and no hashing.
 struct Scratch {
     counts: Vec<u32>,
     touched: Vec<BriefingId>,
 }
 
+/// The briefings that share the most terms with `id`: most shared first,
+/// then nearest in time.
 fn related_to(
     id: BriefingId,
     entries: &[Entry],
@@ -341,4 +358,148 @@ fn related_to(
     }
     related.sort_unstable_by(order);
     related
+}
+
+/// Fills in every term's [`Term::appears_with`] and [`Term::timeline`].
+///
+/// A term's co-occurrences are counted over its own briefings' term lists, so
+/// the whole pass costs the sum over briefings of (terms per briefing)²:
+/// linear in the archive's size, however popular a term. Terms must be in
+/// their final order (after [`TaxonomyBuilder::finish`]).
+fn profile_terms(entries: &[Entry], taxonomies: &mut [Taxonomy]) {
+    let index = FlatIndex::new(entries, taxonomies);
+    let profiles: Vec<_> = (0..index.flat.len())
+        .into_par_iter()
+        .map_init(
+            || Scratch {
+                counts: vec![0; index.flat.len()],
+                touched: Vec::new(),
+            },
+            |scratch, id| {
+                let (t, term) = index.flat[id];
+                let briefings = &taxonomies[t].terms[term].briefings;
+                (
+                    index.appears_with(id, briefings, scratch),
+                    index.timeline(briefings),
+                )
+            },
+        )
+        .collect();
+    for (&(t, term), (appears_with, timeline)) in index.flat.iter().zip(profiles) {
+        let term = &mut taxonomies[t].terms[term];
+        term.appears_with = appears_with;
+        term.timeline = timeline;
+    }
+}
+
+/// Every term of every taxonomy under one flat numbering, and each
+/// briefing's terms and year packed side by side: the counting pass visits
+/// every briefing once per term it names, and reading these small arrays
+/// instead of the entries keeps those visits out of main memory.
+struct FlatIndex {
+    /// Flat number → (taxonomy, term).
+    flat: Vec<(usize, usize)>,
+    /// Flat number → place in the alphabetical order of all terms.
+    rank: Vec<usize>,
+    /// The flat numbers of briefing `b`'s terms are
+    /// `terms[starts[b]..starts[b + 1]]`.
+    starts: Vec<usize>,
+    terms: Vec<u32>,
+    /// Each briefing's year.
+    years: Vec<i16>,
+}
+
+impl FlatIndex {
+    fn new(entries: &[Entry], taxonomies: &[Taxonomy]) -> FlatIndex {
+        let mut offsets = Vec::with_capacity(taxonomies.len());
+        let mut flat: Vec<(usize, usize)> = Vec::new();
+        for (t, taxonomy) in taxonomies.iter().enumerate() {
+            offsets.push(flat.len());
+            flat.extend((0..taxonomy.terms.len()).map(|term| (t, term)));
+        }
+        // Alphabetical across taxonomies, for terms shared equally often.
+        let mut by_name: Vec<(String, usize)> = flat
+            .iter()
+            .enumerate()
+            .map(|(id, &(t, term))| (fold(&taxonomies[t].terms[term].name), id))
+            .collect();
+        by_name.sort_unstable();
+        let mut rank = vec![0; flat.len()];
+        for (r, (_, id)) in by_name.into_iter().enumerate() {
+            rank[id] = r;
+        }
+        let mut starts = Vec::with_capacity(entries.len() + 1);
+        let mut terms = Vec::new();
+        for entry in entries {
+            starts.push(terms.len());
+            for (t, ids) in entry.terms.iter().enumerate() {
+                terms.extend(ids.iter().map(|&term| (offsets[t] + term) as u32));
+            }
+        }
+        starts.push(terms.len());
+        let years = entries.iter().map(|e| e.briefing.date.year()).collect();
+        FlatIndex {
+            flat,
+            rank,
+            starts,
+            terms,
+            years,
+        }
+    }
+
+    /// The terms sharing the most of `briefings` with the term numbered `id`,
+    /// as `(taxonomy, term, count)`.
+    fn appears_with(
+        &self,
+        id: usize,
+        briefings: &[BriefingId],
+        scratch: &mut Scratch,
+    ) -> Vec<(usize, usize, usize)> {
+        for &briefing in briefings {
+            for &other in &self.terms[self.starts[briefing]..self.starts[briefing + 1]] {
+                let other = other as usize;
+                if other != id {
+                    if scratch.counts[other] == 0 {
+                        scratch.touched.push(other);
+                    }
+                    scratch.counts[other] += 1;
+                }
+            }
+        }
+        let mut found: Vec<(usize, usize)> = scratch
+            .touched
+            .drain(..)
+            .map(|other| (other, std::mem::take(&mut scratch.counts[other]) as usize))
+            .collect();
+        let order = |a: &(usize, usize), b: &(usize, usize)| {
+            b.1.cmp(&a.1).then(self.rank[a.0].cmp(&self.rank[b.0]))
+        };
+        if found.len() > APPEARS_WITH_LIMIT {
+            found.select_nth_unstable_by(APPEARS_WITH_LIMIT, order);
+            found.truncate(APPEARS_WITH_LIMIT);
+        }
+        found.sort_unstable_by(order);
+        found
+            .into_iter()
+            .map(|(other, count)| {
+                let (t, term) = self.flat[other];
+                (t, term, count)
+            })
+            .collect()
+    }
+
+    /// Briefings per year, from the year of the first of `briefings` (newest
+    /// first) to the year of the last.
+    fn timeline(&self, briefings: &[BriefingId]) -> Vec<(i16, usize)> {
+        let (Some(&newest), Some(&oldest)) = (briefings.first(), briefings.last()) else {
+            return Vec::new();
+        };
+        let first = self.years[oldest];
+        let mut timeline: Vec<(i16, usize)> =
+            (first..=self.years[newest]).map(|y| (y, 0)).collect();
+        for &id in briefings {
+            timeline[(self.years[id] - first) as usize].1 += 1;
+        }
+        timeline
+    }
 }

@@ -2,6 +2,8 @@
 //! model types themselves. The template reference in the README lists every
 //! field; keep the two in step.
 
+use std::collections::BTreeSet;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -117,6 +119,35 @@ pub struct TermView<'a> {
     pub count: usize,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
+    /// The terms most often named in the same briefings, most shared first.
+    pub appears_with: Vec<AppearsWithView<'a>>,
+    /// Briefings per year, oldest first, years without one included.
+    pub timeline: Vec<TimelineYearView>,
+}
+
+/// A term sharing briefings with the term of the page.
+#[derive(Serialize)]
+pub struct AppearsWithView<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    /// The taxonomy's name (`people`) and title (`People`).
+    pub taxonomy: &'a str,
+    pub taxonomy_title: &'a str,
+    /// How many briefings name both.
+    pub count: usize,
+}
+
+/// One year of a term's timeline.
+#[derive(Serialize)]
+pub struct TimelineYearView {
+    pub year: i16,
+    pub count: usize,
+    /// The archive page of that year; `None` when no briefing of the archive
+    /// is from that year.
+    pub url: Option<String>,
+    /// `count` as a share of the busiest year's, 0–100, rounded up so that
+    /// a year with a briefing never shows an empty bar.
+    pub percent: usize,
 }
 
 #[derive(Serialize)]
@@ -169,6 +200,8 @@ pub struct Views<'a> {
     term_urls: Vec<Vec<String>>,
     /// Every term's link as templates see it, serialized once: `[taxonomy][term]`.
     term_links: Vec<Vec<tera::Value>>,
+    /// The years that have an archive page.
+    years: BTreeSet<i16>,
 }
 
 impl<'a> Views<'a> {
@@ -218,6 +251,11 @@ impl<'a> Views<'a> {
                     .collect()
             })
             .collect();
+        let years = archive
+            .entries
+            .iter()
+            .map(|entry| entry.briefing.date.year())
+            .collect();
         Views {
             config,
             urls: &config.urls,
@@ -225,6 +263,7 @@ impl<'a> Views<'a> {
             summaries,
             term_urls,
             term_links,
+            years,
         }
     }
 
@@ -348,12 +387,12 @@ impl<'a> Views<'a> {
         }
     }
 
-    pub fn term_view(
-        &self,
+    pub fn term_view<'b>(
+        &'b self,
         taxonomy: usize,
-        term: &'a Term,
-        profile_html: Option<&'a str>,
-    ) -> TermView<'a> {
+        term: &'b Term,
+        profile_html: Option<&'b str>,
+    ) -> TermView<'b> {
         let path = paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str());
         let profile = term.profile.as_ref();
         let date = |id: Option<&BriefingId>| id.map(|&id| self.briefing(id).date.display());
@@ -371,7 +410,41 @@ impl<'a> Views<'a> {
             count: term.briefings.len(),
             first_seen: date(term.briefings.last()),
             last_seen: date(term.briefings.first()),
+            appears_with: self.appears_with(term),
+            timeline: self.timeline(term),
         }
+    }
+
+    fn appears_with(&self, term: &Term) -> Vec<AppearsWithView<'_>> {
+        term.appears_with
+            .iter()
+            .map(|&(t, other, count)| {
+                let config = &self.config.taxonomies[t];
+                AppearsWithView {
+                    name: &self.term(t, other).name,
+                    url: self.term_url(t, other),
+                    taxonomy: &config.name,
+                    taxonomy_title: &config.title,
+                    count,
+                }
+            })
+            .collect()
+    }
+
+    fn timeline(&self, term: &Term) -> Vec<TimelineYearView> {
+        let busiest = term.timeline.iter().map(|&(_, n)| n).max().unwrap_or(1);
+        term.timeline
+            .iter()
+            .map(|&(year, count)| TimelineYearView {
+                year,
+                count,
+                url: self
+                    .years
+                    .contains(&year)
+                    .then(|| self.urls.path(&paths::archive_year(year))),
+                percent: (count * 100).div_ceil(busiest),
+            })
+            .collect()
     }
 
     /// Terms grouped by initial for the taxonomy index ("#" for the rest, last).

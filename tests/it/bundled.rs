@@ -1,6 +1,7 @@
 //! The archive that ships with dossier (`content/`, `dossier.yaml`), built as is.
 
-use crate::support::{Output, Site, briefing_paths, listing, repo};
+use crate::site::{appears_with, bars, timeline};
+use crate::support::{Output, Site, briefing_paths, listing, repo, text_of};
 
 const WASHINGTON: &str = "washington-coalition-meeting";
 const ROME: &str = "rome-coalition-meeting";
@@ -89,4 +90,64 @@ fn every_bundled_page_is_well_formed_html() {
     let (_site, output, _report) = built();
     let problems = output.html_problems();
     assert!(problems.is_empty(), "{problems}");
+}
+
+#[test]
+fn syria_shows_its_timeline_and_the_entities_it_appears_with() {
+    let (_site, output, _) = built();
+    let page = output.page("/countries/syria/");
+    // One briefing in 2017, one in 2021, and the empty years between, which
+    // have no archive page to link to.
+    assert_eq!(
+        timeline(&page),
+        bars(&[
+            (2017, 1, "2017: 1 briefing", Some("/archive/2017/")),
+            (2018, 0, "2018: no briefings", None),
+            (2019, 0, "2019: no briefings", None),
+            (2020, 0, "2020: no briefings", None),
+            (2021, 1, "2021: 1 briefing", Some("/archive/2021/")),
+        ])
+    );
+    assert_eq!(
+        page.text("main figure.timeline figcaption"),
+        "Briefings per year, 2017–2021"
+    );
+    let heights: Vec<_> = page
+        .select("main figure.timeline .timeline-bar")
+        .into_iter()
+        .map(|bar| bar.value().attr("style").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        heights,
+        [
+            "height: 100%",
+            "height: 0%",
+            "height: 0%",
+            "height: 0%",
+            "height: 100%"
+        ]
+    );
+
+    let with = appears_with(&page);
+    for (term, name) in [
+        ("/countries/iraq/", "Iraq"),
+        ("/countries/united-states/", "United States"),
+    ] {
+        assert_eq!(
+            with.get(term),
+            Some(&("Countries".to_string(), 2)),
+            "{term} in {with:?}"
+        );
+        assert!(
+            page.select("main .record-appears a[href]")
+                .into_iter()
+                .any(|a| text_of(a) == name
+                    && page
+                        .site_path_of(a.value().attr("href").unwrap_or(""))
+                        .as_deref()
+                        == Some(term)),
+            "{name} links to {term}"
+        );
+    }
+    assert!(with.len() <= 12, "at most twelve: {with:?}");
 }

@@ -545,3 +545,241 @@ fn the_html_check_catches_broken_markup() {
         assert!(problems.contains(needle), "{needle} not in:\n{problems}");
     }
 }
+
+/// A term page's "appears with" list: each linked term's site path and the
+/// briefings it shares, with the title of the group it is listed under.
+pub fn appears_with(page: &Page) -> BTreeMap<String, (String, usize)> {
+    let mut found = BTreeMap::new();
+    for group in page.select("main .record-appears .appears-group") {
+        let title = group
+            .select(&sel(".appears-group-title"))
+            .next()
+            .map(text_of)
+            .unwrap_or_default();
+        for item in group.select(&sel("li")) {
+            let link = item
+                .select(&sel("a[href]"))
+                .next()
+                .unwrap_or_else(|| panic!("{}: an item without a link", page.site_path));
+            let target = page
+                .site_path_of(link.value().attr("href").unwrap_or(""))
+                .unwrap_or_else(|| panic!("{}: an external term link", page.site_path));
+            // "2 briefings together", the first word shown, the rest for screen readers.
+            let count = item
+                .select(&sel(".appears-count"))
+                .next()
+                .map(text_of)
+                .and_then(|t| t.split_whitespace().next()?.parse().ok())
+                .unwrap_or_else(|| panic!("{}: no count beside {target}", page.site_path));
+            found.insert(target, (title.clone(), count));
+        }
+    }
+    found
+}
+
+/// A term page's timeline: per bar, the year, the count it shows, what it
+/// says to a screen reader, and the archive page it links to.
+pub fn timeline(page: &Page) -> Vec<(i16, usize, String, Option<String>)> {
+    page.select("main figure.timeline li")
+        .into_iter()
+        .map(|bar| {
+            let text = |css: &str| {
+                bar.select(&sel(css))
+                    .next()
+                    .map(text_of)
+                    .unwrap_or_default()
+            };
+            let year = text(".timeline-label")
+                .parse()
+                .expect("a year under each bar");
+            let count = text(".timeline-count")
+                .parse()
+                .expect("a count on each bar");
+            let link = bar
+                .select(&sel("a[href]"))
+                .next()
+                .and_then(|a| page.site_path_of(a.value().attr("href")?));
+            (year, count, text(".visually-hidden"), link)
+        })
+        .collect()
+}
+
+/// Expected timeline bars, in the shape [`timeline`] returns.
+pub fn bars(
+    expected: &[(i16, usize, &str, Option<&str>)],
+) -> Vec<(i16, usize, String, Option<String>)> {
+    expected
+        .iter()
+        .map(|&(year, count, text, link)| (year, count, text.to_string(), link.map(str::to_string)))
+        .collect()
+}
+
+fn counts(pairs: &[(&str, &str, usize)]) -> BTreeMap<String, (String, usize)> {
+    pairs
+        .iter()
+        .map(|&(term, group, n)| (term.to_string(), (group.to_string(), n)))
+        .collect()
+}
+
+#[test]
+fn appears_with_counts_the_briefings_two_terms_share() {
+    let (_site, output) = built_fixture();
+    // Syria is tagged by ankara-follow-up (Erdoğan, Ada Lovelace, Turkey,
+    // Border security) and autumn-review (Ada Lovelace): Ada shares both.
+    let syria = output.page("/countries/syria/");
+    assert_eq!(
+        appears_with(&syria),
+        counts(&[
+            ("/people/ada-lovelace/", "People", 2),
+            ("/people/recep-tayyip-erdogan/", "People", 1),
+            ("/countries/turkey/", "Countries", 1),
+            ("/topics/border-security/", "Topics", 1),
+        ])
+    );
+    // Ada Lovelace: ankara-talks, ankara-follow-up and autumn-review.
+    let ada = output.page("/people/ada-lovelace/");
+    assert_eq!(
+        appears_with(&ada),
+        counts(&[
+            ("/people/recep-tayyip-erdogan/", "People", 2),
+            ("/countries/syria/", "Countries", 2),
+            ("/countries/turkey/", "Countries", 2),
+            ("/topics/border-security/", "Topics", 2),
+        ])
+    );
+    // A term named by no briefing appears with nothing.
+    let nobody = output.page("/people/nobody-yet/");
+    assert!(appears_with(&nobody).is_empty());
+    assert!(nobody.select("main .record").is_empty());
+}
+
+#[test]
+fn appears_with_keeps_the_twelve_most_shared_then_by_name() {
+    let mut names: Vec<String> = (1..=14).map(|i| format!("Person {i:02}")).collect();
+    names.push("Ada".into());
+    let first = format!(
+        "---\ntitle: One\ndate: 2021-03-01\npeople: [{}]\n---\nText.\n",
+        names.join(", ")
+    );
+    let second =
+        "---\ntitle: Two\ndate: 2021-03-02\npeople: [Ada, Person 14, Person 13]\n---\nText.\n";
+    let site = Site::tiny(&[("one.md", &first), ("two.md", second)]);
+    site.build();
+    let page = site.output().page("/people/ada/");
+    let listed: Vec<(String, usize)> = page
+        .select("main .appears-list li")
+        .into_iter()
+        .map(|li| {
+            let name = li.select(&sel("a")).next().map(text_of).unwrap_or_default();
+            let count = li
+                .select(&sel(".appears-count"))
+                .next()
+                .map(text_of)
+                .and_then(|t| t.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0);
+            (name, count)
+        })
+        .collect();
+    let mut expected = vec![("Person 13".to_string(), 2), ("Person 14".to_string(), 2)];
+    expected.extend((1..=10).map(|i| (format!("Person {i:02}"), 1)));
+    assert_eq!(listed, expected);
+}
+
+#[test]
+fn term_timelines_count_briefings_per_year() {
+    let (_site, output) = built_fixture();
+    let hopper = output.page("/people/grace-hopper/");
+    assert_eq!(
+        timeline(&hopper),
+        bars(&[
+            (2020, 1, "2020: 1 briefing", Some("/archive/2020/")),
+            (2021, 1, "2021: 1 briefing", Some("/archive/2021/")),
+        ])
+    );
+    assert_eq!(
+        hopper.text("main figure.timeline figcaption"),
+        "Briefings per year, 2020–2021"
+    );
+    let ada = output.page("/people/ada-lovelace/");
+    assert_eq!(
+        timeline(&ada),
+        bars(&[(2019, 3, "2019: 3 briefings", Some("/archive/2019/"))])
+    );
+    assert_eq!(
+        ada.text("main figure.timeline figcaption"),
+        "Briefings per year, 2019"
+    );
+    // Like the profile, the record shows on a term's first page only.
+    let second = output.page("/people/ada-lovelace/page/2/");
+    assert!(second.select("main figure.timeline").is_empty());
+    assert!(timeline(&output.page("/people/nobody-yet/")).is_empty());
+}
+
+#[test]
+fn the_annotations_panel_lists_every_tagged_entity_with_its_role() {
+    let (_site, output) = built_fixture();
+    let page = output.page("/briefings/ankara-follow-up/");
+    let panels: Vec<_> = page
+        .select("main aside[aria-labelledby]")
+        .into_iter()
+        .filter(|aside| {
+            let id = aside.value().attr("aria-labelledby").unwrap_or_default();
+            page.select(&format!("[id='{id}']"))
+                .first()
+                .is_some_and(|label| text_of(*label) == "Annotations")
+        })
+        .collect();
+    assert_eq!(panels.len(), 1, "one panel labelled Annotations");
+    let mut listed = Vec::new();
+    for group in panels[0].select(&sel(".annotations-group")) {
+        let title = group
+            .select(&sel("h3"))
+            .next()
+            .map(text_of)
+            .unwrap_or_default();
+        for item in group.select(&sel("li")) {
+            let link = item.select(&sel("a[href]")).next().expect("a term link");
+            listed.push((
+                title.clone(),
+                text_of(link),
+                page.site_path_of(link.value().attr("href").unwrap_or(""))
+                    .unwrap_or_default(),
+                item.select(&sel(".entity-role")).next().map(text_of),
+            ));
+        }
+    }
+    let entry = |group: &str, name: &str, path: &str, role: Option<&str>| {
+        (
+            group.to_string(),
+            name.to_string(),
+            path.to_string(),
+            role.map(str::to_string),
+        )
+    };
+    // In the front matter's order, by taxonomy, each group titled with its count.
+    assert_eq!(
+        listed,
+        [
+            entry(
+                "People 2",
+                "Recep Tayyip Erdoğan",
+                "/people/recep-tayyip-erdogan/",
+                Some("President of Turkey")
+            ),
+            entry(
+                "People 2",
+                "Ada Lovelace",
+                "/people/ada-lovelace/",
+                Some("Analyst")
+            ),
+            entry("Countries 2", "Turkey", "/countries/turkey/", None),
+            entry("Countries 2", "Syria", "/countries/syria/", None),
+            entry(
+                "Topics 1",
+                "Border security",
+                "/topics/border-security/",
+                None
+            ),
+        ]
+    );
+}
