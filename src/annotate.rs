@@ -569,13 +569,7 @@ mod tests {
     use super::*;
 
     fn taxonomies() -> Vec<TaxonomyConfig> {
-        ["people", "countries", "topics"]
-            .iter()
-            .map(|n| TaxonomyConfig {
-                name: n.to_string(),
-                title: n.to_string(),
-            })
-            .collect()
+        crate::config::default_taxonomies()
     }
 
     fn add(text: &str, people: &[&str], topics: &[&str]) -> Result<String, String> {

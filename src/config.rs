@@ -68,15 +68,20 @@ impl Default for RawConfig {
             language: "en".into(),
             paginate: 20,
             author: None,
-            taxonomies: vec![
-                taxonomy("people", "People"),
-                taxonomy("countries", "Countries"),
-                taxonomy("topics", "Topics"),
-            ],
+            taxonomies: default_taxonomies(),
             mentions: MentionMode::default(),
             mention_scope: MentionScope::default(),
         }
     }
+}
+
+/// People, countries and topics: the taxonomies of a site that names none.
+pub fn default_taxonomies() -> Vec<TaxonomyConfig> {
+    vec![
+        taxonomy("people", "People"),
+        taxonomy("countries", "Countries"),
+        taxonomy("topics", "Topics"),
+    ]
 }
 
 fn taxonomy(name: &str, title: &str) -> TaxonomyConfig {

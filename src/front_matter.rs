@@ -579,13 +579,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn taxonomies() -> Vec<TaxonomyConfig> {
-        ["people", "countries", "topics"]
-            .iter()
-            .map(|n| TaxonomyConfig {
-                name: n.to_string(),
-                title: n.to_string(),
-            })
-            .collect()
+        crate::config::default_taxonomies()
     }
 
     fn briefing(text: &str) -> Result<Briefing, Diagnostic> {
