@@ -142,10 +142,7 @@ pub fn index(
     let related: Vec<_> = (0..entries.len())
         .into_par_iter()
         .map_init(
-            || Scratch {
-                counts: vec![0; entries.len()],
-                touched: Vec::new(),
-            },
+            || Scratch::new(entries.len()),
             |scratch, id| related_to(id, &entries, &taxonomies, scratch),
         )
         .collect();
@@ -314,7 +311,33 @@ impl TaxonomyBuilder {
 /// each count costs what it touches and no hashing.
 struct Scratch {
     counts: Vec<u32>,
-    touched: Vec<BriefingId>,
+    touched: Vec<usize>,
+}
+
+impl Scratch {
+    /// Counters for ids `0..len`, all zero.
+    fn new(len: usize) -> Scratch {
+        Scratch {
+            counts: vec![0; len],
+            touched: Vec::new(),
+        }
+    }
+
+    fn count(&mut self, id: usize) {
+        if self.counts[id] == 0 {
+            self.touched.push(id);
+        }
+        self.counts[id] += 1;
+    }
+
+    /// Every id counted, with its count; the counters are zero again after.
+    fn drain(&mut self) -> Vec<(usize, usize)> {
+        let counts = &mut self.counts;
+        self.touched
+            .drain(..)
+            .map(|id| (id, std::mem::take(&mut counts[id]) as usize))
+            .collect()
+    }
 }
 
 /// The briefings that share the most terms with `id`: most shared first,
@@ -333,19 +356,12 @@ fn related_to(
             }
             for &other in others {
                 if other != id {
-                    if scratch.counts[other] == 0 {
-                        scratch.touched.push(other);
-                    }
-                    scratch.counts[other] += 1;
+                    scratch.count(other);
                 }
             }
         }
     }
-    let mut related: Vec<(BriefingId, usize)> = scratch
-        .touched
-        .drain(..)
-        .map(|other| (other, std::mem::take(&mut scratch.counts[other]) as usize))
-        .collect();
+    let mut related: Vec<(BriefingId, usize)> = scratch.drain();
     let order = |a: &(BriefingId, usize), b: &(BriefingId, usize)| {
         b.1.cmp(&a.1)
             .then_with(|| a.0.abs_diff(id).cmp(&b.0.abs_diff(id)))
@@ -371,10 +387,7 @@ fn profile_terms(entries: &[Entry], taxonomies: &mut [Taxonomy]) {
     let profiles: Vec<_> = (0..index.flat.len())
         .into_par_iter()
         .map_init(
-            || Scratch {
-                counts: vec![0; index.flat.len()],
-                touched: Vec::new(),
-            },
+            || Scratch::new(index.flat.len()),
             |scratch, id| {
                 let (t, term) = index.flat[id];
                 let briefings = &taxonomies[t].terms[term].briefings;
@@ -459,18 +472,11 @@ impl FlatIndex {
             for &other in &self.terms[self.starts[briefing]..self.starts[briefing + 1]] {
                 let other = other as usize;
                 if other != id {
-                    if scratch.counts[other] == 0 {
-                        scratch.touched.push(other);
-                    }
-                    scratch.counts[other] += 1;
+                    scratch.count(other);
                 }
             }
         }
-        let mut found: Vec<(usize, usize)> = scratch
-            .touched
-            .drain(..)
-            .map(|other| (other, std::mem::take(&mut scratch.counts[other]) as usize))
-            .collect();
+        let mut found: Vec<(usize, usize)> = scratch.drain();
         let order = |a: &(usize, usize), b: &(usize, usize)| {
             b.1.cmp(&a.1).then(self.rank[a.0].cmp(&self.rank[b.0]))
         };
