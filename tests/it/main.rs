@@ -5,10 +5,12 @@
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
+//! - `browser`: the headless Chromium harness for end-to-end tests.
 //! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
 //!   and small sites.
 
 mod annotate;
+mod browser;
 mod bundled;
 mod check;
 mod cli;
