@@ -5,6 +5,7 @@
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
+//! - `session`: rebuilds through `Session` (serve's path) match fresh builds.
 //! - `browser`: the headless Chromium harness for end-to-end tests.
 //! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
 //!   and small sites.
@@ -18,5 +19,6 @@ mod errors;
 mod listing;
 mod mentions;
 mod new;
+mod session;
 mod site;
 mod support;
