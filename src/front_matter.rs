@@ -353,6 +353,21 @@ fn describe_yaml_error(
             ),
         };
     }
+    if message.contains("found a tab character") {
+        return (
+            position,
+            message,
+            Some("indent front matter with spaces: YAML does not allow tabs there".into()),
+        );
+    }
+    if message.contains("repetition limit exceeded") || message.contains("recursion limit exceeded")
+    {
+        return (
+            position,
+            format!("{message}: the YAML's anchors and aliases expand too far"),
+            Some("write the values out instead of nesting aliases (`*name`) inside each other".into()),
+        );
+    }
     (position, message, None)
 }
 

@@ -27,6 +27,11 @@ const RELATED_LIMIT: usize = 5;
 const RELATED_MAX_TERM_SIZE: usize = 256;
 /// How many co-occurring terms each term keeps ([`Term::appears_with`]).
 const APPEARS_WITH_LIMIT: usize = 12;
+/// A briefing naming more terms than this is a list, not a sign that its
+/// terms go together: it is left out of [`Term::appears_with`], which keeps
+/// that pass's cost per briefing bounded (it grows with the square of a
+/// briefing's terms).
+const APPEARS_WITH_MAX_TERMS: usize = 64;
 
 /// A person, country or topic.
 #[derive(Debug)]
@@ -379,8 +384,9 @@ fn related_to(
 /// Fills in every term's [`Term::appears_with`] and [`Term::timeline`].
 ///
 /// A term's co-occurrences are counted over its own briefings' term lists, so
-/// the whole pass costs the sum over briefings of (terms per briefing)²:
-/// linear in the archive's size, however popular a term. Terms must be in
+/// the whole pass costs the sum over briefings of (terms per briefing)², at
+/// most [`APPEARS_WITH_MAX_TERMS`]² each: linear in the archive's size,
+/// however popular a term. Terms must be in
 /// their final order (after [`TaxonomyBuilder::finish`]).
 fn profile_terms(entries: &[Entry], taxonomies: &mut [Taxonomy]) {
     let index = FlatIndex::new(entries, taxonomies);
@@ -445,6 +451,9 @@ impl FlatIndex {
         let mut terms = Vec::new();
         for entry in entries {
             starts.push(terms.len());
+            if entry.terms.iter().map(Vec::len).sum::<usize>() > APPEARS_WITH_MAX_TERMS {
+                continue;
+            }
             for (t, ids) in entry.terms.iter().enumerate() {
                 terms.extend(ids.iter().map(|&term| (offsets[t] + term) as u32));
             }

@@ -83,7 +83,15 @@ impl Templates {
                 .iter()
                 .map(|(name, (_, text))| (name.as_str(), text.as_str())),
         ) {
-            return Err(vec![templates.diagnostic(&error, None)]);
+            let reports = match error.kind() {
+                ErrorKind::Msg(text) => templates.reports(text),
+                _ => Vec::new(),
+            };
+            return Err(if reports.is_empty() {
+                vec![templates.diagnostic(&error, None)]
+            } else {
+                reports
+            });
         }
         Ok(Templates { tera, ..templates })
     }
@@ -91,6 +99,50 @@ impl Templates {
     /// Whether the theme or the site has a template of this name.
     pub fn has(&self, name: &str) -> bool {
         self.files.contains_key(name)
+    }
+
+    /// Tera gathers the problems it finds once every template is loaded (an
+    /// unknown include, say) into one message of reports, each
+    /// `error: <message>` then ` --> <template>:<line>:<column>`: one
+    /// diagnostic per report, at its template's file.
+    fn reports(&self, text: &str) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
+        let mut message: Option<&str> = None;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("error: ") {
+                message = Some(rest.trim_start_matches("error: "));
+            } else if let (Some(at), Some(m)) = (line.trim_start().strip_prefix("--> "), message) {
+                let mut parts = at.rsplitn(3, ':');
+                let (column, line, name) = (parts.next(), parts.next(), parts.next());
+                let (Some(name), Some(Ok(line)), Some(Ok(column))) = (
+                    name,
+                    line.map(str::parse::<usize>),
+                    column.map(str::parse::<usize>),
+                ) else {
+                    continue;
+                };
+                let (path, source) = match self.files.get(name) {
+                    Some((path, text)) => (path.clone(), Some(text.clone())),
+                    None => (PathBuf::from(name), None),
+                };
+                let mut d = Diagnostic::error(path, m.to_string()).at(Position::new(line, column));
+                d.source = source;
+                found.push(d);
+                message = None;
+            }
+        }
+        found
+    }
+
+    /// Where template `name` first quotes the template name `other`.
+    fn mention_of(&self, name: &str, other: &str) -> Option<Position> {
+        let (_, text) = self.files.get(name)?;
+        text.lines().enumerate().find_map(|(i, line)| {
+            ["\"", "'"].iter().find_map(|quote| {
+                line.find(&format!("{quote}{other}{quote}"))
+                    .map(|at| Position::new(i + 1, line[..at].chars().count() + 1))
+            })
+        })
     }
 
     /// A Tera error as a diagnostic at the template's file and line.
@@ -105,9 +157,24 @@ impl Templates {
                 )),
                 report.message().to_string(),
             ),
-            ErrorKind::CircularExtend { tpl, .. }
-            | ErrorKind::CircularInclude { tpl, .. }
-            | ErrorKind::MissingParent { current: tpl, .. } => {
+            // Point at the tag that closes the loop or names the missing parent.
+            ErrorKind::CircularInclude { include_chain, .. }
+            | ErrorKind::CircularExtend {
+                inheritance_chain: include_chain,
+                ..
+            } if include_chain.len() >= 2 => {
+                let (from, to) = (
+                    &include_chain[include_chain.len() - 2],
+                    &include_chain[include_chain.len() - 1],
+                );
+                (Some(from.clone()), self.mention_of(from, to), error.to_string())
+            }
+            ErrorKind::MissingParent { current, parent } => (
+                Some(current.clone()),
+                self.mention_of(current, parent),
+                error.to_string(),
+            ),
+            ErrorKind::CircularExtend { tpl, .. } | ErrorKind::CircularInclude { tpl, .. } => {
                 (Some(tpl.clone()), None, error.to_string())
             }
             _ => (None, None, error.to_string()),

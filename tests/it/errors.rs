@@ -59,6 +59,29 @@ fn expected(case: &str) -> &'static [(&'static str, usize, &'static str)] {
         "template_syntax_error" => &[("templates/briefing.html", 5, "expected }}")],
         "undefined_variable" => &[("templates/briefing.html", 4, "`no_such_variable`")],
         "unknown_key" => &[("content/briefings/typo.md", 4, "did you mean `people`")],
+        "unterminated_front_matter" => &[("content/briefings/open.md", 1, "never closed")],
+        "tab_indentation" => &[("content/briefings/tabs.md", 3, "tab character")],
+        "duplicate_key" => &[("content/briefings/twice.md", 3, "duplicate field `title`")],
+        "wrong_types" => &[
+            ("content/briefings/map-people.md", 4, "invalid type: map"),
+            ("content/briefings/map-title.md", 2, "invalid type: map"),
+        ],
+        "relative_date" => &[(
+            "content/briefings/yesterday.md",
+            3,
+            "`yesterday` is not a valid date",
+        )],
+        "empty_file" => &[("content/briefings/empty.md", 1, "missing front matter")],
+        "yaml_bomb" => &[(
+            "content/briefings/laughs.md",
+            2,
+            "anchors and aliases expand too far",
+        )],
+        "non_utf8" => &[("content/briefings/latin1.md", 2, "not valid UTF-8")],
+        "nameless_term" => &[("content/briefings/marks.md", 4, "no letters or digits")],
+        "missing_template" => &[("templates/briefing.html", 3, "Unknown template `sidebar.html`")],
+        "include_cycle" => &[("templates/b.html", 2, "Circular include")],
+        "missing_parent" => &[("templates/briefing.html", 1, "inheriting from 'layout.html'")],
         other => panic!("tests/fixtures/bad/{other} has no expectation in tests/it/errors.rs"),
     }
 }
