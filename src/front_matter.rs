@@ -365,7 +365,10 @@ fn describe_yaml_error(
         return (
             position,
             format!("{message}: the YAML's anchors and aliases expand too far"),
-            Some("write the values out instead of nesting aliases (`*name`) inside each other".into()),
+            Some(
+                "write the values out instead of nesting aliases (`*name`) inside each other"
+                    .into(),
+            ),
         );
     }
     (position, message, None)

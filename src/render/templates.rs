@@ -167,7 +167,11 @@ impl Templates {
                     &include_chain[include_chain.len() - 2],
                     &include_chain[include_chain.len() - 1],
                 );
-                (Some(from.clone()), self.mention_of(from, to), error.to_string())
+                (
+                    Some(from.clone()),
+                    self.mention_of(from, to),
+                    error.to_string(),
+                )
             }
             ErrorKind::MissingParent { current, parent } => (
                 Some(current.clone()),

@@ -79,9 +79,17 @@ fn expected(case: &str) -> &'static [(&'static str, usize, &'static str)] {
         )],
         "non_utf8" => &[("content/briefings/latin1.md", 2, "not valid UTF-8")],
         "nameless_term" => &[("content/briefings/marks.md", 4, "no letters or digits")],
-        "missing_template" => &[("templates/briefing.html", 3, "Unknown template `sidebar.html`")],
+        "missing_template" => &[(
+            "templates/briefing.html",
+            3,
+            "Unknown template `sidebar.html`",
+        )],
         "include_cycle" => &[("templates/b.html", 2, "Circular include")],
-        "missing_parent" => &[("templates/briefing.html", 1, "inheriting from 'layout.html'")],
+        "missing_parent" => &[(
+            "templates/briefing.html",
+            1,
+            "inheriting from 'layout.html'",
+        )],
         other => panic!("tests/fixtures/bad/{other} has no expectation in tests/it/errors.rs"),
     }
 }

@@ -3,6 +3,7 @@
 //! - `site`: the fixture site in `tests/fixtures/site`, built and read back as HTML.
 //! - `listing`: pagination, drafts and archive listings.
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
+//! - `hostile`: odd and hostile input that is built at test time or must succeed.
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
 //! - `session`: rebuilds through `Session` (serve's path) match fresh builds.
@@ -16,6 +17,7 @@ mod bundled;
 mod check;
 mod cli;
 mod errors;
+mod hostile;
 mod listing;
 mod mentions;
 mod new;
