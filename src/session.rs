@@ -125,7 +125,12 @@ impl Session {
         let root = absolute(&self.options.root);
         let mut edits = Vec::new();
         for path in changed {
-            let rel = match absolute(path).strip_prefix(&root) {
+            let path = if path.is_relative() {
+                root.join(path)
+            } else {
+                path.clone()
+            };
+            let rel = match absolute(&path).strip_prefix(&root) {
                 Ok(rel) => rel.to_path_buf(),
                 Err(_) => return Plan::Full,
             };

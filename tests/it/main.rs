@@ -4,6 +4,7 @@
 //! - `listing`: pagination, drafts and archive listings.
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
 //! - `hostile`: odd and hostile input that is built at test time or must succeed.
+//! - `properties`: proptest properties of slugs and URLs.
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
 //! - `session`: rebuilds through `Session` (serve's path) match fresh builds.
@@ -21,6 +22,7 @@ mod hostile;
 mod listing;
 mod mentions;
 mod new;
+mod properties;
 mod session;
 mod site;
 mod support;
