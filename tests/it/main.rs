@@ -7,6 +7,7 @@
 //! - `bundled`: the archive that ships in `content/`.
 //! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
 //!   and small sites.
+//! - `serve`: the preview server, run as the real binary and fetched over HTTP.
 
 mod annotate;
 mod bundled;
@@ -16,5 +17,6 @@ mod errors;
 mod listing;
 mod mentions;
 mod new;
+mod serve;
 mod site;
 mod support;
