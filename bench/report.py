@@ -15,7 +15,7 @@ from collections import defaultdict
 
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-SERVE_ROW = "n/a: dossier serve not implemented yet (issue 5)"
+SERVE_DEBOUNCE_MS = 30
 
 
 def load_results(work):
@@ -117,7 +117,13 @@ def table(work):
                 f"| {label} | dossier, no-op rebuild | {seconds(m, sd)} | {ratio(m, mean.get('hugo'))} "
                 f"| {ratio(m, mean.get('floor'))} | | | | |"
             )
-        lines.append(f"| {label} | dossier serve, one-briefing edit | {SERVE_ROW} | | | | | | |")
+        edit = results[(size, "dossier")].get("serve_edit_ms")
+        if edit is not None:
+            pages = results[(size, "dossier")].get("serve_edit_pages", "?")
+            lines.append(
+                f"| {label} | dossier serve, one-briefing edit | {float(edit):.1f} ms "
+                f"(+ {SERVE_DEBOUNCE_MS} ms debounce) | | | | | {pages} re-rendered | |"
+            )
         note = f"{label}: {runs} runs"
         foreign = results[(size, "all")].get("foreign_cpu_pct")
         if foreign is not None:

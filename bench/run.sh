@@ -48,10 +48,11 @@ for tool in hyperfine hugo python3 /usr/bin/time; do
 done
 
 echo "== building dossier, gen-corpus and floor (release)" >&2
-cargo build --release --quiet --bin dossier --example gen-corpus --example floor
+cargo build --release --quiet --bin dossier --example gen-corpus --example floor --example rebuild
 dossier=$repo/target/release/dossier
 gen=$repo/target/release/examples/gen-corpus
 floor=$repo/target/release/examples/floor
+rebuild=$repo/target/release/examples/rebuild
 
 # The work folder is cleared first: refuse one that holds anything else.
 if [[ -d $work && -n $(ls -A "$work") && ! -e $work/results.tsv ]]; then
@@ -226,6 +227,14 @@ print(f'{max(0.0, busy - ours) / capacity * 100:.1f}')")"
   $cmd_dossier >/dev/null 2>&1
   hyperfine --warmup "$w" --runs "$r" --style basic --export-json "$work/hyperfine-noop-$n.json" \
     -n dossier-noop "$cmd_dossier" >&2
+
+  # serve's rebuild path: one briefing edited 20 times, each rebuild timed
+  # from the file's change to its pages written (the watcher's debounce comes on top).
+  echo "== $n briefings: serve rebuild after a one-briefing edit" >&2
+  edit_line=$("$rebuild" --root "$corpus" --edits 20 | tail -n 1)
+  echo "$edit_line" >&2
+  record "$n" dossier serve_edit_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$edit_line")"
+  record "$n" dossier serve_edit_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$edit_line")"
 
   # Keep tmpfs small between sizes: only the numbers are needed now.
   rm -rf "$corpus" "$out_dossier" "$out_hugo" "$out_floor" "$hugo_site"

@@ -28,6 +28,7 @@ pub mod output;
 pub mod render;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod session;
 pub mod source;
 pub mod url;
 
@@ -54,11 +55,21 @@ pub struct BuildReport {
     pub warnings: Vec<Diagnostic>,
     /// How long each stage took, in order (`dossier build --timings`).
     pub timings: Vec<(&'static str, Duration)>,
+    /// Only the pages an edit touched were rendered ([`session::Session::rebuild`]).
+    pub incremental: bool,
 }
 
 impl BuildReport {
     /// "Built 2 briefings, 37 term pages, 61 files in 41 ms".
     pub fn summary(&self) -> String {
+        if self.incremental {
+            return format!(
+                "Rebuilt {} page{} in {} ms",
+                self.render.pages,
+                plural(self.render.pages),
+                self.elapsed.as_millis()
+            );
+        }
         format!(
             "Built {} briefing{}, {} term page{}, {} files in {} ms",
             self.briefings,
@@ -77,6 +88,12 @@ fn plural(n: usize) -> &'static str {
 
 /// Builds the site described by `options` into its output folder.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    build_all(options).map(|(report, _)| report)
+}
+
+/// [`build`], also returning what a [`session::Session`] keeps to rebuild
+/// part of the site later.
+fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Diagnostics> {
     let started = Instant::now();
     let mut clock = Stopwatch::new();
     let config = SiteConfig::load(options).map_err(Diagnostics)?;
@@ -109,19 +126,32 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("static files");
     let highlighter = highlight::Highlighter::new();
-    let render = render::render_site(&config, &archive, &templates, &highlighter, &staging)
+    let prepared = render::prepare(&config, &archive, &templates)
         .map_err(|problems| sorted(Diagnostics(problems)))?;
+    clock.lap("mentions and cards");
+    let render = render::render_site(
+        &config,
+        &archive,
+        &templates,
+        &highlighter,
+        &prepared,
+        &staging,
+    )
+    .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
     let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("swap output");
-    Ok(BuildReport {
+    let report = BuildReport {
         briefings: archive.entries.len(),
         render,
         output,
         elapsed: started.elapsed(),
         warnings: diagnostics.0,
         timings: clock.laps,
-    })
+        incremental: false,
+    };
+    let built = session::Built::new(config, templates, archive, highlighter, prepared);
+    Ok((report, built))
 }
 
 /// The site as far as the pipeline goes without rendering: what `check`,
@@ -182,20 +212,20 @@ fn load_content(options: &BuildOptions, config: SiteConfig, clock: &mut Stopwatc
 }
 
 /// Times the stages of a build.
-struct Stopwatch {
+pub(crate) struct Stopwatch {
     last: Instant,
     laps: Vec<(&'static str, Duration)>,
 }
 
 impl Stopwatch {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Stopwatch {
             last: Instant::now(),
             laps: Vec::new(),
         }
     }
 
-    fn lap(&mut self, stage: &'static str) {
+    pub(crate) fn lap(&mut self, stage: &'static str) {
         let now = Instant::now();
         self.laps.push((stage, now - self.last));
         self.last = now;

@@ -152,14 +152,7 @@ impl Drop for Staging {
 
 impl PageSink for Staging {
     fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
-        let rel = Path::new(path);
-        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(Diagnostic::error(
-                path,
-                "refusing to write outside the output folder",
-            ));
-        }
-        let target = self.dir.join(rel);
+        let target = inside(&self.dir, path)?;
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| io_error(parent, "create the folder", &e))?;
@@ -170,6 +163,68 @@ impl PageSink for Staging {
             .fetch_add(contents.len() as u64, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// Pages rewritten one by one in an output folder that is already complete:
+/// how an incremental rebuild (`serve`) updates the few pages an edit
+/// touched. Each file is written beside its target and renamed over it, so a
+/// reader never sees half a page.
+#[derive(Debug)]
+pub struct InPlace {
+    output: PathBuf,
+    files: AtomicUsize,
+    bytes: AtomicU64,
+}
+
+impl InPlace {
+    pub fn new(output: &Path) -> InPlace {
+        InPlace {
+            output: output.to_path_buf(),
+            files: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> OutputStats {
+        OutputStats {
+            files: self.files.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl PageSink for InPlace {
+    fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+        let target = inside(&self.output, path)?;
+        let parent = target.parent().unwrap_or(&self.output);
+        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, "create the folder", &e))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = parent.join(format!(".{name}.dossier-tmp"));
+        std::fs::write(&temporary, contents).map_err(|e| io_error(&temporary, "write", &e))?;
+        std::fs::rename(&temporary, &target).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            io_error(&target, "replace", &e)
+        })?;
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(contents.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// `dir/path`, refusing a page path that would leave `dir`.
+fn inside(dir: &Path, path: &str) -> Result<PathBuf, Diagnostic> {
+    let rel = Path::new(path);
+    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(Diagnostic::error(
+            path,
+            "refusing to write outside the output folder",
+        ));
+    }
+    Ok(dir.join(rel))
 }
 
 /// Removes a folder tree, its top-level entries in parallel (a site is

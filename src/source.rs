@@ -116,7 +116,22 @@ pub fn is_ignored(name: &std::ffi::OsStr) -> bool {
         || name == "4913"
 }
 
-fn read_file(root: &Path, path: &Path) -> Result<SourceFile, Diagnostic> {
+/// Whether `rel`, a path relative to the site root, is a briefing the walk of
+/// `content/` would read: `content/briefings/**/*.md`, nothing hidden or
+/// left behind by an editor on the way.
+pub fn is_briefing(rel: &Path) -> bool {
+    let mut parts = rel.components();
+    let top_two = [parts.next(), parts.next()].map(|c| c.map(|c| c.as_os_str()));
+    top_two == [Some("content".as_ref()), Some(BRIEFINGS_DIR.as_ref())]
+        && rel.extension().is_some_and(|e| e == "md")
+        && rel.components().skip(2).all(|c| match c {
+            std::path::Component::Normal(name) => !is_ignored(name),
+            _ => false,
+        })
+}
+
+/// Reads one file of the site (`path` as the walk found it, or absolute).
+pub fn read_file(root: &Path, path: &Path) -> Result<SourceFile, Diagnostic> {
     let display = relative(root, path);
     let bytes = std::fs::read(path).map_err(|e| io_error(&display, "read this file", &e))?;
     let text = String::from_utf8(bytes).map_err(|e| {

@@ -69,31 +69,44 @@ enum Job {
 /// Briefings by year, then month, newest first inside each.
 type Calendar = BTreeMap<i16, BTreeMap<i8, Vec<BriefingId>>>;
 
+/// What rendering keeps between builds of the same archive: the mention
+/// automaton and every briefing's card, the two things that cost a pass over
+/// the whole archive. [`rerender_briefing`] reuses them.
+pub struct Prepared {
+    matcher: Matcher,
+    cards: Vec<Value>,
+    card_renders: usize,
+}
+
+/// Builds what every page render shares: the mention automaton and the cards.
+pub fn prepare(
+    config: &SiteConfig,
+    archive: &Archive,
+    templates: &Templates,
+) -> Result<Prepared, Vec<Diagnostic>> {
+    let views = Views::new(config, archive);
+    let site = Value::from_serializable(&views.site());
+    let renders = AtomicUsize::new(0);
+    let ids: Vec<BriefingId> = (0..archive.entries.len()).collect();
+    let cards = render_cards(&views, templates, &site, &ids, &renders)?;
+    Ok(Prepared {
+        matcher: Matcher::new(archive),
+        cards,
+        card_renders: renders.into_inner(),
+    })
+}
+
 /// Renders every page of the site into `sink`.
 pub fn render_site(
     config: &SiteConfig,
     archive: &Archive,
     templates: &Templates,
     highlighter: &Highlighter,
+    prepared: &Prepared,
     sink: &dyn PageSink,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let views = Views::new(config, archive);
-    let site = Value::from_serializable(&views.site());
-    let renders = AtomicUsize::new(0);
-    let cards = render_cards(&views, templates, &site, &renders)?;
-    let card_renders = renders.swap(0, Ordering::Relaxed);
-    let calendar = calendar(archive);
-    let renderer = PageRenderer {
-        matcher: Matcher::new(archive),
-        mention_links: mention_links(&views),
-        views: &views,
-        templates,
-        highlighter,
-        site,
-        cards,
-        calendar,
-        renders,
-    };
+    let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     let jobs = renderer.jobs();
     let problems = Mutex::new(Vec::new());
     jobs.par_iter().for_each(|&job| {
@@ -108,14 +121,49 @@ pub fn render_site(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let count = |f: fn(&Job) -> bool| jobs.iter().filter(|j| f(j)).count();
-    Ok(RenderStats {
-        pages: jobs.len(),
-        briefing_pages: count(|j| matches!(j, Job::Briefing(_))),
-        term_pages: count(|j| matches!(j, Job::Term { .. })),
-        template_renders: renderer.renders.load(Ordering::Relaxed),
-        card_renders,
-    })
+    Ok(renderer.stats(&jobs, prepared.card_renders))
+}
+
+/// Re-renders what shows briefing `id` after an edit that left its slug,
+/// date, draft flag and terms as they were (so the index is unchanged): its
+/// own page, the briefings that link to it (neighbours and related), and the
+/// listing pages that show its card. Every page is rendered before any is
+/// written, so a template error writes nothing.
+pub fn rerender_briefing(
+    config: &SiteConfig,
+    archive: &Archive,
+    templates: &Templates,
+    highlighter: &Highlighter,
+    prepared: &mut Prepared,
+    id: BriefingId,
+    sink: &dyn PageSink,
+) -> Result<RenderStats, Vec<Diagnostic>> {
+    let views = Views::new(config, archive);
+    let site = Value::from_serializable(&views.site());
+    let renders = AtomicUsize::new(0);
+    let card = render_cards(&views, templates, &site, &[id], &renders)?;
+    if let (Some(card), Some(slot)) = (card.into_iter().next(), prepared.cards.get_mut(id)) {
+        *slot = card;
+    }
+    let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
+    let jobs = renderer.jobs_showing(id);
+    let pages: Vec<Result<(String, String), Diagnostic>> =
+        jobs.par_iter().map(|&job| renderer.render(job)).collect();
+    let (pages, problems): (Vec<_>, Vec<_>) = pages.into_iter().partition(Result::is_ok);
+    if !problems.is_empty() {
+        return Err(dedup(
+            problems.into_iter().filter_map(Result::err).collect(),
+        ));
+    }
+    let written: Vec<Diagnostic> = pages
+        .par_iter()
+        .flatten()
+        .filter_map(|(path, html)| sink.write(path, html.as_bytes()).err())
+        .collect();
+    if !written.is_empty() {
+        return Err(written);
+    }
+    Ok(renderer.stats(&jobs, renders.into_inner()))
 }
 
 /// Every briefing's card as listings get it, serialized once, with its HTML
@@ -124,12 +172,13 @@ fn render_cards(
     views: &Views<'_>,
     templates: &Templates,
     site: &Value,
+    ids: &[BriefingId],
     renders: &AtomicUsize,
 ) -> Result<Vec<Value>, Vec<Diagnostic>> {
     let with_html = templates.has(templates::CARD);
-    let cards: Vec<Result<Value, Diagnostic>> = (0..views.archive.entries.len())
-        .into_par_iter()
-        .map(|id| {
+    let cards: Vec<Result<Value, Diagnostic>> = ids
+        .par_iter()
+        .map(|&id| {
             let mut card = views.card(id);
             if with_html {
                 let mut context = Context::new();
@@ -226,7 +275,7 @@ fn calendar(archive: &Archive) -> Calendar {
 
 struct PageRenderer<'a> {
     /// Every term's names and aliases, to link mentions (built once).
-    matcher: Matcher,
+    matcher: &'a Matcher,
     /// The opening tag of each term's mention link: `[taxonomy][term]`.
     mention_links: Vec<Vec<String>>,
     views: &'a Views<'a>,
@@ -234,7 +283,7 @@ struct PageRenderer<'a> {
     highlighter: &'a Highlighter,
     site: Value,
     /// Each briefing's card, serialized once.
-    cards: Vec<Value>,
+    cards: &'a [Value],
     calendar: Calendar,
     /// Page templates rendered so far.
     renders: AtomicUsize,
@@ -287,7 +336,82 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-impl PageRenderer<'_> {
+impl<'a> PageRenderer<'a> {
+    fn new(
+        views: &'a Views<'a>,
+        templates: &'a Templates,
+        highlighter: &'a Highlighter,
+        prepared: &'a Prepared,
+    ) -> Self {
+        PageRenderer {
+            matcher: &prepared.matcher,
+            mention_links: mention_links(views),
+            site: Value::from_serializable(&views.site()),
+            calendar: calendar(views.archive),
+            cards: &prepared.cards,
+            views,
+            templates,
+            highlighter,
+            renders: AtomicUsize::new(0),
+        }
+    }
+
+    fn stats(&self, jobs: &[Job], card_renders: usize) -> RenderStats {
+        let count = |f: fn(&Job) -> bool| jobs.iter().filter(|j| f(j)).count();
+        RenderStats {
+            pages: jobs.len(),
+            briefing_pages: count(|j| matches!(j, Job::Briefing(_))),
+            term_pages: count(|j| matches!(j, Job::Term { .. })),
+            template_renders: self.renders.load(Ordering::Relaxed),
+            card_renders,
+        }
+    }
+
+    /// The pages that show briefing `id`, its title or its card: its own
+    /// page, its neighbours', those of briefings that list it as related,
+    /// and the page of each listing it is on (home, its terms, its year).
+    fn jobs_showing(&self, id: BriefingId) -> Vec<Job> {
+        let archive = self.views.archive;
+        let per_page = self.views.config.paginate.max(1);
+        let mut jobs = vec![Job::Briefing(id)];
+        if let Some(newer) = id.checked_sub(1) {
+            jobs.push(Job::Briefing(newer));
+        }
+        if id + 1 < archive.entries.len() {
+            jobs.push(Job::Briefing(id + 1));
+        }
+        jobs.extend(
+            archive
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(other, entry)| {
+                    other.abs_diff(id) > 1 && entry.related.iter().any(|&(r, _)| r == id)
+                })
+                .map(|(other, _)| Job::Briefing(other)),
+        );
+        jobs.push(Job::Home {
+            page: id / per_page + 1,
+        });
+        for (t, terms) in archive.entries[id].terms.iter().enumerate() {
+            for &term in terms {
+                let at = archive.taxonomies[t].terms[term]
+                    .briefings
+                    .iter()
+                    .position(|&b| b == id);
+                if let Some(at) = at {
+                    jobs.push(Job::Term {
+                        taxonomy: t,
+                        term,
+                        page: at / per_page + 1,
+                    });
+                }
+            }
+        }
+        jobs.push(Job::Year(archive.entries[id].briefing.date.year()));
+        jobs
+    }
+
     fn jobs(&self) -> Vec<Job> {
         let archive = self.views.archive;
         let per_page = self.views.config.paginate;
@@ -399,7 +523,7 @@ impl PageRenderer<'_> {
             MentionScope::All => None,
         };
         let mut linker = Linker::new(
-            &self.matcher,
+            self.matcher,
             &self.mention_links,
             allowed,
             views.config.mentions,

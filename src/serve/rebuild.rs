@@ -3,10 +3,13 @@
 //! that arrive during a build gathered into one follow-up build.
 //!
 //! [`Rebuild::run`] is the seam between previewing and building: it gets the
-//! classified [`ChangeSet`] and decides how much to build. Today every scope
-//! runs the full pipeline (`crate::build`), which writes a staging folder and
-//! swaps it in, so the server never sees a half-written site.
+//! classified [`ChangeSet`] and hands it to the library's [`Session`]. A
+//! template, theme or config change is a full build (staged, then swapped in,
+//! so the server never sees a half-written site); for anything else the
+//! session decides: an edit that leaves a briefing where it was in the index
+//! re-renders only the pages that show it, each file replaced atomically.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
@@ -14,33 +17,36 @@ use std::time::Instant;
 use crate::BuildReport;
 use crate::config::BuildOptions;
 use crate::diag::Diagnostics;
+use crate::session::Session;
 
 use super::reload::Hub;
 use super::watch::{ChangeSet, Scope, Signal, Watcher};
 
 /// Rebuilds one site into serve's own output folder.
-#[derive(Debug)]
 pub struct Rebuild {
-    options: BuildOptions,
+    session: Session,
 }
 
 impl Rebuild {
     pub fn new(options: BuildOptions) -> Rebuild {
-        Rebuild { options }
+        Rebuild {
+            session: Session::new(options),
+        }
     }
 
-    pub fn options(&self) -> &BuildOptions {
-        &self.options
-    }
-
-    /// Brings the output up to date with `changes`.
-    pub fn run(&mut self, changes: &ChangeSet) -> Result<BuildReport, Diagnostics> {
+    /// Brings the output up to date with `changes`; `Ok(None)` when nothing
+    /// the site is made of changed.
+    pub fn run(&mut self, changes: &ChangeSet) -> Result<Option<BuildReport>, Diagnostics> {
         match changes.scope() {
-            // Content edits will re-render only the pages that show the
-            // changed files; static edits only copy. Until the render stage
-            // can do that, every scope is a full build, which is always right.
-            Scope::Nothing | Scope::Static { .. } | Scope::Content | Scope::Full => {
-                crate::build(&self.options)
+            Scope::Nothing => Ok(None),
+            Scope::Full => self.session.build().map(Some),
+            Scope::Content | Scope::Static { .. } => {
+                // Absolute: `Session` resolves relative paths against the
+                // working folder, which need not be the site root.
+                let root = std::path::absolute(&self.session.options().root)
+                    .unwrap_or_else(|_| self.session.options().root.clone());
+                let paths: Vec<PathBuf> = changes.paths().iter().map(|p| root.join(p)).collect();
+                self.session.rebuild(&paths)
             }
         }
     }
@@ -97,7 +103,8 @@ pub fn keep_building(
 pub fn build_and_tell(rebuild: &mut Rebuild, changes: &ChangeSet, why: &str, hub: &Hub) -> bool {
     let started = Instant::now();
     match rebuild.run(changes) {
-        Ok(report) => {
+        Ok(None) => true,
+        Ok(Some(report)) => {
             for warning in &report.warnings {
                 eprintln!("{}", warning.render());
             }

@@ -5,11 +5,14 @@
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
+//! - `session`: rebuilds through `Session` (serve's path) match fresh builds.
+//! - `browser`: the headless Chromium harness for end-to-end tests.
 //! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
 //!   and small sites.
 //! - `serve`: the preview server, run as the real binary and fetched over HTTP.
 
 mod annotate;
+mod browser;
 mod bundled;
 mod check;
 mod cli;
@@ -18,5 +21,6 @@ mod listing;
 mod mentions;
 mod new;
 mod serve;
+mod session;
 mod site;
 mod support;

@@ -460,10 +460,11 @@ fn an_edit_reloads_and_a_broken_file_keeps_the_last_good_page() {
     let events = server.events();
 
     replace_line(&site, GENEVA, "title:", "title: Geneva appeal, revised");
+    // A title edit leaves the briefing where it was: only its pages are redone.
     let summary = events.wait_for("reload");
-    assert!(summary.starts_with("Built 5 briefings"), "{summary}");
+    assert!(summary.starts_with("Rebuilt "), "{summary}");
     assert_eq!(server.text(GENEVA_PAGE, "h1"), "Geneva appeal, revised");
-    server.wait_for_stdout(|out| out.contains(&format!("{GENEVA} changed: Built")));
+    server.wait_for_stdout(|out| out.contains(&format!("{GENEVA} changed: Rebuilt ")));
 
     // Break the front matter: an unknown key on line 5.
     replace_line(&site, GENEVA, "slug:", "slug: geneva-appeal\nsulg: oops");
@@ -491,6 +492,7 @@ fn an_edit_reloads_and_a_broken_file_keeps_the_last_good_page() {
     );
     events.wait_for("ok");
     events.wait_for("reload");
+    // After a failure the next build is a full one.
     assert!(late.wait_for("ok").starts_with("Built 5 briefings"));
     assert_eq!(server.text(GENEVA_PAGE, "h1"), "Geneva appeal, fixed");
 }
