@@ -64,5 +64,7 @@
   // changed meanwhile, so reload. EventSource reconnects by itself.
   events.addEventListener("open", () => {
     if (lostConnection) location.reload();
+    // Says the page is listening (the end-to-end tests wait for it).
+    document.documentElement.dataset.dossierLiveReload = "connected";
   });
 })();
