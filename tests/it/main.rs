@@ -21,7 +21,9 @@ mod errors;
 mod listing;
 mod mentions;
 mod new;
+#[cfg(feature = "serve")]
 mod serve;
+#[cfg(feature = "serve")]
 mod serve_browser;
 mod session;
 mod site;
