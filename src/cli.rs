@@ -33,6 +33,10 @@ pub enum Command {
     Annotate(AnnotateArgs),
     /// Start a new briefing in content/briefings/<year>/<slug>.md.
     New(NewArgs),
+    /// Preview the site: build it, serve it on http://127.0.0.1:1111/ and
+    /// rebuild and reload the browser on every save.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
 }
 
 impl Cli {
@@ -42,6 +46,8 @@ impl Cli {
             Command::Check(args) => args.run(),
             Command::Annotate(args) => args.run(),
             Command::New(args) => args.run(),
+            #[cfg(feature = "serve")]
+            Command::Serve(args) => args.run(),
         }
     }
 }
@@ -109,6 +115,47 @@ fn report_failure(diagnostics: &Diagnostics, options: &BuildOptions) {
         if errors == 1 { "" } else { "s" },
         options.output.display()
     );
+}
+
+#[cfg(feature = "serve")]
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The site folder, holding dossier.yaml and content/.
+    #[arg(long, short = 'r', default_value = ".")]
+    pub root: PathBuf,
+    /// The port to listen on; 0 picks a free one.
+    #[arg(long, short = 'p', default_value_t = crate::serve::DEFAULT_PORT)]
+    pub port: u16,
+    /// The address to listen on. Only this machine can connect unless you
+    /// give another, such as 0.0.0.0 for every network interface.
+    #[arg(long, short = 'b', default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Include briefings marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// Open the site in your default browser once it is built.
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[cfg(feature = "serve")]
+impl ServeArgs {
+    pub fn run(&self) -> ExitCode {
+        let options = crate::serve::ServeOptions {
+            root: self.root.clone(),
+            bind: self.bind,
+            port: self.port,
+            drafts: self.drafts,
+            open: self.open,
+        };
+        match crate::serve::serve(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    }
 }
 
 /// How `check` prints its findings.

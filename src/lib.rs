@@ -8,6 +8,9 @@
 //!
 //! [`load`] runs the same stages up to the index and writes nothing: it is
 //! what the editor commands (`check`, `annotate`, `new`) start from.
+//!
+//! [`serve`] (behind the default `serve` feature) previews the site: it runs
+//! [`build`] into a folder of its own on every save and reloads the browser.
 
 pub mod annotate;
 pub mod check;
@@ -23,6 +26,8 @@ pub mod model;
 pub mod new;
 pub mod output;
 pub mod render;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod session;
 pub mod source;
 pub mod url;

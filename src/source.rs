@@ -102,14 +102,16 @@ fn classify(rel: &Path, config: &SiteConfig) -> Option<Kind> {
     (depth == 2).then_some(Kind::Profile(taxonomy))
 }
 
-/// Hidden files, editor backups, swap and lock files (and vim's `4913`,
-/// which it creates to test whether a folder is writable).
+/// Hidden files, editor backups, swap and lock files, and the `4913` file
+/// Vim creates to probe whether it may write in a folder. `serve` ignores
+/// changes to them by the same rule.
 pub fn is_ignored(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
     name.starts_with('.')
         || name.starts_with('#')
         || name.ends_with('~')
         || name.ends_with(".swp")
+        || name.ends_with(".swx")
         || name.ends_with(".tmp")
         || name == "4913"
 }

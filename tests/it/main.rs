@@ -11,6 +11,8 @@
 //! - `browser`: the headless Chromium harness for end-to-end tests.
 //! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
 //!   and small sites.
+//! - `serve`: the preview server, run as the real binary and fetched over HTTP;
+//!   `serve_browser`: the same in headless Chromium (live reload, the error overlay).
 
 mod annotate;
 mod browser;
@@ -23,6 +25,10 @@ mod listing;
 mod mentions;
 mod new;
 mod properties;
+#[cfg(feature = "serve")]
+mod serve;
+#[cfg(feature = "serve")]
+mod serve_browser;
 mod session;
 mod site;
 mod support;

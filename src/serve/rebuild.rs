@@ -1,0 +1,130 @@
+//! Every rebuild `serve` makes goes through [`Rebuild::run`], and the loop
+//! that feeds it: one build at a time, on its own thread, with the changes
+//! that arrive during a build gathered into one follow-up build.
+//!
+//! [`Rebuild::run`] is the seam between previewing and building: it gets the
+//! classified [`ChangeSet`] and hands it to the library's [`Session`]. A
+//! template, theme or config change is a full build (staged, then swapped in,
+//! so the server never sees a half-written site); for anything else the
+//! session decides: an edit that leaves a briefing where it was in the index
+//! re-renders only the pages that show it, each file replaced atomically.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use crate::BuildReport;
+use crate::config::BuildOptions;
+use crate::diag::Diagnostics;
+use crate::session::Session;
+
+use super::reload::Hub;
+use super::watch::{ChangeSet, Scope, Signal, Watcher};
+
+/// Rebuilds one site into serve's own output folder.
+pub struct Rebuild {
+    session: Session,
+}
+
+impl Rebuild {
+    pub fn new(options: BuildOptions) -> Rebuild {
+        Rebuild {
+            session: Session::new(options),
+        }
+    }
+
+    /// Brings the output up to date with `changes`; `Ok(None)` when nothing
+    /// the site is made of changed.
+    pub fn run(&mut self, changes: &ChangeSet) -> Result<Option<BuildReport>, Diagnostics> {
+        match changes.scope() {
+            Scope::Nothing => Ok(None),
+            Scope::Full => self.session.build().map(Some),
+            Scope::Content | Scope::Static { .. } => {
+                // Absolute: `Session` resolves relative paths against the
+                // working folder, which need not be the site root.
+                let root = std::path::absolute(&self.session.options().root)
+                    .unwrap_or_else(|_| self.session.options().root.clone());
+                let paths: Vec<PathBuf> = changes.paths().iter().map(|p| root.join(p)).collect();
+                self.session.rebuild(&paths)
+            }
+        }
+    }
+}
+
+/// The errors of a failed build as one text, for the terminal and the overlay:
+/// each with its `path:line:col` and snippet.
+pub fn error_text(diagnostics: &Diagnostics) -> String {
+    diagnostics
+        .errors()
+        .map(|d| d.render())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Builds on every batch of changes until told to stop. Changes that arrive
+/// while a build runs wait in the channel and are merged into one next build.
+pub fn keep_building(
+    mut rebuild: Rebuild,
+    mut watcher: Watcher,
+    signals: Receiver<Signal>,
+    hub: Arc<Hub>,
+) {
+    while let Ok(signal) = signals.recv() {
+        let mut changes = match signal {
+            Signal::Changes(changes) => changes,
+            Signal::Trouble(message) => {
+                eprintln!("warning: watching for changes: {message}");
+                continue;
+            }
+            Signal::Stop => return,
+        };
+        let mut stop = false;
+        for signal in signals.try_iter() {
+            match signal {
+                Signal::Changes(more) => changes.merge(more),
+                Signal::Trouble(message) => eprintln!("warning: watching for changes: {message}"),
+                Signal::Stop => stop = true,
+            }
+        }
+        if stop {
+            return;
+        }
+        if let Err(problem) = watcher.refresh() {
+            eprintln!("warning: {problem}");
+        }
+        let why = format!("{} changed", changes.describe());
+        build_and_tell(&mut rebuild, &changes, &why, &hub);
+    }
+}
+
+/// Runs one rebuild and reports it to the terminal and the open tabs; `why`
+/// starts the line printed ("content/a.md changed").
+pub fn build_and_tell(rebuild: &mut Rebuild, changes: &ChangeSet, why: &str, hub: &Hub) -> bool {
+    let started = Instant::now();
+    match rebuild.run(changes) {
+        Ok(None) => true,
+        Ok(Some(report)) => {
+            for warning in &report.warnings {
+                eprintln!("{}", warning.render());
+            }
+            let summary = report.summary();
+            println!("{why}: {summary}");
+            let css_only = changes.scope() == Scope::Static { css_only: true };
+            hub.built(&summary, css_only);
+            true
+        }
+        Err(diagnostics) => {
+            let text = error_text(&diagnostics);
+            let errors = diagnostics.errors().count();
+            eprintln!("{text}");
+            eprintln!(
+                "error: {why}: build failed with {errors} error{} in {} ms; still serving the last good site",
+                if errors == 1 { "" } else { "s" },
+                started.elapsed().as_millis()
+            );
+            hub.failed(&text);
+            false
+        }
+    }
+}
