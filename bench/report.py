@@ -15,7 +15,7 @@ from collections import defaultdict
 
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-SERVE_DEBOUNCE_MS = 30
+SERVE_DEBOUNCE_MS = 40
 
 
 def load_results(work):
