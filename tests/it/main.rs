@@ -3,6 +3,7 @@
 //! - `site`: the fixture site in `tests/fixtures/site`, built and read back as HTML.
 //! - `listing`: pagination, drafts and archive listings.
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
+//! - `faults`: builds killed with SIGKILL leave the previous site whole.
 //! - `hostile`: odd and hostile input that is built at test time or must succeed.
 //! - `properties`: proptest properties of slugs and URLs.
 //! - `cli`: the `dossier` binary.
@@ -20,6 +21,7 @@ mod bundled;
 mod check;
 mod cli;
 mod errors;
+mod faults;
 mod hostile;
 mod listing;
 mod mentions;

@@ -659,3 +659,62 @@ fn a_taken_port_is_named_with_the_next_free_one() {
     assert!(std::net::TcpListener::bind(("127.0.0.1", free)).is_ok());
     assert!(!Path::new(&site.root().join("public")).exists());
 }
+
+/// Hundreds of saves in a second, a briefing deleted and written again, a
+/// folder renamed: once the storm is over, the preview holds exactly what a
+/// fresh build of the final files writes.
+#[test]
+fn a_storm_of_edits_ends_with_the_final_state_served() {
+    let site = Site::fixture();
+    let server = Server::start(&site, &[]);
+    let talks = "content/briefings/2019/ankara-talks.md";
+    let original = std::fs::read_to_string(site.root().join(talks)).expect("read");
+    let started = Instant::now();
+    for i in 0..300 {
+        replace_line(&site, GENEVA, "title:", &format!("title: Storm {i}"));
+        if i % 50 == 25 {
+            site.remove(talks);
+        }
+        if i % 50 == 30 {
+            site.write(
+                talks,
+                &original.replace("Ankara talks on the border", &format!("Talks {i}")),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::fs::rename(
+        site.root().join("content/briefings/2019"),
+        site.root().join("content/briefings/2019-moved"),
+    )
+    .expect("rename a folder");
+    eprintln!("storm of 300 saves took {:?}", started.elapsed());
+
+    // What a fresh build of the final files, at the preview's address, writes.
+    let fresh = tempfile::tempdir().expect("a folder");
+    let options = dossier::config::BuildOptions {
+        output: fresh.path().join("site"),
+        base_url: Some(server.url.to_string()),
+        ..site.options()
+    };
+    dossier::build(&options).unwrap_or_else(|d| panic!("{}", crate::support::lines(&d)));
+    let want = crate::support::Output::new(&options.output, server.url.as_str()).tree();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let got = crate::support::Output::new(&server.preview, server.url.as_str()).tree();
+        if got == want {
+            break;
+        }
+        if Instant::now() > deadline {
+            let differ: Vec<_> = want
+                .keys()
+                .chain(got.keys())
+                .filter(|k| got.get(*k) != want.get(*k))
+                .collect();
+            panic!("after the storm the preview still differs from a fresh build in {differ:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(server.text(GENEVA_PAGE, "h1"), "Storm 299");
+    assert_eq!(server.text("briefings/ankara-talks/", "h1"), "Talks 280");
+}
