@@ -179,7 +179,7 @@ impl<'de> Deserialize<'de> for PublishDate {
 pub struct Source {
     pub name: String,
     #[serde(default)]
-    pub url: Option<String>,
+    pub url: Option<LinkUrl>,
 }
 
 /// A titled external link on a profile.
@@ -187,7 +187,50 @@ pub struct Source {
 #[serde(deny_unknown_fields)]
 pub struct Link {
     pub title: String,
-    pub url: String,
+    pub url: LinkUrl,
+}
+
+/// An address a front-matter field links to: `http:`, `https:`, `mailto:`
+/// or a path without a scheme. Never `javascript:`, `data:` or any other
+/// scheme a browser would run or render in place, however it is spelled
+/// (`JavaScript:`, ` java\tscript:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LinkUrl(String);
+
+impl LinkUrl {
+    const SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+    pub fn parse(given: &str) -> Result<LinkUrl, String> {
+        // What a browser reads: no tabs or newlines anywhere, no leading or
+        // trailing spaces or control characters.
+        let seen: String = given
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .collect();
+        let seen = seen.trim_matches(|c: char| c <= ' ');
+        let scheme_end = seen.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+        if let Some(end) = scheme_end.filter(|&end| seen[end..].starts_with(':')) {
+            let scheme = seen[..end].to_ascii_lowercase();
+            if !Self::SCHEMES.contains(&scheme.as_str()) {
+                return Err(format!(
+                    "`{given}` is not a web address: links may use http:, https: or mailto:, not {scheme}:"
+                ));
+            }
+        }
+        Ok(LinkUrl(seen.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for LinkUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let given = String::deserialize(deserializer)?;
+        LinkUrl::parse(&given).map_err(serde::de::Error::custom)
+    }
 }
 
 /// A Markdown file as read from disk. The text is shared so diagnostics can
@@ -271,6 +314,33 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_urls_allow_web_addresses_and_refuse_script_schemes() {
+        for ok in [
+            "https://example.org/a?b#c",
+            "http://example.org",
+            "mailto:desk@example.org",
+            "/briefings/rome/",
+            "../x",
+            "#notes",
+        ] {
+            assert!(LinkUrl::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "page:2", // a colon before any slash makes a scheme, as browsers read it
+        ] {
+            assert!(LinkUrl::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn slugs_from_names_are_transliterated() {

@@ -59,6 +59,10 @@ fn expected(case: &str) -> &'static [(&'static str, usize, &'static str)] {
         "template_syntax_error" => &[("templates/briefing.html", 5, "expected }}")],
         "undefined_variable" => &[("templates/briefing.html", 4, "`no_such_variable`")],
         "unknown_key" => &[("content/briefings/typo.md", 4, "did you mean `people`")],
+        "script_url" => &[
+            ("content/briefings/script.md", 5, "not a web address"),
+            ("content/people/ada-lovelace.md", 4, "not a web address"),
+        ],
         "unterminated_front_matter" => &[("content/briefings/open.md", 1, "never closed")],
         "tab_indentation" => &[("content/briefings/tabs.md", 3, "tab character")],
         "duplicate_key" => &[("content/briefings/twice.md", 3, "duplicate field `title`")],
