@@ -4,6 +4,7 @@
 //! - `listing`: pagination, drafts and archive listings.
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
 //! - `faults`: builds killed with SIGKILL leave the previous site whole.
+//! - `xss`: hostile content comes out inert, in files and in Chromium.
 //! - `hostile`: odd and hostile input that is built at test time or must succeed.
 //! - `properties`: proptest properties of slugs and URLs.
 //! - `cli`: the `dossier` binary.
@@ -34,3 +35,4 @@ mod serve_browser;
 mod session;
 mod site;
 mod support;
+mod xss;
