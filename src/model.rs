@@ -209,7 +209,7 @@ impl LinkUrl {
             .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
             .collect();
         let seen = seen.trim_matches(|c: char| c <= ' ');
-        let scheme_end = seen.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+        let scheme_end = seen.find([':', '/', '?', '#']);
         if let Some(end) = scheme_end.filter(|&end| seen[end..].starts_with(':')) {
             let scheme = seen[..end].to_ascii_lowercase();
             if !Self::SCHEMES.contains(&scheme.as_str()) {
