@@ -98,10 +98,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         options.root.join("static"),
     ];
     staging.copy_static(&static_dirs).map_err(Diagnostics)?;
-    staging
-        .write(".nojekyll", b"")
-        .and_then(|()| staging.write("syntax.css", highlight::stylesheet().as_bytes()))
-        .map_err(|d| Diagnostics(vec![d]))?;
+    write_site_files(&config, &static_dirs, &staging).map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("static files");
     let highlighter = highlight::Highlighter::new();
     let render = render::render_site(&config, &archive, &templates, &highlighter, &staging)
@@ -117,6 +114,25 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         warnings: diagnostics.0,
         timings: clock.laps,
     })
+}
+
+/// The files beside the pages: `syntax.css`; `.nojekyll` and, when `cname`
+/// is set, `CNAME`, for GitHub Pages deploying from a branch; `robots.txt`
+/// naming the sitemap, unless a static folder ships one.
+fn write_site_files(
+    config: &SiteConfig,
+    static_dirs: &[std::path::PathBuf],
+    staging: &Staging,
+) -> Result<(), Diagnostic> {
+    staging.write(".nojekyll", b"")?;
+    staging.write("syntax.css", highlight::stylesheet().as_bytes())?;
+    if let Some(cname) = &config.cname {
+        staging.write("CNAME", format!("{cname}\n").as_bytes())?;
+    }
+    if !static_dirs.iter().any(|d| d.join("robots.txt").is_file()) {
+        staging.write("robots.txt", render::robots_txt(&config.urls).as_bytes())?;
+    }
+    Ok(())
 }
 
 /// The site as far as the pipeline goes without rendering: what `check`,

@@ -6,13 +6,20 @@
 //! Each page's context holds only what that page shows: a listing page gets
 //! its own page of cards (pre-serialized once per briefing and shared), never
 //! the whole archive, so the cost of a build is linear in its pages.
+//!
+//! Pages render in two parallel passes through the same jobs and sink: the
+//! HTML pages first, then what is made from them (`feed.rs`: the Atom feeds,
+//! whose entries carry the bodies the first pass kept for them; `sitemap.rs`:
+//! the sitemap, listing the pages the first pass wrote).
 
+mod feed;
 mod paginate;
+mod sitemap;
 pub mod templates;
 pub mod views;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -30,6 +37,7 @@ use templates::Templates;
 use views::{Views, paths};
 
 pub use paginate::page_count as pages_for;
+pub use sitemap::{SITEMAP_MAX_URLS, robots_txt};
 
 /// Where rendered pages go: a site path (`briefings/rome/index.html`) and its bytes.
 pub trait PageSink: Sync {
@@ -46,6 +54,10 @@ pub struct RenderStats {
     pub template_renders: usize,
     /// Cards rendered by `card.html` (one per briefing).
     pub card_renders: usize,
+    /// Atom feeds: the site's and one per term that has briefings.
+    pub feeds: usize,
+    /// Pages listed in the sitemap.
+    pub sitemap_urls: usize,
 }
 
 /// One page to make.
@@ -64,6 +76,33 @@ enum Job {
     Archive,
     Year(i16),
     NotFound,
+    /// The site's Atom feed (`None`) or a term's (`taxonomy`, `term`).
+    Feed(Option<(usize, usize)>),
+    /// The sitemap, whole (`part` 0) or one part of a split one (1-based).
+    Sitemap {
+        part: usize,
+    },
+    /// The index of a split sitemap's parts.
+    SitemapIndex {
+        parts: usize,
+    },
+}
+
+impl Job {
+    /// Whether this is an HTML page that belongs in the sitemap.
+    fn is_listed_page(&self) -> bool {
+        !matches!(
+            self,
+            Job::NotFound | Job::Feed(_) | Job::Sitemap { .. } | Job::SitemapIndex { .. }
+        )
+    }
+}
+
+/// A rendered page: its site path (`briefings/rome/`), output file and text.
+struct RenderedPage {
+    path: String,
+    file: String,
+    text: String,
 }
 
 /// Briefings by year, then month, newest first inside each.
@@ -83,7 +122,10 @@ pub fn render_site(
     let cards = render_cards(&views, templates, &site, &renders)?;
     let card_renders = renders.swap(0, Ordering::Relaxed);
     let calendar = calendar(archive);
+    let kept = feed::feed_briefings(archive, config.feed_limit);
     let renderer = PageRenderer {
+        bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
+        sitemap: OnceLock::new(),
         matcher: Matcher::new(archive),
         mention_links: mention_links(&views),
         views: &views,
@@ -94,27 +136,20 @@ pub fn render_site(
         calendar,
         renders,
     };
-    let jobs = renderer.jobs();
-    let problems = Mutex::new(Vec::new());
-    jobs.par_iter().for_each(|&job| {
-        let result = renderer
-            .render(job)
-            .and_then(|(path, html)| sink.write(&path, html.as_bytes()));
-        if let Err(d) = result {
-            problems.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-        }
-    });
-    let problems = dedup(problems.into_inner().unwrap_or_else(|e| e.into_inner()));
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let count = |f: fn(&Job) -> bool| jobs.iter().filter(|j| f(j)).count();
+    let pages = renderer.jobs();
+    let written = renderer.run(&pages, sink)?;
+    renderer.keep_sitemap(&pages, &written);
+    let derived = renderer.derived_jobs();
+    renderer.run(&derived, sink)?;
+    let count = |f: fn(&Job) -> bool| pages.iter().filter(|j| f(j)).count();
     Ok(RenderStats {
-        pages: jobs.len(),
+        pages: pages.len(),
         briefing_pages: count(|j| matches!(j, Job::Briefing(_))),
         term_pages: count(|j| matches!(j, Job::Term { .. })),
         template_renders: renderer.renders.load(Ordering::Relaxed),
         card_renders,
+        feeds: derived.iter().filter(|j| matches!(j, Job::Feed(_))).count(),
+        sitemap_urls: renderer.sitemap_len(),
     })
 }
 
@@ -238,6 +273,11 @@ struct PageRenderer<'a> {
     calendar: Calendar,
     /// Page templates rendered so far.
     renders: AtomicUsize,
+    /// By briefing id: a slot for the rendered body of each briefing some
+    /// feed shows (filled by its page, read by the feeds), `None` for the rest.
+    bodies: Vec<Option<OnceLock<String>>>,
+    /// Every page of the first pass for the sitemap, set between the passes.
+    sitemap: OnceLock<Vec<sitemap::SitemapUrlView>>,
 }
 
 #[derive(Serialize)]
@@ -321,8 +361,50 @@ impl PageRenderer<'_> {
         context
     }
 
-    /// Renders one page: its output path and HTML.
-    fn render(&self, job: Job) -> Result<(String, String), Diagnostic> {
+    /// Renders `jobs` in parallel into `sink`: the site path of each page
+    /// written, in the order of `jobs`, or every problem (each once).
+    fn run(&self, jobs: &[Job], sink: &dyn PageSink) -> Result<Vec<String>, Vec<Diagnostic>> {
+        let results: Vec<Result<String, Diagnostic>> = jobs
+            .par_iter()
+            .map(|&job| {
+                let page = self.render(job)?;
+                sink.write(&page.file, page.text.as_bytes())?;
+                Ok(page.path)
+            })
+            .collect();
+        let (written, problems): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+        if problems.is_empty() {
+            Ok(written.into_iter().flatten().collect())
+        } else {
+            Err(dedup(
+                problems.into_iter().filter_map(Result::err).collect(),
+            ))
+        }
+    }
+
+    /// The jobs of the second pass: feeds and the sitemap.
+    fn derived_jobs(&self) -> Vec<Job> {
+        let archive = self.views.archive;
+        let mut jobs = Vec::new();
+        if !archive.entries.is_empty() {
+            jobs.push(Job::Feed(None));
+        }
+        for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
+            jobs.extend(
+                taxonomy
+                    .terms
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, term)| !term.briefings.is_empty())
+                    .map(|(term, _)| Job::Feed(Some((t, term)))),
+            );
+        }
+        jobs.extend(self.sitemap_jobs());
+        jobs
+    }
+
+    /// Renders one page: its site path, output file and text.
+    fn render(&self, job: Job) -> Result<RenderedPage, Diagnostic> {
         let (template, path, context) = match job {
             Job::Home { page } => self.home(page),
             Job::Briefing(id) => self.briefing(id),
@@ -340,6 +422,9 @@ impl PageRenderer<'_> {
                     .page("404", "Page not found".into(), "404.html", None);
                 self.context(page)
             }),
+            Job::Feed(term) => self.feed(term),
+            Job::Sitemap { part } => self.sitemap(part),
+            Job::SitemapIndex { parts } => self.sitemap_index(parts),
         };
         let file = if path.is_empty() || path.ends_with('/') {
             format!("{path}index.html")
@@ -351,7 +436,7 @@ impl PageRenderer<'_> {
         self.templates
             .tera
             .render(template, &context)
-            .map(|html| (file, html))
+            .map(|text| RenderedPage { path, file, text })
             .map_err(|e| self.templates.diagnostic(&e, Some(&url)))
     }
 
@@ -406,6 +491,10 @@ impl PageRenderer<'_> {
         );
         let body = markdown::render(briefing.markdown(), self.highlighter, Some(&mut linker));
         context.insert("briefing", &views.briefing_view(id, &body));
+        if let Some(slot) = &self.bodies[id] {
+            // A feed shows this briefing: keep its body for the second pass.
+            let _ = slot.set(body.html);
+        }
         // Newest first: the previous (older) briefing has the next id.
         let older = (id + 1 < views.archive.entries.len()).then(|| views.link(id + 1, None));
         let newer = id.checked_sub(1).map(|n| views.link(n, None));
