@@ -17,6 +17,7 @@ pub mod diag;
 pub mod front_matter;
 pub mod highlight;
 pub mod index;
+pub mod linkcheck;
 pub mod markdown;
 pub mod mentions;
 pub mod model;
@@ -74,6 +75,45 @@ fn plural(n: usize) -> &'static str {
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     let mut clock = Stopwatch::new();
+    let staged = stage(options, &mut clock)?;
+    let output = staged.staging.commit().map_err(|d| Diagnostics(vec![d]))?;
+    clock.lap("swap output");
+    Ok(BuildReport {
+        briefings: staged.briefings,
+        render: staged.render,
+        output,
+        elapsed: started.elapsed(),
+        warnings: staged.warnings,
+        timings: clock.laps,
+    })
+}
+
+/// Builds the site into a scratch folder outside it, hands that folder and
+/// the config to `inspect`, and removes it: what `check --links` reads.
+/// The site's own output is left alone.
+pub fn build_scratch<T>(
+    options: &BuildOptions,
+    inspect: impl FnOnce(&std::path::Path, &SiteConfig) -> T,
+) -> Result<T, Diagnostics> {
+    let mut options = options.clone();
+    options.output = std::env::temp_dir().join(format!("dossier-check-{}", std::process::id()));
+    let staged = stage(&options, &mut Stopwatch::new())?;
+    // Never committed: dropping the staging folder removes it.
+    Ok(inspect(staged.staging.dir(), &staged.config))
+}
+
+/// A build rendered into its staging folder, not yet swapped in.
+struct Staged {
+    staging: Staging,
+    config: SiteConfig,
+    briefings: usize,
+    render: RenderStats,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Every stage of a build but the last: the site rendered into a staging
+/// folder beside the output.
+fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagnostics> {
     let config = SiteConfig::load(options).map_err(Diagnostics)?;
     output::check_output_location(&options.root, &options.output)
         .map_err(|d| Diagnostics(vec![d]))?;
@@ -84,7 +124,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         archive,
         diagnostics,
         ..
-    } = load_content(options, config, &mut clock);
+    } = load_content(options, config, clock);
     let (Some(templates), Some(archive)) = (templates, archive) else {
         return Err(sorted(diagnostics));
     };
@@ -104,15 +144,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let render = render::render_site(&config, &archive, &templates, &highlighter, &staging)
         .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
-    let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
-    clock.lap("swap output");
-    Ok(BuildReport {
+    Ok(Staged {
+        staging,
+        config,
         briefings: archive.entries.len(),
         render,
-        output,
-        elapsed: started.elapsed(),
         warnings: diagnostics.0,
-        timings: clock.laps,
     })
 }
 

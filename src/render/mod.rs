@@ -47,15 +47,18 @@ pub trait PageSink: Sync {
 /// What was rendered, for the closing line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RenderStats {
+    /// HTML pages.
     pub pages: usize,
     pub briefing_pages: usize,
     pub term_pages: usize,
-    /// How many times a page template was rendered (one per page).
+    /// How many times a page template was rendered (one per page, feed and sitemap).
     pub template_renders: usize,
     /// Cards rendered by `card.html` (one per briefing).
     pub card_renders: usize,
     /// Atom feeds: the site's and one per term that has briefings.
     pub feeds: usize,
+    /// Sitemap files: one, or the parts of a split sitemap and their index.
+    pub sitemaps: usize,
     /// Pages listed in the sitemap.
     pub sitemap_urls: usize,
 }
@@ -149,6 +152,10 @@ pub fn render_site(
         template_renders: renderer.renders.load(Ordering::Relaxed),
         card_renders,
         feeds: derived.iter().filter(|j| matches!(j, Job::Feed(_))).count(),
+        sitemaps: derived
+            .iter()
+            .filter(|j| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. }))
+            .count(),
         sitemap_urls: renderer.sitemap_len(),
     })
 }
