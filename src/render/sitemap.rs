@@ -80,9 +80,10 @@ impl PageRenderer<'_> {
         let (path, urls) = if part == 0 {
             (paths::SITEMAP.to_string(), all)
         } else {
-            let start = (part - 1) * SITEMAP_MAX_URLS;
-            let end = (start + SITEMAP_MAX_URLS).min(all.len());
-            (paths::sitemap_part(part), &all[start.min(end)..end])
+            (
+                paths::sitemap_part(part),
+                part_of(all, part, SITEMAP_MAX_URLS),
+            )
         };
         let mut context = Context::new();
         context.insert_value("site", self.site.clone());
@@ -138,6 +139,13 @@ impl PageRenderer<'_> {
     }
 }
 
+/// Part `part` (1-based) of a list cut into parts of at most `max`.
+fn part_of<T>(all: &[T], part: usize, max: usize) -> &[T] {
+    let start = (part.saturating_sub(1) * max).min(all.len());
+    let end = (start + max).min(all.len());
+    &all[start..end]
+}
+
 /// A briefing's last change: `updated` when it is later than `date`.
 pub(super) fn modified(renderer: &PageRenderer<'_>, id: BriefingId) -> PublishDate {
     let briefing = renderer.views.briefing(id);
@@ -154,4 +162,22 @@ pub(super) fn latest(
 ) -> Option<PublishDate> {
     ids.map(|id| modified(renderer, id))
         .max_by_key(PublishDate::timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SITEMAP_MAX_URLS, page_count, part_of};
+
+    #[test]
+    fn big_sitemaps_split_into_parts_of_at_most_the_protocol_limit() {
+        let urls: Vec<usize> = (0..SITEMAP_MAX_URLS * 2 + 1).collect();
+        let parts = page_count(urls.len(), SITEMAP_MAX_URLS);
+        assert_eq!(parts, 3);
+        let joined: Vec<usize> = (1..=parts)
+            .flat_map(|p| part_of(&urls, p, SITEMAP_MAX_URLS).iter().copied())
+            .collect();
+        assert_eq!(joined, urls, "every URL in exactly one part, in order");
+        assert_eq!(part_of(&urls, 3, SITEMAP_MAX_URLS), [SITEMAP_MAX_URLS * 2]);
+        assert_eq!(page_count(SITEMAP_MAX_URLS, SITEMAP_MAX_URLS), 1);
+    }
 }
