@@ -13,6 +13,8 @@
 //! its errors only; a broken file elsewhere does not stop the lints of the
 //! briefings that parsed.
 
+use std::path::PathBuf;
+
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
@@ -22,7 +24,7 @@ use crate::diag::{Diagnostic, Diagnostics, Position, Severity};
 use crate::index::{Archive, Entry, Term, fold};
 use crate::mentions::{self, Matcher, TermLookup, TermRef};
 use crate::model::SourceFile;
-use crate::{front_matter, markdown, plural};
+use crate::{front_matter, linkcheck, markdown, plural};
 
 /// Names shorter than this (folded, in characters) are too short for an
 /// edit distance to mean anything: "Iraq" and "Iran" are two countries.
@@ -41,6 +43,18 @@ pub struct CheckReport {
     pub findings: Vec<Diagnostic>,
     /// How many briefing files were checked.
     pub briefings: usize,
+    /// With `--links`: what the link check read, or why it did not run.
+    pub links: Option<String>,
+}
+
+/// What `check --links` checks.
+#[derive(Debug, Clone, Default)]
+pub struct LinkOptions {
+    /// Check this built site as it is; `None` builds the site into a scratch
+    /// folder first (removed afterwards).
+    pub output: Option<PathBuf>,
+    /// List every external URL (never fetched), as notes.
+    pub external: bool,
 }
 
 impl CheckReport {
@@ -61,18 +75,66 @@ impl CheckReport {
         self.findings.iter().any(|d| d.severity >= worst)
     }
 
-    /// "1 error, 2 warnings, 3 notes in 4 briefings".
+    /// "1 error, 2 warnings, 3 notes in 4 briefings", and with `--links`
+    /// "; checked 61 pages and 1,204 links: 0 broken".
     pub fn summary(&self) -> String {
         let [errors, warnings, notes] =
             [Severity::Error, Severity::Warning, Severity::Info].map(|s| self.count(s));
-        format!(
+        let mut summary = format!(
             "{errors} error{}, {warnings} warning{}, {notes} note{} in {} briefing{}",
             plural(errors),
             plural(warnings),
             plural(notes),
             self.briefings,
             plural(self.briefings)
-        )
+        );
+        if let Some(links) = &self.links {
+            summary.push_str("; ");
+            summary.push_str(links);
+        }
+        summary
+    }
+
+    /// `--links`: checks the links of the built site (see [`crate::linkcheck`])
+    /// and adds a finding per broken link, and a note per external URL when
+    /// asked. Without an output to read, the site is built into a scratch
+    /// folder, unless the content already has errors (the build would fail).
+    pub fn check_links(&mut self, options: &BuildOptions, links: &LinkOptions) {
+        let result = match &links.output {
+            Some(output) => match SiteConfig::load(options) {
+                Ok(config) => linkcheck::check_links(output, &config.urls).map_err(|d| vec![d]),
+                Err(problems) => Err(problems),
+            },
+            None if self.count(Severity::Error) > 0 => {
+                self.links = Some("links not checked: the site does not build".into());
+                return;
+            }
+            None => crate::build_scratch(options, |dir, config| {
+                linkcheck::check_links(dir, &config.urls)
+            })
+            .map_err(|d| d.0)
+            .and_then(|r| r.map_err(|d| vec![d])),
+        };
+        match result {
+            Ok(report) => {
+                self.links = Some(report.summary());
+                self.findings.extend(report.broken);
+                if links.external {
+                    self.findings
+                        .extend(report.external.into_iter().map(|(url, page)| Diagnostic {
+                            severity: Severity::Info,
+                            ..Diagnostic::error(page, format!("external link {url}"))
+                        }));
+                }
+            }
+            Err(problems) => {
+                self.links = Some("links not checked".into());
+                self.findings.extend(problems);
+            }
+        }
+        let mut findings = Diagnostics(std::mem::take(&mut self.findings));
+        findings.sort();
+        self.findings = findings.0;
     }
 
     /// The findings as a JSON array of `{severity, path, line, column,
@@ -164,6 +226,7 @@ fn report(findings: Vec<Diagnostic>, briefings: usize) -> CheckReport {
     CheckReport {
         findings: findings.0,
         briefings,
+        links: None,
     }
 }
 

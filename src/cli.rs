@@ -182,13 +182,36 @@ pub struct CheckArgs {
     /// Check briefings marked `draft: true` as well.
     #[arg(long)]
     pub drafts: bool,
+    /// Also check every internal link, asset and #fragment of the built site.
+    /// Builds into a scratch folder first, unless --output names a built site.
+    #[arg(long)]
+    pub links: bool,
+    /// With --links: check the site already built in this folder, as it is.
+    #[arg(long, short = 'o', requires = "links")]
+    pub output: Option<PathBuf>,
+    /// With --links --output: the URL that site was built for [default: base_url].
+    #[arg(long, short = 'u', requires = "links")]
+    pub base_url: Option<String>,
+    /// With --links: list every external URL as a note (never fetched).
+    #[arg(long, requires = "links")]
+    pub external: bool,
 }
 
 impl CheckArgs {
     pub fn run(&self) -> ExitCode {
         let mut options = BuildOptions::new(&self.root);
         options.drafts = self.drafts;
-        let report = check::check(&options);
+        options.base_url = self.base_url.clone();
+        let mut report = check::check(&options);
+        if self.links {
+            report.check_links(
+                &options,
+                &check::LinkOptions {
+                    output: self.output.clone(),
+                    external: self.external,
+                },
+            );
+        }
         let mut out = String::new();
         match self.format {
             Format::Json => out.push_str(&report.to_json()),

@@ -17,7 +17,7 @@ use crate::url::SiteUrls;
 pub const CONFIG_FILE: &str = "dossier.yaml";
 
 /// The keys of `dossier.yaml`, for "did you mean" hints.
-const CONFIG_FIELDS: [&str; 10] = [
+const CONFIG_FIELDS: [&str; 12] = [
     "title",
     "description",
     "base_url",
@@ -28,6 +28,8 @@ const CONFIG_FIELDS: [&str; 10] = [
     "taxonomies",
     "mentions",
     "mention_scope",
+    "feed_limit",
+    "cname",
 ];
 
 /// URL folders the build itself uses, so no taxonomy may take them.
@@ -56,6 +58,8 @@ struct RawConfig {
     taxonomies: Vec<TaxonomyConfig>,
     mentions: MentionMode,
     mention_scope: MentionScope,
+    feed_limit: usize,
+    cname: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -71,6 +75,8 @@ impl Default for RawConfig {
             taxonomies: default_taxonomies(),
             mentions: MentionMode::default(),
             mention_scope: MentionScope::default(),
+            feed_limit: 20,
+            cname: None,
         }
     }
 }
@@ -106,6 +112,10 @@ pub struct SiteConfig {
     pub mentions: MentionMode,
     /// Whose mentions: the briefing's own tags, or every known term.
     pub mention_scope: MentionScope,
+    /// How many of the newest briefings each Atom feed holds.
+    pub feed_limit: usize,
+    /// The custom domain written to `CNAME` (GitHub Pages), if any.
+    pub cname: Option<String>,
 }
 
 /// What a `build` was asked to do, beyond the config file.
@@ -188,6 +198,17 @@ fn validate(
     if raw.paginate == 0 {
         problems.push(error("paginate", "`paginate` must be at least 1".into()));
     }
+    if raw.feed_limit == 0 {
+        problems.push(error(
+            "feed_limit",
+            "`feed_limit` must be at least 1".into(),
+        ));
+    }
+    if let Some(cname) = &raw.cname
+        && let Err(message) = check_cname(cname)
+    {
+        problems.push(error("cname", message));
+    }
     if raw.theme.is_empty() || raw.theme.contains(['/', '\\']) || raw.theme.starts_with('.') {
         problems.push(error(
             "theme",
@@ -234,7 +255,53 @@ fn validate(
             taxonomies: raw.taxonomies,
             mentions: raw.mentions,
             mention_scope: raw.mention_scope,
+            feed_limit: raw.feed_limit,
+            cname: raw.cname,
         }),
         _ => Err(problems),
+    }
+}
+
+/// A `cname` is a bare domain name, as GitHub Pages reads it from `CNAME`.
+fn check_cname(cname: &str) -> Result<(), String> {
+    let bare = !cname.is_empty()
+        && cname.len() <= 253
+        && cname.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if bare {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cname: {cname}` must be a bare domain name such as archive.example.org (no https://, path or port)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_cname;
+
+    #[test]
+    fn cnames_are_bare_domain_names() {
+        assert!(check_cname("archive.example.org").is_ok());
+        assert!(check_cname("www.example-news.co.uk").is_ok());
+        for bad in [
+            "",
+            "https://archive.example.org",
+            "archive.example.org/",
+            "example.org:8080",
+            "a..b",
+            "-a.org",
+            "a b.org",
+        ] {
+            assert!(check_cname(bad).is_err(), "{bad}");
+        }
     }
 }

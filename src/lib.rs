@@ -20,6 +20,7 @@ pub mod diag;
 pub mod front_matter;
 pub mod highlight;
 pub mod index;
+pub mod linkcheck;
 pub mod markdown;
 pub mod mentions;
 pub mod model;
@@ -96,6 +97,58 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
 fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Diagnostics> {
     let started = Instant::now();
     let mut clock = Stopwatch::new();
+    let staged = stage(options, &mut clock)?;
+    let output = staged.staging.commit().map_err(|d| Diagnostics(vec![d]))?;
+    clock.lap("swap output");
+    let report = BuildReport {
+        briefings: staged.archive.entries.len(),
+        render: staged.render,
+        output,
+        elapsed: started.elapsed(),
+        warnings: staged.warnings,
+        timings: clock.laps,
+        incremental: false,
+    };
+    let built = session::Built::new(
+        staged.config,
+        staged.templates,
+        staged.archive,
+        staged.highlighter,
+        staged.prepared,
+    );
+    Ok((report, built))
+}
+
+/// Builds the site into a scratch folder outside it, hands that folder and
+/// the config to `inspect`, and removes it: what `check --links` reads.
+/// The site's own output is left alone.
+pub fn build_scratch<T>(
+    options: &BuildOptions,
+    inspect: impl FnOnce(&std::path::Path, &SiteConfig) -> T,
+) -> Result<T, Diagnostics> {
+    let mut options = options.clone();
+    options.output = std::env::temp_dir().join(format!("dossier-check-{}", std::process::id()));
+    let staged = stage(&options, &mut Stopwatch::new())?;
+    // Never committed: dropping the staging folder removes it.
+    Ok(inspect(staged.staging.dir(), &staged.config))
+}
+
+/// A build rendered into its staging folder, not yet swapped in, with what
+/// it worked out on the way.
+struct Staged {
+    staging: Staging,
+    config: SiteConfig,
+    templates: Templates,
+    archive: Archive,
+    highlighter: highlight::Highlighter,
+    prepared: render::Prepared,
+    render: RenderStats,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Every stage of a build but the last: the site rendered into a staging
+/// folder beside the output.
+fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagnostics> {
     let config = SiteConfig::load(options).map_err(Diagnostics)?;
     output::check_output_location(&options.root, &options.output)
         .map_err(|d| Diagnostics(vec![d]))?;
@@ -106,7 +159,7 @@ fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Di
         archive,
         diagnostics,
         ..
-    } = load_content(options, config, &mut clock);
+    } = load_content(options, config, clock);
     let (Some(templates), Some(archive)) = (templates, archive) else {
         return Err(sorted(diagnostics));
     };
@@ -120,10 +173,7 @@ fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Di
         options.root.join("static"),
     ];
     staging.copy_static(&static_dirs).map_err(Diagnostics)?;
-    staging
-        .write(".nojekyll", b"")
-        .and_then(|()| staging.write("syntax.css", highlight::stylesheet().as_bytes()))
-        .map_err(|d| Diagnostics(vec![d]))?;
+    write_site_files(&config, &static_dirs, &staging).map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("static files");
     let highlighter = highlight::Highlighter::new();
     let prepared = render::prepare(&config, &archive, &templates)
@@ -139,19 +189,35 @@ fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Di
     )
     .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
-    let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
-    clock.lap("swap output");
-    let report = BuildReport {
-        briefings: archive.entries.len(),
+    Ok(Staged {
+        staging,
+        config,
+        templates,
+        archive,
+        highlighter,
+        prepared,
         render,
-        output,
-        elapsed: started.elapsed(),
         warnings: diagnostics.0,
-        timings: clock.laps,
-        incremental: false,
-    };
-    let built = session::Built::new(config, templates, archive, highlighter, prepared);
-    Ok((report, built))
+    })
+}
+
+/// The files beside the pages: `syntax.css`; `.nojekyll` and, when `cname`
+/// is set, `CNAME`, for GitHub Pages deploying from a branch; `robots.txt`
+/// naming the sitemap, unless a static folder ships one.
+fn write_site_files(
+    config: &SiteConfig,
+    static_dirs: &[std::path::PathBuf],
+    staging: &Staging,
+) -> Result<(), Diagnostic> {
+    staging.write(".nojekyll", b"")?;
+    staging.write("syntax.css", highlight::stylesheet().as_bytes())?;
+    if let Some(cname) = &config.cname {
+        staging.write("CNAME", format!("{cname}\n").as_bytes())?;
+    }
+    if !static_dirs.iter().any(|d| d.join("robots.txt").is_file()) {
+        staging.write("robots.txt", render::robots_txt(&config.urls).as_bytes())?;
+    }
+    Ok(())
 }
 
 /// The site as far as the pipeline goes without rendering: what `check`,

@@ -146,6 +146,30 @@ impl PublishDate {
         self.date.year()
     }
 
+    /// The instant: the timestamp given, or midnight UTC of the date.
+    pub fn timestamp(&self) -> Timestamp {
+        self.instant.unwrap_or_else(|| {
+            self.date
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp())
+                .unwrap_or(Timestamp::UNIX_EPOCH)
+        })
+    }
+
+    /// The instant in RFC 3339 (`2021-06-28T00:00:00Z`), as Atom wants it.
+    pub fn rfc3339(&self) -> String {
+        self.timestamp().to_string()
+    }
+
+    /// As a sitemap `lastmod` (W3C Datetime): the date alone when only a
+    /// date was given, else the RFC 3339 instant.
+    pub fn w3c(&self) -> String {
+        match self.instant {
+            Some(instant) => instant.to_string(),
+            None => self.iso(),
+        }
+    }
+
     pub fn month(&self) -> i8 {
         self.date.month()
     }
@@ -381,5 +405,15 @@ mod tests {
         assert!(t.instant.is_some());
         assert!(PublishDate::parse("2021-02-30").is_err());
         assert!(PublishDate::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn dates_print_for_feeds_and_sitemaps() {
+        let d = PublishDate::parse("2021-06-28").expect("date");
+        assert_eq!(d.rfc3339(), "2021-06-28T00:00:00Z");
+        assert_eq!(d.w3c(), "2021-06-28");
+        let t = PublishDate::parse("2017-03-22T15:04:05+01:00").expect("timestamp");
+        assert_eq!(t.rfc3339(), "2017-03-22T14:04:05Z");
+        assert_eq!(t.w3c(), "2017-03-22T14:04:05Z");
     }
 }

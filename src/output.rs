@@ -80,6 +80,11 @@ impl Staging {
         })
     }
 
+    /// The staging folder, for reading what was written before the swap.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Copies static folders into the output, later folders winning.
     pub fn copy_static(&self, dirs: &[PathBuf]) -> Result<(), Vec<Diagnostic>> {
         let mut files: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();

@@ -2,7 +2,7 @@
 //! keeps what the last good build worked out, so an edit to one briefing
 //! re-renders only the pages that show it.
 //!
-//! The fast path takes an edit that leaves a briefing's slug, date, draft
+//! The fast path takes an edit that leaves a briefing's slug, dates, draft
 //! flag and tags as they were: the index (terms, neighbours, related
 //! briefings, timelines) cannot have changed, so the briefing is swapped into
 //! the archive and [`render::rerender_briefing`] rewrites its page, the pages
@@ -181,11 +181,7 @@ impl Session {
                 &sink,
             )
             .map_err(Diagnostics)?;
-            stats.pages += pages.pages;
-            stats.briefing_pages += pages.briefing_pages;
-            stats.term_pages += pages.term_pages;
-            stats.template_renders += pages.template_renders;
-            stats.card_renders += pages.card_renders;
+            stats += pages;
         }
         clock.lap("render and write pages");
         Ok(BuildReport {
@@ -216,7 +212,12 @@ fn reparse(root: &Path, rel: &Path, config: &SiteConfig) -> Option<Briefing> {
 }
 
 /// Whether `new` sits where `old` did in the index: same slug, date, draft
-/// flag and tags, so no other briefing's neighbours, terms or related list moved.
+/// flag and tags, so no other briefing's neighbours, terms or related list
+/// moved; and the same `updated`, so no page's date in the sitemap changed.
 fn same_place(old: &Briefing, new: &Briefing) -> bool {
-    old.slug == new.slug && old.date == new.date && old.draft == new.draft && old.tags == new.tags
+    old.slug == new.slug
+        && old.date == new.date
+        && old.updated == new.updated
+        && old.draft == new.draft
+        && old.tags == new.tags
 }

@@ -6,13 +6,20 @@
 //! Each page's context holds only what that page shows: a listing page gets
 //! its own page of cards (pre-serialized once per briefing and shared), never
 //! the whole archive, so the cost of a build is linear in its pages.
+//!
+//! Pages render in two parallel passes through the same jobs and sink: the
+//! HTML pages first, then what is made from them (`feed.rs`: the Atom feeds,
+//! whose entries carry the bodies the first pass kept for them; `sitemap.rs`:
+//! the sitemap, listing the pages the first pass wrote).
 
+mod feed;
 mod paginate;
+mod sitemap;
 pub mod templates;
 pub mod views;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -30,6 +37,7 @@ use templates::Templates;
 use views::{Views, paths};
 
 pub use paginate::page_count as pages_for;
+pub use sitemap::{SITEMAP_MAX_URLS, robots_txt};
 
 /// Where rendered pages go: a site path (`briefings/rome/index.html`) and its bytes.
 pub trait PageSink: Sync {
@@ -39,13 +47,34 @@ pub trait PageSink: Sync {
 /// What was rendered, for the closing line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RenderStats {
+    /// HTML pages.
     pub pages: usize,
     pub briefing_pages: usize,
     pub term_pages: usize,
-    /// How many times a page template was rendered (one per page).
+    /// How many times a page template was rendered (one per page, feed and sitemap).
     pub template_renders: usize,
     /// Cards rendered by `card.html` (one per briefing).
     pub card_renders: usize,
+    /// Atom feeds: the site's and one per term that has briefings.
+    pub feeds: usize,
+    /// Sitemap files: one, or the parts of a split sitemap and their index.
+    pub sitemaps: usize,
+    /// Pages listed in the sitemap.
+    pub sitemap_urls: usize,
+}
+
+/// Two partial renders, counted as one (a rebuild of several edits).
+impl std::ops::AddAssign for RenderStats {
+    fn add_assign(&mut self, other: RenderStats) {
+        self.pages += other.pages;
+        self.briefing_pages += other.briefing_pages;
+        self.term_pages += other.term_pages;
+        self.template_renders += other.template_renders;
+        self.card_renders += other.card_renders;
+        self.feeds += other.feeds;
+        self.sitemaps += other.sitemaps;
+        self.sitemap_urls += other.sitemap_urls;
+    }
 }
 
 /// One page to make.
@@ -64,6 +93,33 @@ enum Job {
     Archive,
     Year(i16),
     NotFound,
+    /// The site's Atom feed (`None`) or a term's (`taxonomy`, `term`).
+    Feed(Option<(usize, usize)>),
+    /// The sitemap, whole (`part` 0) or one part of a split one (1-based).
+    Sitemap {
+        part: usize,
+    },
+    /// The index of a split sitemap's parts.
+    SitemapIndex {
+        parts: usize,
+    },
+}
+
+impl Job {
+    /// Whether this is an HTML page that belongs in the sitemap.
+    fn is_listed_page(&self) -> bool {
+        !matches!(
+            self,
+            Job::NotFound | Job::Feed(_) | Job::Sitemap { .. } | Job::SitemapIndex { .. }
+        )
+    }
+}
+
+/// A rendered page: its site path (`briefings/rome/`), output file and text.
+struct RenderedPage {
+    path: String,
+    file: String,
+    text: String,
 }
 
 /// Briefings by year, then month, newest first inside each.
@@ -76,6 +132,9 @@ pub struct Prepared {
     matcher: Matcher,
     cards: Vec<Value>,
     card_renders: usize,
+    /// By briefing id: a slot for the rendered body of each briefing some
+    /// feed shows (filled by its page, read by the feeds), `None` for the rest.
+    bodies: Vec<Option<OnceLock<String>>>,
 }
 
 /// Builds what every page render shares: the mention automaton and the cards.
@@ -89,10 +148,12 @@ pub fn prepare(
     let renders = AtomicUsize::new(0);
     let ids: Vec<BriefingId> = (0..archive.entries.len()).collect();
     let cards = render_cards(&views, templates, &site, &ids, &renders)?;
+    let kept = feed::feed_briefings(archive, config.feed_limit);
     Ok(Prepared {
         matcher: Matcher::new(archive),
         cards,
         card_renders: renders.into_inner(),
+        bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
     })
 }
 
@@ -107,28 +168,28 @@ pub fn render_site(
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let views = Views::new(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
-    let jobs = renderer.jobs();
-    let problems = Mutex::new(Vec::new());
-    jobs.par_iter().for_each(|&job| {
-        let result = renderer
-            .render(job)
-            .and_then(|(path, html)| sink.write(&path, html.as_bytes()));
-        if let Err(d) = result {
-            problems.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-        }
-    });
-    let problems = dedup(problems.into_inner().unwrap_or_else(|e| e.into_inner()));
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    Ok(renderer.stats(&jobs, prepared.card_renders))
+    let pages = renderer.jobs();
+    let written = renderer.run(&pages, sink)?;
+    renderer.keep_sitemap(&pages, &written);
+    let derived = renderer.derived_jobs();
+    renderer.run(&derived, sink)?;
+    Ok(RenderStats {
+        feeds: derived.iter().filter(|j| matches!(j, Job::Feed(_))).count(),
+        sitemaps: derived
+            .iter()
+            .filter(|j| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. }))
+            .count(),
+        sitemap_urls: renderer.sitemap_len(),
+        ..renderer.stats(&pages, prepared.card_renders)
+    })
 }
 
 /// Re-renders what shows briefing `id` after an edit that left its slug,
-/// date, draft flag and terms as they were (so the index is unchanged): its
-/// own page, the briefings that link to it (neighbours and related), and the
-/// listing pages that show its card. Every page is rendered before any is
-/// written, so a template error writes nothing.
+/// dates, draft flag and terms as they were (so the index and the sitemap
+/// are unchanged): its own page, the briefings that link to it (neighbours
+/// and related), the listing pages that show its card and the feeds that
+/// carry it. Every page is rendered before any is written, so a template
+/// error writes nothing.
 pub fn rerender_briefing(
     config: &SiteConfig,
     archive: &Archive,
@@ -145,25 +206,44 @@ pub fn rerender_briefing(
     if let (Some(card), Some(slot)) = (card.into_iter().next(), prepared.cards.get_mut(id)) {
         *slot = card;
     }
+    // Its page renders the body again; a feed needs the new one.
+    if let Some(slot @ Some(_)) = prepared.bodies.get_mut(id) {
+        *slot = Some(OnceLock::new());
+    }
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     let jobs = renderer.jobs_showing(id);
-    let pages: Vec<Result<(String, String), Diagnostic>> =
-        jobs.par_iter().map(|&job| renderer.render(job)).collect();
-    let (pages, problems): (Vec<_>, Vec<_>) = pages.into_iter().partition(Result::is_ok);
-    if !problems.is_empty() {
-        return Err(dedup(
-            problems.into_iter().filter_map(Result::err).collect(),
-        ));
-    }
-    let written: Vec<Diagnostic> = pages
+    let feeds = renderer.feeds_showing(id);
+    // The feeds read the body the briefing's page leaves: pages first.
+    let mut rendered = render_all(&renderer, &jobs)?;
+    rendered.extend(render_all(&renderer, &feeds)?);
+    let written: Vec<Diagnostic> = rendered
         .par_iter()
-        .flatten()
-        .filter_map(|(path, html)| sink.write(path, html.as_bytes()).err())
+        .filter_map(|page| sink.write(&page.file, page.text.as_bytes()).err())
         .collect();
     if !written.is_empty() {
         return Err(written);
     }
-    Ok(renderer.stats(&jobs, renders.into_inner()))
+    Ok(RenderStats {
+        feeds: feeds.len(),
+        ..renderer.stats(&jobs, renders.into_inner())
+    })
+}
+
+/// Renders `jobs` in parallel, keeping the pages in memory; every problem once.
+fn render_all(
+    renderer: &PageRenderer<'_>,
+    jobs: &[Job],
+) -> Result<Vec<RenderedPage>, Vec<Diagnostic>> {
+    let pages: Vec<Result<RenderedPage, Diagnostic>> =
+        jobs.par_iter().map(|&job| renderer.render(job)).collect();
+    let (pages, problems): (Vec<_>, Vec<_>) = pages.into_iter().partition(Result::is_ok);
+    if problems.is_empty() {
+        Ok(pages.into_iter().flatten().collect())
+    } else {
+        Err(dedup(
+            problems.into_iter().filter_map(Result::err).collect(),
+        ))
+    }
 }
 
 /// Every briefing's card as listings get it, serialized once, with its HTML
@@ -287,6 +367,10 @@ struct PageRenderer<'a> {
     calendar: Calendar,
     /// Page templates rendered so far.
     renders: AtomicUsize,
+    /// The feeds' bodies: see [`Prepared`].
+    bodies: &'a [Option<OnceLock<String>>],
+    /// Every page of the first pass for the sitemap, set between the passes.
+    sitemap: OnceLock<Vec<sitemap::SitemapUrlView>>,
 }
 
 #[derive(Serialize)]
@@ -349,6 +433,8 @@ impl<'a> PageRenderer<'a> {
             site: Value::from_serializable(&views.site()),
             calendar: calendar(views.archive),
             cards: &prepared.cards,
+            bodies: &prepared.bodies,
+            sitemap: OnceLock::new(),
             views,
             templates,
             highlighter,
@@ -364,7 +450,31 @@ impl<'a> PageRenderer<'a> {
             term_pages: count(|j| matches!(j, Job::Term { .. })),
             template_renders: self.renders.load(Ordering::Relaxed),
             card_renders,
+            ..RenderStats::default()
         }
+    }
+
+    /// The feeds that carry briefing `id`: the site's and its terms', where
+    /// it is among the newest `feed_limit`.
+    fn feeds_showing(&self, id: BriefingId) -> Vec<Job> {
+        if self.bodies.get(id).is_none_or(Option::is_none) {
+            return Vec::new();
+        }
+        let archive = self.views.archive;
+        let limit = self.views.config.feed_limit;
+        let mut feeds = Vec::new();
+        if id < limit {
+            feeds.push(Job::Feed(None));
+        }
+        for (t, terms) in archive.entries[id].terms.iter().enumerate() {
+            for &term in terms {
+                let briefings = &archive.taxonomies[t].terms[term].briefings;
+                if briefings.iter().take(limit).any(|&b| b == id) {
+                    feeds.push(Job::Feed(Some((t, term))));
+                }
+            }
+        }
+        feeds
     }
 
     /// The pages that show briefing `id`, its title or its card: its own
@@ -445,8 +555,50 @@ impl<'a> PageRenderer<'a> {
         context
     }
 
-    /// Renders one page: its output path and HTML.
-    fn render(&self, job: Job) -> Result<(String, String), Diagnostic> {
+    /// Renders `jobs` in parallel into `sink`: the site path of each page
+    /// written, in the order of `jobs`, or every problem (each once).
+    fn run(&self, jobs: &[Job], sink: &dyn PageSink) -> Result<Vec<String>, Vec<Diagnostic>> {
+        let results: Vec<Result<String, Diagnostic>> = jobs
+            .par_iter()
+            .map(|&job| {
+                let page = self.render(job)?;
+                sink.write(&page.file, page.text.as_bytes())?;
+                Ok(page.path)
+            })
+            .collect();
+        let (written, problems): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+        if problems.is_empty() {
+            Ok(written.into_iter().flatten().collect())
+        } else {
+            Err(dedup(
+                problems.into_iter().filter_map(Result::err).collect(),
+            ))
+        }
+    }
+
+    /// The jobs of the second pass: feeds and the sitemap.
+    fn derived_jobs(&self) -> Vec<Job> {
+        let archive = self.views.archive;
+        let mut jobs = Vec::new();
+        if !archive.entries.is_empty() {
+            jobs.push(Job::Feed(None));
+        }
+        for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
+            jobs.extend(
+                taxonomy
+                    .terms
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, term)| !term.briefings.is_empty())
+                    .map(|(term, _)| Job::Feed(Some((t, term)))),
+            );
+        }
+        jobs.extend(self.sitemap_jobs());
+        jobs
+    }
+
+    /// Renders one page: its site path, output file and text.
+    fn render(&self, job: Job) -> Result<RenderedPage, Diagnostic> {
         let (template, path, context) = match job {
             Job::Home { page } => self.home(page),
             Job::Briefing(id) => self.briefing(id),
@@ -464,6 +616,9 @@ impl<'a> PageRenderer<'a> {
                     .page("404", "Page not found".into(), "404.html", None);
                 self.context(page)
             }),
+            Job::Feed(term) => self.feed(term),
+            Job::Sitemap { part } => self.sitemap(part),
+            Job::SitemapIndex { parts } => self.sitemap_index(parts),
         };
         let file = if path.is_empty() || path.ends_with('/') {
             format!("{path}index.html")
@@ -475,7 +630,7 @@ impl<'a> PageRenderer<'a> {
         self.templates
             .tera
             .render(template, &context)
-            .map(|html| (file, html))
+            .map(|text| RenderedPage { path, file, text })
             .map_err(|e| self.templates.diagnostic(&e, Some(&url)))
     }
 
@@ -530,6 +685,10 @@ impl<'a> PageRenderer<'a> {
         );
         let body = markdown::render(briefing.markdown(), self.highlighter, Some(&mut linker));
         context.insert("briefing", &views.briefing_view(id, &body));
+        if let Some(slot) = &self.bodies[id] {
+            // A feed shows this briefing: keep its body for the second pass.
+            let _ = slot.set(body.html);
+        }
         // Newest first: the previous (older) briefing has the next id.
         let older = (id + 1 < views.archive.entries.len()).then(|| views.link(id + 1, None));
         let newer = id.checked_sub(1).map(|n| views.link(n, None));

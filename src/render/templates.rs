@@ -1,6 +1,12 @@
 //! Loading Tera templates: the theme's, then same-named overrides from the
 //! site's `templates/`. Compiled once per build; errors name the template
 //! file and line.
+//!
+//! Tera escapes the output of templates named `*.html` and `*.xml` (its
+//! default suffixes), so the feed and sitemap templates are escaped like
+//! pages. The escape function is Tera's own (`&`, `<`, `>`, `"`) that also
+//! drops the control characters XML 1.0 forbids, so no briefing text can
+//! make a feed unparsable.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +22,7 @@ use crate::source::relative;
 pub const CARD: &str = "card.html";
 
 /// Every template a theme must provide.
-pub const REQUIRED: [&str; 7] = [
+pub const REQUIRED: [&str; 10] = [
     "index.html",
     "briefing.html",
     "taxonomy.html",
@@ -24,6 +30,9 @@ pub const REQUIRED: [&str; 7] = [
     "archive.html",
     "archive_year.html",
     "404.html",
+    "atom.xml",
+    "sitemap.xml",
+    "sitemap_index.xml",
 ];
 
 /// The compiled templates and where each came from.
@@ -70,6 +79,7 @@ impl Templates {
             return Err(problems);
         }
         let mut tera = Tera::new();
+        tera.set_escape_fn(escape);
         let files = sources
             .iter()
             .map(|(name, (path, text))| (name.clone(), (path.clone(), Arc::from(text.as_str()))))
@@ -207,6 +217,22 @@ impl Templates {
     }
 }
 
+/// Tera's HTML escaping, less the characters XML 1.0 does not allow (C0
+/// controls other than tab, line feed and carriage return; U+FFFE, U+FFFF).
+fn escape(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let forbidden = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    };
+    let clean;
+    let text = if text.contains(forbidden) {
+        clean = text.replace(forbidden, "");
+        clean.as_str()
+    } else {
+        text
+    };
+    tera::escape_html(text, out)
+}
+
 fn collect(
     root: &Path,
     dir: &Path,
@@ -251,5 +277,20 @@ fn collect(
                 &e,
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escaping_drops_what_xml_forbids() {
+        let mut out = Vec::new();
+        escape("a\u{0}b\u{b}<c> & \"d\"\t\n\u{FFFE}é", &mut out).expect("escape");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "ab&lt;c&gt; &amp; &quot;d&quot;\t\né"
+        );
     }
 }

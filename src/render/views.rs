@@ -27,6 +27,8 @@ pub struct SiteView<'a> {
     pub base_url: &'a str,
     pub root: &'a str,
     pub taxonomies: Vec<TaxonomyView<'a>>,
+    /// The site's Atom feed (root-relative), or null when it has no briefings.
+    pub feed: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -123,6 +125,8 @@ pub struct TermView<'a> {
     pub appears_with: Vec<AppearsWithView<'a>>,
     /// Briefings per year, oldest first, years without one included.
     pub timeline: Vec<TimelineYearView>,
+    /// The term's Atom feed (root-relative), or null when no briefing names it.
+    pub feed: Option<String>,
 }
 
 /// A term sharing briefings with the term of the page.
@@ -186,6 +190,15 @@ pub mod paths {
     pub const ARCHIVE: &str = "archive/";
     pub fn archive_year(year: i16) -> String {
         format!("archive/{year}/")
+    }
+    /// The Atom feed of the page at `dir` (`""` for the site, a term's path).
+    pub fn feed(dir: &str) -> String {
+        format!("{dir}atom.xml")
+    }
+    pub const SITEMAP: &str = "sitemap.xml";
+    /// One part of a sitemap split by [`crate::render`] (1-based).
+    pub fn sitemap_part(part: usize) -> String {
+        format!("sitemap-{part}.xml")
     }
 }
 
@@ -287,6 +300,7 @@ impl<'a> Views<'a> {
                     term_count: taxonomy.terms.len(),
                 })
                 .collect(),
+            feed: (!self.archive.entries.is_empty()).then(|| self.urls.path(&paths::feed(""))),
         }
     }
 
@@ -412,6 +426,7 @@ impl<'a> Views<'a> {
             last_seen: date(term.briefings.first()),
             appears_with: self.appears_with(term),
             timeline: self.timeline(term),
+            feed: (!term.briefings.is_empty()).then(|| self.urls.path(&paths::feed(&path))),
         }
     }
 

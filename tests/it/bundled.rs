@@ -151,3 +151,21 @@ fn syria_shows_its_timeline_and_the_entities_it_appears_with() {
     }
     assert!(with.len() <= 12, "at most twelve: {with:?}");
 }
+
+#[test]
+fn the_bundled_archive_passes_check_links_strictly() {
+    let site = Site::bundled();
+    let options = site.options();
+    let mut report = dossier::check::check(&options);
+    report.check_links(&options, &dossier::check::LinkOptions::default());
+    let problems: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|d| d.severity >= dossier::diag::Severity::Warning)
+        .map(ToString::to_string)
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let summary = report.summary();
+    assert!(summary.ends_with(": 0 broken"), "{summary}");
+    assert!(!report.fails(true));
+}

@@ -24,10 +24,12 @@ mod cli;
 mod errors;
 mod faults;
 mod hostile;
+mod linkcheck;
 mod listing;
 mod mentions;
 mod new;
 mod properties;
+mod publish;
 #[cfg(feature = "serve")]
 mod serve;
 #[cfg(feature = "serve")]

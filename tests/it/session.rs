@@ -87,7 +87,10 @@ fn a_body_and_title_edit_rerenders_only_the_pages_that_show_the_briefing() {
         "an edit of one briefing re-rendered {} of {pages_before} pages",
         report.render.pages
     );
-    assert_eq!(report.render.template_renders, report.render.pages);
+    assert_eq!(
+        report.render.template_renders,
+        report.render.pages + report.render.feeds
+    );
     assert_eq!(report.render.card_renders, 1, "only the edited card");
 
     let out = output_of(&session);

@@ -345,8 +345,22 @@ fn every_page_is_rendered_once_and_counted() {
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e == "html"))
         .count();
-    assert_eq!(report.render.template_renders, report.render.pages);
-    assert_eq!(report.render.pages, html_files);
+    let xml_files = output
+        .files()
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "xml"))
+        .count();
+    let render = report.render;
+    assert_eq!(
+        render.template_renders,
+        render.pages + render.feeds + render.sitemaps
+    );
+    assert_eq!(render.pages, html_files);
+    assert_eq!(render.feeds + render.sitemaps, xml_files);
+    // The site's feed and one per term; one sitemap listing every page but 404.html.
+    assert_eq!(render.feeds, 1 + 11);
+    assert_eq!(render.sitemaps, 1);
+    assert_eq!(render.sitemap_urls, html_files - 1);
     // Cards are rendered once per briefing, not once per listing they appear on.
     assert_eq!(report.render.card_renders, BRIEFINGS.len());
     assert_eq!(report.render.briefing_pages, BRIEFINGS.len());

@@ -1,0 +1,183 @@
+//! The sitemap (sitemaps.org protocol) and `robots.txt`.
+//!
+//! The sitemap lists every HTML page the first render pass wrote except the
+//! 404 page, by absolute URL, with `lastmod` from the `updated` or `date` of
+//! the briefings the page shows. Past [`SITEMAP_MAX_URLS`] it is split, as the
+//! protocol requires: `sitemap.xml` becomes an index of `sitemap-1.xml`, …
+//! Templates: `sitemap.xml` (a `urlset`) and `sitemap_index.xml`.
+
+use serde::Serialize;
+use tera::Context;
+
+use super::paginate::page_count;
+use super::views::paths;
+use super::{Job, PageRenderer};
+use crate::index::BriefingId;
+use crate::model::PublishDate;
+use crate::url::SiteUrls;
+
+/// The most URLs one sitemap file may list (sitemaps.org).
+pub const SITEMAP_MAX_URLS: usize = 50_000;
+
+/// One `<url>` of a sitemap.
+#[derive(Debug, Serialize)]
+pub struct SitemapUrlView {
+    pub loc: String,
+    /// W3C Datetime: `2021-06-28`, or an RFC 3339 instant when one was given.
+    pub lastmod: Option<String>,
+}
+
+/// One `<sitemap>` of a sitemap index.
+#[derive(Debug, Serialize)]
+struct SitemapPartView {
+    loc: String,
+}
+
+/// `robots.txt`: everything may be crawled; the sitemap is named by its
+/// absolute URL, as the protocol asks.
+pub fn robots_txt(urls: &SiteUrls) -> String {
+    format!(
+        "User-agent: *\nAllow: /\n\nSitemap: {}\n",
+        urls.permalink(paths::SITEMAP)
+    )
+}
+
+impl PageRenderer<'_> {
+    /// Records the sitemap entry of every listed page of the first pass
+    /// (`written[i]` is the site path of `jobs[i]`).
+    pub(super) fn keep_sitemap(&self, jobs: &[Job], written: &[String]) {
+        let urls = jobs
+            .iter()
+            .zip(written)
+            .filter(|(job, _)| job.is_listed_page())
+            .map(|(&job, path)| SitemapUrlView {
+                loc: self.views.urls.permalink(path),
+                lastmod: self.lastmod(job).map(|d| d.w3c()),
+            })
+            .collect();
+        let _ = self.sitemap.set(urls);
+    }
+
+    pub(super) fn sitemap_len(&self) -> usize {
+        self.sitemap.get().map_or(0, Vec::len)
+    }
+
+    /// One sitemap, or the parts of a split one and their index.
+    pub(super) fn sitemap_jobs(&self) -> Vec<Job> {
+        let parts = page_count(self.sitemap_len(), SITEMAP_MAX_URLS);
+        if parts <= 1 {
+            vec![Job::Sitemap { part: 0 }]
+        } else {
+            (1..=parts)
+                .map(|part| Job::Sitemap { part })
+                .chain([Job::SitemapIndex { parts }])
+                .collect()
+        }
+    }
+
+    pub(super) fn sitemap(&self, part: usize) -> (&'static str, String, Context) {
+        let all = self.sitemap.get().map_or(&[][..], Vec::as_slice);
+        let (path, urls) = if part == 0 {
+            (paths::SITEMAP.to_string(), all)
+        } else {
+            (
+                paths::sitemap_part(part),
+                part_of(all, part, SITEMAP_MAX_URLS),
+            )
+        };
+        let mut context = Context::new();
+        context.insert_value("site", self.site.clone());
+        context.insert("urls", urls);
+        ("sitemap.xml", path, context)
+    }
+
+    pub(super) fn sitemap_index(&self, parts: usize) -> (&'static str, String, Context) {
+        let sitemaps: Vec<SitemapPartView> = (1..=parts)
+            .map(|part| SitemapPartView {
+                loc: self.views.urls.permalink(&paths::sitemap_part(part)),
+            })
+            .collect();
+        let mut context = Context::new();
+        context.insert_value("site", self.site.clone());
+        context.insert("sitemaps", &sitemaps);
+        ("sitemap_index.xml", paths::SITEMAP.to_string(), context)
+    }
+
+    /// When the content of a page last changed: the latest `updated` or
+    /// `date` of the briefings it shows. Each page reads only its own
+    /// briefings (the taxonomy indexes and the archive page read them all,
+    /// once each), so the whole sitemap costs one pass over the pages.
+    fn lastmod(&self, job: Job) -> Option<PublishDate> {
+        let archive = self.views.archive;
+        let per_page = self.views.config.paginate;
+        let page_of = |ids: &[BriefingId], page: usize| {
+            let start = (page - 1) * per_page;
+            latest(self, ids.iter().skip(start).take(per_page).copied())
+        };
+        match job {
+            Job::Home { page } => {
+                let start = (page - 1) * per_page;
+                let end = (start + per_page).min(archive.entries.len());
+                latest(self, start..end)
+            }
+            Job::Briefing(id) => Some(modified(self, id)),
+            Job::Taxonomy(t) => latest(
+                self,
+                (0..archive.entries.len()).filter(|&id| !archive.entries[id].terms[t].is_empty()),
+            ),
+            Job::Term {
+                taxonomy,
+                term,
+                page,
+            } => page_of(&self.views.term(taxonomy, term).briefings, page),
+            Job::Archive => latest(self, 0..archive.entries.len()),
+            Job::Year(year) => self.calendar.get(&year).and_then(|months| {
+                latest(self, months.values().flat_map(|ids| ids.iter().copied()))
+            }),
+            Job::NotFound | Job::Feed(_) | Job::Sitemap { .. } | Job::SitemapIndex { .. } => None,
+        }
+    }
+}
+
+/// Part `part` (1-based) of a list cut into parts of at most `max`.
+fn part_of<T>(all: &[T], part: usize, max: usize) -> &[T] {
+    let start = (part.saturating_sub(1) * max).min(all.len());
+    let end = (start + max).min(all.len());
+    &all[start..end]
+}
+
+/// A briefing's last change: `updated` when it is later than `date`.
+pub(super) fn modified(renderer: &PageRenderer<'_>, id: BriefingId) -> PublishDate {
+    let briefing = renderer.views.briefing(id);
+    match briefing.updated {
+        Some(updated) if updated.timestamp() > briefing.date.timestamp() => updated,
+        _ => briefing.date,
+    }
+}
+
+/// The latest change among some briefings.
+pub(super) fn latest(
+    renderer: &PageRenderer<'_>,
+    ids: impl Iterator<Item = BriefingId>,
+) -> Option<PublishDate> {
+    ids.map(|id| modified(renderer, id))
+        .max_by_key(PublishDate::timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SITEMAP_MAX_URLS, page_count, part_of};
+
+    #[test]
+    fn big_sitemaps_split_into_parts_of_at_most_the_protocol_limit() {
+        let urls: Vec<usize> = (0..SITEMAP_MAX_URLS * 2 + 1).collect();
+        let parts = page_count(urls.len(), SITEMAP_MAX_URLS);
+        assert_eq!(parts, 3);
+        let joined: Vec<usize> = (1..=parts)
+            .flat_map(|p| part_of(&urls, p, SITEMAP_MAX_URLS).iter().copied())
+            .collect();
+        assert_eq!(joined, urls, "every URL in exactly one part, in order");
+        assert_eq!(part_of(&urls, 3, SITEMAP_MAX_URLS), [SITEMAP_MAX_URLS * 2]);
+        assert_eq!(page_count(SITEMAP_MAX_URLS, SITEMAP_MAX_URLS), 1);
+    }
+}
