@@ -357,8 +357,10 @@ fn every_page_is_rendered_once_and_counted() {
     );
     assert_eq!(render.pages, html_files);
     assert_eq!(render.feeds + render.sitemaps, xml_files);
-    // The site's feed and one per term; one sitemap listing every page but 404.html.
-    assert_eq!(render.feeds, 1 + 11);
+    // The site's feed and one per term with briefings (ten of the eleven:
+    // Nobody Yet has a profile and no briefing); one sitemap listing every
+    // page but 404.html.
+    assert_eq!(render.feeds, 1 + 10);
     assert_eq!(render.sitemaps, 1);
     assert_eq!(render.sitemap_urls, html_files - 1);
     // Cards are rendered once per briefing, not once per listing they appear on.
