@@ -5,6 +5,7 @@
 //! - `errors`: sites that must not build (`tests/fixtures/bad/<case>/`, snapshots).
 //! - `hostile`: odd and hostile input that is built at test time or must succeed.
 //! - `properties`: proptest properties of slugs and URLs.
+//! - `fuzz_corpus`: the fuzz targets' corpus and found cases, replayed (`fuzz/`).
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
 //! - `session`: rebuilds through `Session` (serve's path) match fresh builds.
@@ -20,6 +21,7 @@ mod bundled;
 mod check;
 mod cli;
 mod errors;
+mod fuzz_corpus;
 mod hostile;
 mod listing;
 mod mentions;
