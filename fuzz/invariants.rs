@@ -27,15 +27,17 @@ const PROFILE_PATH: &str = "content/people/fuzz.md";
 /// the default taxonomies) and as a profile. Never panics; an error is an
 /// error [`Diagnostic`] about the file, at a line and column that exist in
 /// it, and renders with its snippet; a success has its body inside the file,
-/// starting on the line it says.
-pub fn front_matter(bytes: &[u8]) {
+/// starting on the line it says. Returns how many errors it checked.
+pub fn front_matter(bytes: &[u8]) -> usize {
     let file = match source::decode(PathBuf::from(BRIEFING_PATH), bytes.to_vec()) {
         Ok(file) => file,
         Err(d) => {
             let text = String::from_utf8_lossy(bytes);
-            return check_error(&d, BRIEFING_PATH, &text);
+            check_error(&d, BRIEFING_PATH, &text);
+            return 1;
         }
     };
+    let mut errors = 0;
     match parse_briefing(&file, &SiteConfig::default().taxonomies) {
         Ok(briefing) => {
             assert_eq!(briefing.file.text, file.text, "the briefing keeps its text");
@@ -47,7 +49,10 @@ pub fn front_matter(bytes: &[u8]) {
                 briefing.slug_line
             );
         }
-        Err(d) => check_error(&d, BRIEFING_PATH, &file.text),
+        Err(d) => {
+            check_error(&d, BRIEFING_PATH, &file.text);
+            errors += 1;
+        }
     }
     let profile = SourceFile {
         path: PathBuf::from(PROFILE_PATH),
@@ -58,8 +63,12 @@ pub fn front_matter(bytes: &[u8]) {
             assert_eq!(parsed.taxonomy, 0);
             check_body(&profile, parsed.body);
         }
-        Err(d) => check_error(&d, PROFILE_PATH, &profile.text),
+        Err(d) => {
+            check_error(&d, PROFILE_PATH, &profile.text);
+            errors += 1;
+        }
     }
+    errors
 }
 
 /// Lines in `text` as an editor counts them: one more than its line feeds
@@ -231,13 +240,14 @@ fn names(archive: &Archive) -> Vec<Vec<Vec<String>>> {
 /// without them, byte for byte, with the same table of contents and word
 /// count. Every mention link is closed, holds only text (a name or alias of
 /// the term it links to), and is never inside another link. The editor
-/// commands' scan finds mentions at positions inside the text.
-pub fn markdown(text: &str) {
+/// commands' scan finds mentions at positions inside the text. Returns how
+/// many mention links it checked.
+pub fn markdown(text: &str) -> usize {
     let fixture = &*FIXTURE;
     let plain = markdown::render(text, &fixture.highlighter, None);
     let mut every = Linker::new(&fixture.matcher, &fixture.links, None, MentionMode::All);
     let all = markdown::render(text, &fixture.highlighter, Some(&mut every));
-    check_linked(text, &all, &plain, fixture);
+    let linked = check_linked(text, &all, &plain, fixture).len();
     let mut first = Linker::new(
         &fixture.matcher,
         &fixture.links,
@@ -258,6 +268,7 @@ pub fn markdown(text: &str) {
     }
     check_scan(text, fixture);
     markdown::first_paragraph(text);
+    linked + mentions.len()
 }
 
 /// `linked` is `plain` with mention links around some words; returns the
