@@ -118,6 +118,14 @@ pub struct SiteConfig {
     pub cname: Option<String>,
 }
 
+/// The configuration of a site without `dossier.yaml`.
+impl Default for SiteConfig {
+    fn default() -> Self {
+        validate(RawConfig::default(), None, Path::new(CONFIG_FILE), None)
+            .unwrap_or_else(|problems| panic!("the default configuration is invalid: {problems:?}"))
+    }
+}
+
 /// What a `build` was asked to do, beyond the config file.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {

@@ -323,7 +323,7 @@ fn describe_yaml_error(
     let mut position = error
         .location()
         .map_or(Position::line(line_offset + 1), |l| {
-            Position::new(l.line() + line_offset, l.column())
+            position_at(yaml, l.index(), line_offset)
         });
     let message = strip_block_locations(&error.to_string());
     // Errors about keys are located at the map, not the key: find the key.
@@ -372,6 +372,24 @@ fn describe_yaml_error(
         );
     }
     (position, message, None)
+}
+
+/// The file position of byte `index` of a YAML block that starts after
+/// `line_offset` lines of the file. Counted here rather than taken from the
+/// YAML error's own line and column: YAML also breaks lines at a lone `\r`
+/// (and at U+2028, U+2029 and U+0085), which neither editors nor
+/// [`Diagnostic`] count as lines.
+fn position_at(yaml: &str, index: usize, line_offset: usize) -> Position {
+    let mut index = index.min(yaml.len());
+    while !yaml.is_char_boundary(index) {
+        index -= 1;
+    }
+    let before = &yaml[..index];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Position::new(
+        line_offset + 1 + before.matches('\n').count(),
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 /// Removes every ` at line N column M` the YAML crate writes into its
@@ -630,6 +648,19 @@ mod tests {
         let e = briefing("---\ntitle: T\ndate: 2021-02-30\n---\n").expect_err("bad date");
         assert_eq!(e.position.map(|p| p.line), Some(3));
         assert!(e.message.contains("2021-02-30"), "{}", e.message);
+    }
+
+    #[test]
+    fn yaml_errors_count_lines_as_editors_do_not_as_yaml_does() {
+        // YAML ends a line at a lone `\r`; the file's line 4 holds them all.
+        let e = briefing("---\ntitle: T\ndate: 2021-06-28\npeople: [\"\r\r\r\n---\n")
+            .expect_err("unterminated quote");
+        let position = e.position.expect("a position");
+        assert_eq!((position.line, position.column), (5, 1), "{e}");
+        // `\r\n` is one line end, for both.
+        let e = briefing("---\r\ntitle: T\r\ndate: [2021]\r\n---\r\n").expect_err("a list");
+        let position = e.position.expect("a position");
+        assert_eq!((position.line, position.column), (3, 7), "{e}");
     }
 
     #[test]

@@ -134,6 +134,12 @@ pub fn is_briefing(rel: &Path) -> bool {
 pub fn read_file(root: &Path, path: &Path) -> Result<SourceFile, Diagnostic> {
     let display = relative(root, path);
     let bytes = std::fs::read(path).map_err(|e| io_error(&display, "read this file", &e))?;
+    decode(display, bytes)
+}
+
+/// The file `display` (a path relative to the site root) from its bytes,
+/// which must be UTF-8; otherwise an error at the line of the first bad byte.
+pub fn decode(display: PathBuf, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();

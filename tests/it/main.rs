@@ -7,6 +7,7 @@
 //! - `xss`: hostile content comes out inert, in files and in Chromium.
 //! - `hostile`: odd and hostile input that is built at test time or must succeed.
 //! - `properties`: proptest properties of slugs and URLs.
+//! - `fuzz_corpus`: the fuzz targets' corpus and found cases, replayed (`fuzz/`).
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
 //! - `session`: rebuilds through `Session` (serve's path) match fresh builds.
@@ -23,6 +24,7 @@ mod check;
 mod cli;
 mod errors;
 mod faults;
+mod fuzz_corpus;
 mod hostile;
 mod linkcheck;
 mod listing;
