@@ -17,7 +17,7 @@ use crate::url::SiteUrls;
 pub const CONFIG_FILE: &str = "dossier.yaml";
 
 /// The keys of `dossier.yaml`, for "did you mean" hints.
-const CONFIG_FIELDS: [&str; 10] = [
+const CONFIG_FIELDS: [&str; 11] = [
     "title",
     "description",
     "base_url",
@@ -28,6 +28,7 @@ const CONFIG_FIELDS: [&str; 10] = [
     "taxonomies",
     "mentions",
     "mention_scope",
+    "search",
 ];
 
 /// URL folders the build itself uses, so no taxonomy may take them.
@@ -56,6 +57,7 @@ struct RawConfig {
     taxonomies: Vec<TaxonomyConfig>,
     mentions: MentionMode,
     mention_scope: MentionScope,
+    search: bool,
 }
 
 impl Default for RawConfig {
@@ -71,6 +73,7 @@ impl Default for RawConfig {
             taxonomies: default_taxonomies(),
             mentions: MentionMode::default(),
             mention_scope: MentionScope::default(),
+            search: true,
         }
     }
 }
@@ -106,6 +109,8 @@ pub struct SiteConfig {
     pub mentions: MentionMode,
     /// Whose mentions: the briefing's own tags, or every known term.
     pub mention_scope: MentionScope,
+    /// Whether to build the search index and the search page.
+    pub search: bool,
 }
 
 /// What a `build` was asked to do, beyond the config file.
@@ -234,6 +239,7 @@ fn validate(
             taxonomies: raw.taxonomies,
             mentions: raw.mentions,
             mention_scope: raw.mention_scope,
+            search: raw.search,
         }),
         _ => Err(problems),
     }

@@ -23,6 +23,7 @@ pub mod model;
 pub mod new;
 pub mod output;
 pub mod render;
+pub mod search;
 pub mod source;
 pub mod url;
 
@@ -103,10 +104,23 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .and_then(|()| staging.write("syntax.css", highlight::stylesheet().as_bytes()))
         .map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("static files");
+    let indexer = config
+        .search
+        .then(|| search::Indexer::start(&config.language, briefing_pages(&archive)))
+        .transpose()
+        .map_err(|d| Diagnostics(vec![d]))?;
     let highlighter = highlight::Highlighter::new();
-    let render = render::render_site(&config, &archive, &templates, &highlighter, &staging)
+    let sink = indexer.as_ref().map(|indexer| indexer.sink(&staging));
+    let sink: &dyn PageSink = match &sink {
+        Some(sink) => sink,
+        None => &staging,
+    };
+    let render = render::render_site(&config, &archive, &templates, &highlighter, sink)
         .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
+    if let Some(indexer) = indexer {
+        write_search_bundle(indexer, &staging, &mut clock)?;
+    }
     let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("swap output");
     Ok(BuildReport {
@@ -117,6 +131,41 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         warnings: diagnostics.0,
         timings: clock.laps,
     })
+}
+
+/// The output path of every briefing page, in archive order.
+fn briefing_pages(archive: &Archive) -> Vec<String> {
+    archive
+        .entries
+        .iter()
+        .map(|entry| {
+            format!(
+                "{}index.html",
+                render::views::paths::briefing(entry.briefing.slug.as_str())
+            )
+        })
+        .collect()
+}
+
+/// Waits for the search index (built while the pages rendered) and writes
+/// its bundle under `pagefind/`.
+fn write_search_bundle(
+    indexer: search::Indexer,
+    staging: &Staging,
+    clock: &mut Stopwatch,
+) -> Result<(), Diagnostics> {
+    let bundle = indexer.finish().map_err(|d| Diagnostics(vec![d]))?;
+    let problems: Vec<Diagnostic> = bundle
+        .files
+        .par_iter()
+        .filter_map(|file| staging.write(&file.path, &file.contents).err())
+        .collect();
+    if !problems.is_empty() {
+        return Err(sorted(Diagnostics(problems)));
+    }
+    clock.lap("search index: wait, write");
+    clock.laps.push(("search index: thread", bundle.busy));
+    Ok(())
 }
 
 /// The site as far as the pipeline goes without rendering: what `check`,

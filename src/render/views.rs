@@ -27,6 +27,18 @@ pub struct SiteView<'a> {
     pub base_url: &'a str,
     pub root: &'a str,
     pub taxonomies: Vec<TaxonomyView<'a>>,
+    /// The search page, when the site has search (`search: true`).
+    pub search_url: Option<String>,
+}
+
+/// What the search page needs beyond the site.
+#[derive(Serialize)]
+pub struct SearchView<'a> {
+    /// The folder of the Pagefind bundle, ending in `/` (`/archive/pagefind/`).
+    pub bundle_url: String,
+    /// The taxonomies briefings can be filtered by; a filter's name in the
+    /// index is the taxonomy's `title`.
+    pub filters: Vec<TaxonomyView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -184,6 +196,7 @@ pub mod paths {
         format!("{taxonomy}/{slug}/")
     }
     pub const ARCHIVE: &str = "archive/";
+    pub const SEARCH: &str = "search/";
     pub fn archive_year(year: i16) -> String {
         format!("archive/{year}/")
     }
@@ -287,6 +300,14 @@ impl<'a> Views<'a> {
                     term_count: taxonomy.terms.len(),
                 })
                 .collect(),
+            search_url: self.config.search.then(|| self.urls.path(paths::SEARCH)),
+        }
+    }
+
+    pub fn search(&self) -> SearchView<'a> {
+        SearchView {
+            bundle_url: self.urls.path(crate::search::BUNDLE_DIR),
+            filters: self.site().taxonomies,
         }
     }
 
