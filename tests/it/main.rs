@@ -6,6 +6,7 @@
 //! - `cli`: the `dossier` binary.
 //! - `bundled`: the archive that ships in `content/`.
 //! - `browser`: the headless Chromium harness for end-to-end tests.
+//! - `search`: the Pagefind bundle, the search page, and a search typed in Chromium.
 //! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
 //!   and small sites.
 
@@ -18,5 +19,6 @@ mod errors;
 mod listing;
 mod mentions;
 mod new;
+mod search;
 mod site;
 mod support;
