@@ -76,7 +76,10 @@ fn the_index_holds_the_briefings_and_the_search_page_finds_it_under_a_subpath() 
         .collect();
     assert_eq!(scripts, ["/archive/pagefind/pagefind-ui.js"]);
     let ui = search.select("#search");
-    let ui = ui.first().expect("the search page has a #search element").value();
+    let ui = ui
+        .first()
+        .expect("the search page has a #search element")
+        .value();
     assert_eq!(ui.attr("data-bundle-url"), Some("/archive/pagefind/"));
     assert_eq!(ui.attr("data-base-url"), Some("/archive/"));
     assert!(
@@ -91,12 +94,18 @@ fn the_index_holds_the_briefings_and_the_search_page_finds_it_under_a_subpath() 
 
     // Every other page offers search in its header: a link and a GET form.
     let home = output.page("/");
-    assert!(home.links("header nav a[href]").contains(&"/search/".to_string()));
+    assert!(
+        home.links("header nav a[href]")
+            .contains(&"/search/".to_string())
+    );
     let form = home.select("header form[role=search]");
     let form = form.first().expect("a search box in the header").value();
     assert_eq!(form.attr("action"), Some("/archive/search/"));
     assert_eq!(form.attr("method"), Some("get"));
-    assert_eq!(home.select("header form[role=search] input[name=q]").len(), 1);
+    assert_eq!(
+        home.select("header form[role=search] input[name=q]").len(),
+        1
+    );
 }
 
 #[test]
@@ -183,7 +192,10 @@ fn many_briefings() -> Site {
             (format!("b{i}.md"), text)
         })
         .collect();
-    let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     Site::tiny(&refs)
 }
 
