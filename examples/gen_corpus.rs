@@ -149,6 +149,8 @@ fn write_config(args: &Args) -> Result<()> {
          theme: dossier\n\
          language: en\n\
          paginate: 20\n\
+         # Hugo builds no search index: off for equal work (set true to measure search).\n\
+         search: false\n\
          taxonomies:\n  - name: people\n    title: People\n  - name: countries\n    title: Countries\n  - name: topics\n    title: Topics\n",
         args.count, args.seed, args.count
     );

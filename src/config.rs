@@ -17,7 +17,7 @@ use crate::url::SiteUrls;
 pub const CONFIG_FILE: &str = "dossier.yaml";
 
 /// The keys of `dossier.yaml`, for "did you mean" hints.
-const CONFIG_FIELDS: [&str; 12] = [
+const CONFIG_FIELDS: [&str; 13] = [
     "title",
     "description",
     "base_url",
@@ -30,6 +30,7 @@ const CONFIG_FIELDS: [&str; 12] = [
     "mention_scope",
     "feed_limit",
     "cname",
+    "search",
 ];
 
 /// URL folders the build itself uses, so no taxonomy may take them.
@@ -60,6 +61,7 @@ struct RawConfig {
     mention_scope: MentionScope,
     feed_limit: usize,
     cname: Option<String>,
+    search: bool,
 }
 
 impl Default for RawConfig {
@@ -77,6 +79,7 @@ impl Default for RawConfig {
             mention_scope: MentionScope::default(),
             feed_limit: 20,
             cname: None,
+            search: true,
         }
     }
 }
@@ -116,6 +119,8 @@ pub struct SiteConfig {
     pub feed_limit: usize,
     /// The custom domain written to `CNAME` (GitHub Pages), if any.
     pub cname: Option<String>,
+    /// Whether to build the search index and the search page.
+    pub search: bool,
 }
 
 /// The configuration of a site without `dossier.yaml`.
@@ -265,6 +270,7 @@ fn validate(
             mention_scope: raw.mention_scope,
             feed_limit: raw.feed_limit,
             cname: raw.cname,
+            search: raw.search,
         }),
         _ => Err(problems),
     }

@@ -27,6 +27,7 @@ pub mod model;
 pub mod new;
 pub mod output;
 pub mod render;
+pub mod search;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod session;
@@ -176,19 +177,25 @@ fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagno
     write_site_files(&config, &static_dirs, &staging).map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("static files");
     let highlighter = highlight::Highlighter::new();
+    let indexer = config
+        .search
+        .then(|| search::Indexer::start(&config.language, briefing_pages(&archive)))
+        .transpose()
+        .map_err(|d| Diagnostics(vec![d]))?;
+    let sink = indexer.as_ref().map(|indexer| indexer.sink(&staging));
+    let sink: &dyn PageSink = match &sink {
+        Some(sink) => sink,
+        None => &staging,
+    };
     let prepared = render::prepare(&config, &archive, &templates)
         .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("mentions and cards");
-    let render = render::render_site(
-        &config,
-        &archive,
-        &templates,
-        &highlighter,
-        &prepared,
-        &staging,
-    )
-    .map_err(|problems| sorted(Diagnostics(problems)))?;
+    let render = render::render_site(&config, &archive, &templates, &highlighter, &prepared, sink)
+        .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
+    if let Some(indexer) = indexer {
+        write_search_bundle(indexer, &staging, clock)?;
+    }
     Ok(Staged {
         staging,
         config,
@@ -217,6 +224,41 @@ fn write_site_files(
     if !static_dirs.iter().any(|d| d.join("robots.txt").is_file()) {
         staging.write("robots.txt", render::robots_txt(&config.urls).as_bytes())?;
     }
+    Ok(())
+}
+
+/// The output path of every briefing page, in archive order.
+fn briefing_pages(archive: &Archive) -> Vec<String> {
+    archive
+        .entries
+        .iter()
+        .map(|entry| {
+            format!(
+                "{}index.html",
+                render::views::paths::briefing(entry.briefing.slug.as_str())
+            )
+        })
+        .collect()
+}
+
+/// Waits for the search index (built while the pages rendered) and writes
+/// its bundle under `pagefind/`.
+fn write_search_bundle(
+    indexer: search::Indexer,
+    staging: &Staging,
+    clock: &mut Stopwatch,
+) -> Result<(), Diagnostics> {
+    let bundle = indexer.finish().map_err(|d| Diagnostics(vec![d]))?;
+    let problems: Vec<Diagnostic> = bundle
+        .files
+        .par_iter()
+        .filter_map(|file| staging.write(&file.path, &file.contents).err())
+        .collect();
+    if !problems.is_empty() {
+        return Err(sorted(Diagnostics(problems)));
+    }
+    clock.lap("search index: wait, write");
+    clock.laps.push(("search index: thread", bundle.busy));
     Ok(())
 }
 

@@ -11,6 +11,11 @@
 //! a template, the config, static files) is a full build into staging with
 //! the atomic swap, exactly as `dossier build` does. After a failed build
 //! the next one is full too, so no problem can hide behind a fast path.
+//!
+//! The search index is the one thing the fast path leaves behind: Pagefind
+//! builds its index from every page at once, which takes seconds on a large
+//! archive, so an in-place edit keeps the index of the last full build
+//! (search finds the briefing under its old words) until the next full one.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

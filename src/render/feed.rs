@@ -52,6 +52,11 @@ pub struct CategoryView<'a> {
     pub scheme: String,
 }
 
+/// How many of a briefing's tags its feed entries list as categories. A
+/// briefing naming thousands of terms appears in thousands of term feeds;
+/// listing every tag in each would cost tags² for that one briefing.
+const MAX_CATEGORIES: usize = 64;
+
 /// By briefing id, whether some feed shows it: the newest `limit` of the
 /// archive and of each term. Costs one step per term and entry kept, never
 /// briefings × terms.
@@ -126,6 +131,7 @@ impl PageRenderer<'_> {
                     scheme: scheme.clone(),
                 })
             })
+            .take(MAX_CATEGORIES)
             .collect();
         FeedEntryView {
             title: &briefing.title,

@@ -92,6 +92,7 @@ enum Job {
     },
     Archive,
     Year(i16),
+    Search,
     NotFound,
     /// The site's Atom feed (`None`) or a term's (`taxonomy`, `term`).
     Feed(Option<(usize, usize)>),
@@ -199,6 +200,21 @@ pub fn rerender_briefing(
     id: BriefingId,
     sink: &dyn PageSink,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
+    if config.search && !templates.has(templates::SEARCH) {
+        return Err(vec![
+            Diagnostic::error(
+                crate::config::CONFIG_FILE,
+                format!(
+                    "search is on but the theme has no `{}` template",
+                    templates::SEARCH
+                ),
+            )
+            .with_help(format!(
+                "add templates/{} to the site or the theme, or set `search: false`",
+                templates::SEARCH
+            )),
+        ]);
+    }
     let views = Views::new(config, archive);
     let site = Value::from_serializable(&views.site());
     let renders = AtomicUsize::new(0);
@@ -544,6 +560,9 @@ impl<'a> PageRenderer<'a> {
         }
         jobs.push(Job::Archive);
         jobs.extend(self.calendar.keys().rev().map(|&y| Job::Year(y)));
+        if self.views.config.search {
+            jobs.push(Job::Search);
+        }
         jobs.push(Job::NotFound);
         jobs
     }
@@ -610,6 +629,7 @@ impl<'a> PageRenderer<'a> {
             } => self.term(taxonomy, term, page),
             Job::Archive => self.archive(),
             Job::Year(year) => self.year(year),
+            Job::Search => self.search(),
             Job::NotFound => ("404.html", "404.html".to_string(), {
                 let page = self
                     .views
@@ -801,6 +821,13 @@ impl<'a> PageRenderer<'a> {
             .collect();
         context.insert("years", &years);
         ("archive.html", path, context)
+    }
+
+    fn search(&self) -> (&'static str, String, Context) {
+        let path = paths::SEARCH.to_string();
+        let mut context = self.context(self.views.page("search", "Search".into(), &path, None));
+        context.insert("search", &self.views.search());
+        (templates::SEARCH, path, context)
     }
 
     fn year(&self, year: i16) -> (&'static str, String, Context) {

@@ -134,7 +134,11 @@ impl PageRenderer<'_> {
             Job::Year(year) => self.calendar.get(&year).and_then(|months| {
                 latest(self, months.values().flat_map(|ids| ids.iter().copied()))
             }),
-            Job::NotFound | Job::Feed(_) | Job::Sitemap { .. } | Job::SitemapIndex { .. } => None,
+            Job::Search
+            | Job::NotFound
+            | Job::Feed(_)
+            | Job::Sitemap { .. }
+            | Job::SitemapIndex { .. } => None,
         }
     }
 }

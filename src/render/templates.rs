@@ -21,6 +21,9 @@ use crate::source::relative;
 /// The template of one briefing card, rendered once per briefing (optional).
 pub const CARD: &str = "card.html";
 
+/// The search page, rendered when the site has search (`search: true`).
+pub const SEARCH: &str = "search.html";
+
 /// Every template a theme must provide.
 pub const REQUIRED: [&str; 10] = [
     "index.html",

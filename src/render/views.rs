@@ -29,6 +29,18 @@ pub struct SiteView<'a> {
     pub taxonomies: Vec<TaxonomyView<'a>>,
     /// The site's Atom feed (root-relative), or null when it has no briefings.
     pub feed: Option<String>,
+    /// The search page, when the site has search (`search: true`).
+    pub search_url: Option<String>,
+}
+
+/// What the search page needs beyond the site.
+#[derive(Serialize)]
+pub struct SearchView<'a> {
+    /// The folder of the Pagefind bundle, ending in `/` (`/archive/pagefind/`).
+    pub bundle_url: String,
+    /// The taxonomies briefings can be filtered by; a filter's name in the
+    /// index is the taxonomy's `title`.
+    pub filters: Vec<TaxonomyView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -188,6 +200,7 @@ pub mod paths {
         format!("{taxonomy}/{slug}/")
     }
     pub const ARCHIVE: &str = "archive/";
+    pub const SEARCH: &str = "search/";
     pub fn archive_year(year: i16) -> String {
         format!("archive/{year}/")
     }
@@ -301,6 +314,14 @@ impl<'a> Views<'a> {
                 })
                 .collect(),
             feed: (!self.archive.entries.is_empty()).then(|| self.urls.path(&paths::feed(""))),
+            search_url: self.config.search.then(|| self.urls.path(paths::SEARCH)),
+        }
+    }
+
+    pub fn search(&self) -> SearchView<'a> {
+        SearchView {
+            bundle_url: self.urls.path(crate::search::BUNDLE_DIR),
+            filters: self.site().taxonomies,
         }
     }
 

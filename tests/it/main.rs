@@ -12,6 +12,7 @@
 //! - `bundled`: the archive that ships in `content/`.
 //! - `session`: rebuilds through `Session` (serve's path) match fresh builds.
 //! - `browser`: the headless Chromium harness for end-to-end tests.
+//! - `search`: the Pagefind bundle, the search page, and a search typed in Chromium.
 //! - `check`, `annotate`, `new`: the editor commands, over `tests/fixtures/check`
 //!   and small sites.
 //! - `serve`: the preview server, run as the real binary and fetched over HTTP;
@@ -32,6 +33,7 @@ mod mentions;
 mod new;
 mod properties;
 mod publish;
+mod search;
 #[cfg(feature = "serve")]
 mod serve;
 #[cfg(feature = "serve")]

@@ -1,0 +1,362 @@
+//! Search: the Pagefind bundle the build writes, the search page and the
+//! header's search box, with `search` on and off, and a search typed into
+//! headless Chromium on a site served from 127.0.0.1 under a subpath.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use fantoccini::Locator;
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::support::{Output, Site};
+
+/// The bundled archive's 2017 and 2021 briefings.
+const WASHINGTON: &str = "/briefings/washington-coalition-meeting/";
+const ROME: &str = "/briefings/rome-coalition-meeting/";
+
+/// The bundled archive built for `base_url`.
+fn bundled_at(base_url: &str) -> (Site, Output) {
+    let site = Site::bundled();
+    let mut options = site.options();
+    options.base_url = Some(base_url.to_string());
+    site.build_with(&options);
+    let output = site.output_at(&options);
+    (site, output)
+}
+
+fn entry(output: &Output) -> Value {
+    let text = std::fs::read_to_string(output.file("/pagefind/pagefind-entry.json"))
+        .expect("the build writes pagefind/pagefind-entry.json");
+    serde_json::from_str(&text).expect("pagefind-entry.json is JSON")
+}
+
+/// The files of one folder of the bundle (`filter`, `fragment`, `index`).
+fn bundle_files(output: &Output, folder: &str) -> Vec<PathBuf> {
+    output
+        .files()
+        .into_iter()
+        .filter(|f| f.starts_with(format!("pagefind/{folder}")))
+        .collect()
+}
+
+#[test]
+fn the_index_holds_the_briefings_and_the_search_page_finds_it_under_a_subpath() {
+    let (_site, output) = bundled_at("https://user.github.io/archive/");
+    for file in ["pagefind.js", "pagefind-ui.js", "pagefind-ui.css"] {
+        assert!(
+            output.exists(&format!("/pagefind/{file}")),
+            "pagefind/{file} is written"
+        );
+    }
+    // Briefings only: term, listing and archive pages are not results.
+    let entry = entry(&output);
+    assert_eq!(
+        entry["languages"]["en"]["page_count"],
+        Value::from(2),
+        "{entry}"
+    );
+    assert_eq!(bundle_files(&output, "fragment").len(), 2);
+    assert_eq!(
+        bundle_files(&output, "filter").len(),
+        3,
+        "one filter per taxonomy: people, countries, topics"
+    );
+
+    let search = output.page("/search/");
+    assert_eq!(
+        search.links("head link[rel=stylesheet]"),
+        ["/style.css", "/syntax.css", "/pagefind/pagefind-ui.css"]
+    );
+    let scripts: Vec<String> = search
+        .select("script[src]")
+        .into_iter()
+        .filter_map(|s| s.value().attr("src").map(str::to_string))
+        .collect();
+    assert_eq!(scripts, ["/archive/pagefind/pagefind-ui.js"]);
+    let ui = search.select("#search");
+    let ui = ui
+        .first()
+        .expect("the search page has a #search element")
+        .value();
+    assert_eq!(ui.attr("data-bundle-url"), Some("/archive/pagefind/"));
+    assert_eq!(ui.attr("data-base-url"), Some("/archive/"));
+    assert!(
+        search.text("noscript").contains("needs JavaScript"),
+        "the search page says why it is empty without JavaScript"
+    );
+    assert_eq!(
+        output.broken_links(),
+        "",
+        "every link, script and stylesheet resolves"
+    );
+
+    // Every other page offers search in its header: a link and a GET form.
+    let home = output.page("/");
+    assert!(
+        home.links("header nav a[href]")
+            .contains(&"/search/".to_string())
+    );
+    let form = home.select("header form[role=search]");
+    let form = form.first().expect("a search box in the header").value();
+    assert_eq!(form.attr("action"), Some("/archive/search/"));
+    assert_eq!(form.attr("method"), Some("get"));
+    assert_eq!(
+        home.select("header form[role=search] input[name=q]").len(),
+        1
+    );
+}
+
+#[test]
+fn briefing_pages_mark_their_text_and_filters_for_the_index() {
+    let (_site, output) = bundled_at("https://example.org/");
+    let page = output.page(WASHINGTON);
+    assert_eq!(page.select("article[data-pagefind-body]").len(), 1);
+    assert!(
+        page.text("[data-pagefind-meta=title]")
+            .starts_with("Tillerson promises")
+    );
+    let countries: Vec<String> = page
+        .select("[data-pagefind-filter=Countries]")
+        .into_iter()
+        .map(crate::support::text_of)
+        .collect();
+    assert_eq!(
+        countries,
+        ["United States", "Syria", "Iraq", "Turkey", "Russia"]
+    );
+    assert_eq!(
+        page.select("aside.annotations[data-pagefind-ignore]").len(),
+        1,
+        "the annotations panel filters but is not searched as text"
+    );
+    // A term page is no search result.
+    let term = output.page("/people/rex-tillerson/");
+    assert!(term.select("[data-pagefind-body]").is_empty());
+}
+
+#[test]
+fn search_false_builds_no_index_no_search_page_and_no_link() {
+    let site = Site::bundled();
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("dossier.yaml");
+    site.write("dossier.yaml", &format!("{config}search: false\n"));
+    site.build();
+    let output = site.output();
+    assert!(
+        output
+            .files()
+            .iter()
+            .all(|f| !f.starts_with("pagefind") && !f.starts_with("search")),
+        "no pagefind/ and no search/ in {:?}",
+        output.files()
+    );
+    for path in output.pages() {
+        let page = output.page(&path);
+        assert!(
+            !page.links("a[href]").contains(&"/search/".to_string()),
+            "{path} links to the search page"
+        );
+        assert!(
+            page.select("form[role=search]").is_empty(),
+            "{path} has a search box"
+        );
+        assert!(page.select("[data-pagefind-body]").len() <= 1);
+    }
+}
+
+#[test]
+fn a_misspelt_search_key_is_an_error_with_a_suggestion() {
+    let site = Site::with_briefings(1);
+    site.write(
+        "dossier.yaml",
+        "title: Tiny\nbase_url: https://tiny.example.org/\nserch: false\n",
+    );
+    let lines = crate::support::lines(&site.build_err());
+    assert!(lines.contains("did you mean `search`"), "{lines}");
+}
+
+/// A site of 60 tagged briefings, enough for the render threads to finish
+/// them out of order.
+fn many_briefings() -> Site {
+    let texts: Vec<(String, String)> = (0..60)
+        .map(|i| {
+            let text = format!(
+                "---\ntitle: Briefing {i}\ndate: 2021-{:02}-{:02}\npeople: [Person {}]\ncountries: [Country {}]\n---\nMeeting {i} about topic {} and the coalition.\n",
+                i % 12 + 1,
+                i % 28 + 1,
+                i % 5,
+                i % 3,
+                i % 7
+            );
+            (format!("b{i}.md"), text)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    Site::tiny(&refs)
+}
+
+#[test]
+fn the_index_is_the_same_however_the_pages_arrive() {
+    let site = many_briefings();
+    site.build();
+    let first = site.output().tree();
+    let again = many_briefings();
+    again.build();
+    let second = again.output().tree();
+    let bundle = |tree: &crate::support::Tree| -> Vec<(PathBuf, Vec<u8>)> {
+        tree.iter()
+            .filter(|(path, _)| path.starts_with("pagefind"))
+            .map(|(path, bytes)| (path.clone(), bytes.clone()))
+            .collect()
+    };
+    let (first, second) = (bundle(&first), bundle(&second));
+    assert!(first.len() > 5, "a bundle was written");
+    assert!(first == second, "two builds wrote different search bundles");
+}
+
+/// A static file server for a built site, on 127.0.0.1, serving `dir` under
+/// the URL path `prefix`. The port is taken before the site is built, so the
+/// site can be built for its address.
+struct StaticServer {
+    listener: Option<TcpListener>,
+    port: u16,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StaticServer {
+    fn bind() -> StaticServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port on 127.0.0.1");
+        let port = listener.local_addr().expect("the bound address").port();
+        StaticServer {
+            listener: Some(listener),
+            port,
+            shutdown: None,
+            thread: None,
+        }
+    }
+
+    fn serve(&mut self, dir: PathBuf, prefix: &str) {
+        let listener = self.listener.take().expect("serve is called once");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let prefix = prefix.to_string();
+        self.shutdown = Some(shutdown);
+        self.thread = Some(std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for the file server");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                let files = tower_http::services::ServeDir::new(dir);
+                let app = axum::Router::new().nest_service(&prefix, files);
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.await;
+                    })
+                    .await
+                    .expect("the file server runs");
+            });
+        }));
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The hrefs of the search results shown.
+fn result_links(browser: &Browser) -> Vec<String> {
+    let links = browser.eval(
+        "return Array.from(document.querySelectorAll('.pagefind-ui__result-link'))\
+         .map(a => a.getAttribute('href'));",
+    );
+    serde_json::from_value(links).expect("a list of hrefs")
+}
+
+/// Waits until exactly `count` results are shown.
+fn wait_for_results(browser: &Browser, count: usize) {
+    browser.wait_until(
+        &format!("{count} search results"),
+        &format!(
+            "document.querySelectorAll('.pagefind-ui__result-link').length === {count} \
+             && !document.querySelector('.pagefind-ui__result-title.pagefind-ui__loading')"
+        ),
+    );
+}
+
+#[test]
+fn typing_a_query_finds_the_briefing_and_a_country_filter_narrows_the_results() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let mut server = StaticServer::bind();
+    let base = format!("http://127.0.0.1:{}/archive/", server.port);
+    let (_site, output) = bundled_at(&base);
+    server.serve(output.dir.clone(), "/archive");
+
+    browser.goto(&format!("{base}search/"));
+    browser.type_into(".pagefind-ui__search-input", "Tillerson");
+    wait_for_results(&browser, 1);
+    assert_eq!(result_links(&browser), [format!("/archive{WASHINGTON}")]);
+    assert!(
+        browser
+            .text(".pagefind-ui__result-title")
+            .starts_with("Tillerson promises"),
+        "the result shows the briefing's title"
+    );
+    let address = browser.eval("return window.location.search;");
+    assert_eq!(
+        address,
+        Value::from("?q=Tillerson"),
+        "the query is kept in the address"
+    );
+
+    // A link to a query runs it; both briefings mention the coalition.
+    browser.goto(&format!("{base}search/?q=coalition"));
+    wait_for_results(&browser, 2);
+    let mut links = result_links(&browser);
+    links.sort();
+    assert_eq!(
+        links,
+        [format!("/archive{ROME}"), format!("/archive{WASHINGTON}")]
+    );
+    for link in &links {
+        let site_path = link.strip_prefix("/archive").expect("under the base path");
+        assert!(output.exists(site_path), "{link} is a page of the site");
+    }
+
+    // Only the Rome meeting is tagged with Italy: open the Countries filter, tick Italy.
+    let countries = browser
+        .block_on(
+            browser
+                .client()
+                .wait()
+                .at_most(crate::browser::PATIENCE)
+                .for_element(Locator::XPath(
+                    "//summary[contains(@class, 'pagefind-ui__filter-name')][normalize-space()='Countries']",
+                )),
+        )
+        .expect("a Countries filter");
+    browser
+        .block_on(countries.click())
+        .expect("open the Countries filter");
+    browser.click("label[for='Countries-Italy']");
+    wait_for_results(&browser, 1);
+    assert_eq!(result_links(&browser), [format!("/archive{ROME}")]);
+}
