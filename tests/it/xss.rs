@@ -121,4 +121,27 @@ fn no_script_from_the_content_runs_in_chromium() {
             "{page}: event handlers in the DOM"
         );
     }
+
+    // The search index: results for the payloads' own words show their
+    // titles and excerpts as text.
+    for query in ["pwned", "Mallory", "script"] {
+        browser.goto(&server.at(&format!("search/?q={query}")));
+        browser.wait_until(
+            "search results",
+            "document.querySelectorAll('.pagefind-ui__result-link').length > 0 \
+             && !document.querySelector('.pagefind-ui__loading')",
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let ran =
+            browser.eval("return window.__pwned === undefined ? null : String(window.__pwned)");
+        assert!(ran.is_null(), "searching {query:?}: a payload ran: {ran}");
+        let injected = browser.eval(
+            "return document.querySelectorAll('.pagefind-ui__results script, .pagefind-ui__results img, .pagefind-ui__results svg').length",
+        );
+        assert_eq!(
+            injected,
+            serde_json::json!(0),
+            "searching {query:?}: markup from the content"
+        );
+    }
 }
