@@ -218,6 +218,127 @@ fn the_index_is_the_same_however_the_pages_arrive() {
     assert!(first == second, "two builds wrote different search bundles");
 }
 
+/// The files of a one-page Pagefind bundle, fragments decompressed and
+/// without their anchors (which a custom record does not carry), renamed by
+/// kind since their names hash their contents.
+fn one_page_bundle(html: &str, as_record: bool) -> Vec<(String, Vec<u8>)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let options = pagefind::options::PagefindServiceConfig::builder()
+        .force_language("en".to_string())
+        .build();
+    let mut index = pagefind::api::PagefindIndex::new(Some(options)).expect("an index");
+    let url = "/briefings/page/".to_string();
+    if as_record {
+        let record = dossier::search::record::extract(html.as_bytes()).expect("a record");
+        runtime
+            .block_on(index.add_custom_record(
+                url,
+                record.content,
+                "en".into(),
+                Some(record.meta),
+                Some(record.filters),
+                Some(record.sort),
+            ))
+            .expect("the record is added");
+    } else {
+        runtime
+            .block_on(index.add_html_file(None, Some(url), html.to_string()))
+            .expect("the page is added");
+    }
+    let files = runtime.block_on(index.get_files()).expect("the bundle");
+    let mut files: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .filter_map(|file| {
+            let name = file.filename.to_string_lossy().into_owned();
+            if name.ends_with(".pf_fragment") {
+                let mut json = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(file.contents.as_slice()),
+                    &mut json,
+                )
+                .expect("a gzipped fragment");
+                let json = json
+                    .strip_prefix("pagefind_dcd")
+                    .expect("Pagefind's prefix");
+                let mut fragment: Value = serde_json::from_str(json).expect("JSON");
+                let anchors = fragment.as_object_mut().and_then(|f| f.remove("anchors"));
+                assert!(anchors.is_some(), "a fragment lists its anchors");
+                let bytes = serde_json::to_vec_pretty(&fragment).expect("JSON");
+                Some(("fragment".to_string(), bytes))
+            } else if name.ends_with(".pf_meta") || name.ends_with("pagefind-entry.json") {
+                // They name the fragment files, whose hashes cover the anchors.
+                None
+            } else {
+                Some((name, file.contents))
+            }
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A page with what Pagefind reads in a page: a body, ignored and excluded
+/// parts, weights, headings, filters, meta, sort keys, entities, line
+/// breaks, inline elements, ids, an image after the title.
+const EVERY_MARK: &str = r#"<!DOCTYPE html>
+<html lang="en"><head><title>Site &amp; page</title><script>var x = "no";</script></head>
+<body><header><nav>Menu words</nav></header>
+<div data-pagefind-filter="Outside:value">Not in the body</div>
+<article data-pagefind-body>
+  <h1 data-pagefind-meta="title">The <em>Rome</em> &amp; Paris   meeting</h1>
+  <p class="dek">A summary, with a question?</p>
+  <div data-pagefind-ignore><time datetime="2021-06-28" data-pagefind-meta="date:June 28, 2021" data-pagefind-sort="date[datetime]">June 28</time> 5 words</div>
+  <h2 id="first part">First part</h2>
+  <p>Blinken met<br>Di Maio in Rome. Caf&eacute; talk &lt;ok&gt;
+  across lines</p>
+  <p data-pagefind-weight="3">Weighted <strong>words</strong></p>
+  <ul><li>One</li><li>Two <a href="/x/" id="two">linked</a></li></ul>
+  <img src="/map.png" alt="A map" data-pagefind-index-attrs="alt">
+  <h3>Third level</h3><table><tr><td>Cell</td><td>Other cell</td></tr></table>
+  <div data-pagefind-ignore="all"><a data-pagefind-filter="Hidden">Gone</a> never</div>
+  <aside data-pagefind-ignore>
+    <a data-pagefind-filter="Countries">Italy</a>
+    <a data-pagefind-filter="Countries">United   States</a>
+    <a data-pagefind-filter="People, Topics">Antony &amp; Blinken</a>
+  </aside>
+  <footer>Footer words</footer><script>var y = 1;</script>
+</article>
+<p>After the body</p>
+</body></html>
+"#;
+
+#[test]
+fn records_read_from_the_pages_index_as_pagefind_reads_the_pages() {
+    let (_site, output) = bundled_at("https://example.org/");
+    let mut pages = vec![EVERY_MARK.to_string()];
+    for path in [WASHINGTON, ROME] {
+        pages.push(std::fs::read_to_string(output.file(path)).expect("a briefing page"));
+    }
+    for html in &pages {
+        let from_html = one_page_bundle(html, false);
+        assert!(from_html.iter().any(|(name, _)| name == "fragment"));
+        assert!(
+            from_html
+                .iter()
+                .any(|(name, _)| name.ends_with(".pf_filter"))
+        );
+        let from_record = one_page_bundle(html, true);
+        for ((name, html_bytes), (record_name, record_bytes)) in from_html.iter().zip(&from_record)
+        {
+            assert_eq!(name, record_name);
+            assert!(
+                html_bytes == record_bytes,
+                "{name} differs:\n{}\n---\n{}",
+                String::from_utf8_lossy(html_bytes),
+                String::from_utf8_lossy(record_bytes)
+            );
+        }
+        assert_eq!(from_html.len(), from_record.len());
+    }
+}
+
 /// A static file server for a built site, on 127.0.0.1, serving `dir` under
 /// the URL path `prefix`. The port is taken before the site is built, so the
 /// site can be built for its address.
