@@ -113,7 +113,7 @@ PY
 count_output() {
   local out=$1 tool=$2 n=$3
   record "$n" "$tool" pages "$(find "$out" -name '*.html' | wc -l)"
-  record "$n" "$tool" bytes "$(find "$out" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')"
+  record "$n" "$tool" bytes "$(find "$out" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')"
   # Hugo 0.111 writes a redirect page at <list>/page/1/ for every paginated
   # list, even with disableAliases; dossier makes no such page.
   record "$n" "$tool" redirects "$(find "$out" -path '*/page/1/index.html' | wc -l)"
