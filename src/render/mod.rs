@@ -250,11 +250,14 @@ fn render_all(
     renderer: &PageRenderer<'_>,
     jobs: &[Job],
 ) -> Result<Vec<RenderedPage>, Vec<Diagnostic>> {
-    let pages: Vec<Result<RenderedPage, Diagnostic>> =
-        jobs.par_iter().map(|&job| renderer.render(job)).collect();
-    let (pages, problems): (Vec<_>, Vec<_>) = pages.into_iter().partition(Result::is_ok);
+    all_or_problems(jobs.par_iter().map(|&job| renderer.render(job)).collect())
+}
+
+/// Every value, or every problem (each once) if there was any.
+fn all_or_problems<T>(results: Vec<Result<T, Diagnostic>>) -> Result<Vec<T>, Vec<Diagnostic>> {
+    let (values, problems): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     if problems.is_empty() {
-        Ok(pages.into_iter().flatten().collect())
+        Ok(values.into_iter().flatten().collect())
     } else {
         Err(dedup(
             problems.into_iter().filter_map(Result::err).collect(),
@@ -295,14 +298,7 @@ fn render_cards(
             Ok(Value::from_serializable(&card))
         })
         .collect();
-    let (cards, problems): (Vec<_>, Vec<_>) = cards.into_iter().partition(Result::is_ok);
-    if problems.is_empty() {
-        Ok(cards.into_iter().flatten().collect())
-    } else {
-        Err(dedup(
-            problems.into_iter().filter_map(Result::err).collect(),
-        ))
-    }
+    all_or_problems(cards)
 }
 
 /// `<a class="mention mention-people" href="…" title="role">` for every term.
@@ -585,14 +581,7 @@ impl<'a> PageRenderer<'a> {
                 Ok(page.path)
             })
             .collect();
-        let (written, problems): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-        if problems.is_empty() {
-            Ok(written.into_iter().flatten().collect())
-        } else {
-            Err(dedup(
-                problems.into_iter().filter_map(Result::err).collect(),
-            ))
-        }
+        all_or_problems(results)
     }
 
     /// The jobs of the second pass: feeds and the sitemap.

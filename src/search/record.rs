@@ -226,16 +226,23 @@ impl Reader {
         }
     }
 
-    /// The end tag of `id` (`tag` at its start, `end` as closed).
-    fn close(&mut self, id: usize, tag: &str, end: &str) {
-        let Some(parent) = self.nodes[id].parent else {
-            return;
-        };
+    /// Steps out of element `id` to its parent and gathers its text, unless
+    /// it is the root or excluded: the parent, when there is more to do.
+    fn leave(&mut self, id: usize) -> Option<usize> {
+        let parent = self.nodes[id].parent?;
         self.current = parent;
         if self.nodes[id].status == Status::Excluded {
-            return;
+            return None;
         }
         self.collect(id);
+        Some(parent)
+    }
+
+    /// The end tag of `id` (`tag` at its start, `end` as closed).
+    fn close(&mut self, id: usize, tag: &str, end: &str) {
+        let Some(parent) = self.leave(id) else {
+            return;
+        };
         let node = &self.nodes[id];
         if tag == "h1" && !self.meta.contains_key("auto_title") && !node.value.trim().is_empty() {
             let title = normalize(&node.value);
@@ -309,14 +316,9 @@ impl Reader {
 
     /// An element with no end tag (`<img>`): done at its start.
     fn close_void(&mut self, id: usize, el: &Element) {
-        let Some(parent) = self.nodes[id].parent else {
-            return;
-        };
-        self.current = parent;
-        if self.nodes[id].status == Status::Excluded {
+        if self.leave(id).is_none() {
             return;
         }
-        self.collect(id);
         if el.tag_name() == "img"
             && !self.meta.contains_key("auto_image")
             && (self.meta.contains_key("auto_title") || self.meta.contains_key("title"))
