@@ -17,7 +17,7 @@ use crate::url::SiteUrls;
 pub const CONFIG_FILE: &str = "dossier.yaml";
 
 /// The keys of `dossier.yaml`, for "did you mean" hints.
-const CONFIG_FIELDS: [&str; 13] = [
+const CONFIG_FIELDS: [&str; 14] = [
     "title",
     "description",
     "base_url",
@@ -29,12 +29,28 @@ const CONFIG_FIELDS: [&str; 13] = [
     "mentions",
     "mention_scope",
     "feed_limit",
+    "term_feeds",
     "cname",
     "search",
 ];
 
 /// URL folders the build itself uses, so no taxonomy may take them.
 const RESERVED_PATHS: [&str; 5] = ["briefings", "archive", "page", "search", "static"];
+
+/// What each term's Atom feed carries (`term_feeds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TermFeeds {
+    /// Each entry's title, dates, tags and summary, linking to the
+    /// briefing: a briefing tagged with ten terms is not copied whole into
+    /// ten feeds. The site's own feed always carries full bodies.
+    #[default]
+    Summary,
+    /// Each entry also carries the briefing's whole rendered body.
+    Full,
+    /// No term feeds at all.
+    None,
+}
 
 /// One kind of tag: `people`, `countries`, `topics`.
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +76,7 @@ struct RawConfig {
     mentions: MentionMode,
     mention_scope: MentionScope,
     feed_limit: usize,
+    term_feeds: TermFeeds,
     cname: Option<String>,
     search: bool,
 }
@@ -78,6 +95,7 @@ impl Default for RawConfig {
             mentions: MentionMode::default(),
             mention_scope: MentionScope::default(),
             feed_limit: 20,
+            term_feeds: TermFeeds::default(),
             cname: None,
             search: true,
         }
@@ -117,6 +135,8 @@ pub struct SiteConfig {
     pub mention_scope: MentionScope,
     /// How many of the newest briefings each Atom feed holds.
     pub feed_limit: usize,
+    /// What the term feeds carry, if there are any.
+    pub term_feeds: TermFeeds,
     /// The custom domain written to `CNAME` (GitHub Pages), if any.
     pub cname: Option<String>,
     /// Whether to build the search index and the search page.
@@ -269,6 +289,7 @@ fn validate(
             mentions: raw.mentions,
             mention_scope: raw.mention_scope,
             feed_limit: raw.feed_limit,
+            term_feeds: raw.term_feeds,
             cname: raw.cname,
             search: raw.search,
         }),

@@ -10,7 +10,8 @@
 //! in capitals so that "us" is never the United States. Names match with or
 //! without their diacritics ("Erdoğan", "Erdogan").
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::automaton::OverlappingState;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -65,6 +66,13 @@ pub struct Hit {
 pub struct Matcher {
     automaton: Option<AhoCorasick>,
     patterns: Vec<Pattern>,
+    /// Which bytes some pattern starts with (both cases of ASCII letters):
+    /// a search tries only positions that start a word with one of them.
+    first_bytes: [bool; 256],
+    /// Whether some pattern starts with a character that is not a letter or
+    /// digit ("(ISIS)"): such a pattern may start anywhere, not only at a
+    /// word's start.
+    odd_starts: bool,
 }
 
 impl Matcher {
@@ -98,50 +106,96 @@ impl Matcher {
                 }
             }
         }
+        let mut first_bytes = [false; 256];
+        let mut odd_starts = false;
+        for text in &texts {
+            let Some(&first) = text.as_bytes().first() else {
+                continue;
+            };
+            first_bytes[usize::from(first.to_ascii_lowercase())] = true;
+            first_bytes[usize::from(first.to_ascii_uppercase())] = true;
+            odd_starts |= !text.chars().next().is_some_and(is_word_char);
+        }
+        // Only anchored searches: one per place a mention could start.
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Anchored)
             .build(&texts)
             .ok();
         Matcher {
             automaton,
             patterns,
+            first_bytes,
+            odd_starts,
         }
     }
 
     /// The mentions in `text`: whole words, longest first where they overlap,
     /// in order of position.
+    ///
+    /// Rather than run the automaton over every byte and sort out the
+    /// overlapping matches, it is started, anchored, only where a mention
+    /// may begin (a word's first character, if some pattern starts with it)
+    /// and reports every pattern that matches there; the longest whole-word
+    /// one wins and the search goes on after it.
     pub fn find(&self, text: &str) -> Vec<Hit> {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
-        let mut candidates: Vec<Hit> = automaton
-            .find_overlapping_iter(text)
-            .filter_map(|m| {
-                let pattern = &self.patterns[m.pattern().as_usize()];
-                let (start, end) = (m.start(), m.end());
-                if !is_word_boundary(text, start, end) {
-                    return None;
-                }
-                if pattern.exact && !all_capitals(&text[start..end]) {
-                    return None;
-                }
-                Some(Hit {
-                    start,
-                    end,
-                    term: pattern.term,
-                })
-            })
-            .collect();
-        // Leftmost first; at one position the longest.
-        candidates.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-        let mut hits: Vec<Hit> = Vec::new();
-        for hit in candidates {
-            if hits.last().is_none_or(|last| hit.start >= last.end) {
+        let mut hits = Vec::new();
+        let mut resume = 0;
+        let mut after_word = false;
+        for (start, c) in text.char_indices() {
+            let word = is_word_char(c);
+            let may_start = if word { !after_word } else { self.odd_starts };
+            after_word = word;
+            if start < resume
+                || !may_start
+                || !self.first_bytes[usize::from(text.as_bytes()[start])]
+            {
+                continue;
+            }
+            if let Some(hit) = self.longest_at(automaton, text, start) {
+                resume = hit.end;
                 hits.push(hit);
             }
         }
         hits
+    }
+
+    /// The longest whole-word mention that starts at `start`, if any.
+    fn longest_at(&self, automaton: &AhoCorasick, text: &str, start: usize) -> Option<Hit> {
+        let input = Input::new(text).range(start..).anchored(Anchored::Yes);
+        let mut state = OverlappingState::start();
+        let mut best: Option<Hit> = None;
+        loop {
+            // Anchored overlapping searches cannot fail on an automaton
+            // built for them; treat a failure as no further match.
+            if automaton
+                .try_find_overlapping(input.clone(), &mut state)
+                .is_err()
+            {
+                break;
+            }
+            let Some(m) = state.get_match() else {
+                break;
+            };
+            let pattern = &self.patterns[m.pattern().as_usize()];
+            let end = m.end();
+            if best.is_some_and(|b| b.end >= end)
+                || !is_word_boundary(text, start, end)
+                || (pattern.exact && !all_capitals(&text[start..end]))
+            {
+                continue;
+            }
+            best = Some(Hit {
+                start,
+                end,
+                term: pattern.term,
+            });
+        }
+        best
     }
 }
 
@@ -166,12 +220,17 @@ fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
     else {
         return false;
     };
-    let word = |c: char| c.is_alphanumeric();
+    let word = is_word_char;
     let starts_word = matched.chars().next().is_some_and(word);
     let ends_word = matched.chars().next_back().is_some_and(word);
     let clear_before = !starts_word || !before.chars().next_back().is_some_and(word);
     let clear_after = !ends_word || !after.chars().next().is_some_and(word);
     clear_before && clear_after
+}
+
+/// Letters and digits make words; anything else separates them.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
 }
 
 /// Walks a Markdown text's events and says which text may hold mentions:

@@ -2,11 +2,14 @@
 //! `/<taxonomy>/<slug>/atom.xml`, each with the newest `feed_limit`
 //! briefings, newest first, rendered by the `atom.xml` template.
 //!
-//! An entry carries the briefing's rendered body. Bodies are rendered once,
-//! by the briefing's page in the first pass; only those of briefings some
-//! feed shows ([`feed_briefings`]) are kept for the second pass, which
-//! renders the feeds. Root-relative links in a body resolve against the
-//! entry's `xml:base` (its permalink), so they work under any base path.
+//! An entry of the site's feed carries the briefing's rendered body; an entry
+//! of a term's feed carries its summary, or its body too with
+//! `term_feeds: full` (`term_feeds: none` makes no term feeds). Bodies are
+//! rendered once, by the briefing's page in the first pass; only those of
+//! briefings some feed shows whole ([`feed_briefings`]) are kept for the
+//! second pass, which renders the feeds. Root-relative links in a body
+//! resolve against the entry's `xml:base` (its permalink), so they work
+//! under any base path.
 
 use serde::Serialize;
 use tera::Context;
@@ -14,6 +17,7 @@ use tera::Context;
 use super::sitemap::{latest, modified};
 use super::views::paths;
 use super::{PageRenderer, Views};
+use crate::config::TermFeeds;
 use crate::index::{Archive, BriefingId};
 
 #[derive(Serialize)]
@@ -40,8 +44,8 @@ pub struct FeedEntryView<'a> {
     pub published: String,
     pub updated: String,
     pub summary: Option<&'a str>,
-    /// The rendered body (HTML).
-    pub content: &'a str,
+    /// The rendered body (HTML); `None` in a summary-only term feed.
+    pub content: Option<&'a str>,
     pub categories: Vec<CategoryView<'a>>,
 }
 
@@ -57,16 +61,17 @@ pub struct CategoryView<'a> {
 /// listing every tag in each would cost tags² for that one briefing.
 const MAX_CATEGORIES: usize = 64;
 
-/// By briefing id, whether some feed shows it: the newest `limit` of the
-/// archive and of each term. Costs one step per term and entry kept, never
-/// briefings × terms.
-pub fn feed_briefings(archive: &Archive, limit: usize) -> Vec<bool> {
+/// By briefing id, whether some feed shows its body: the newest `limit` of
+/// the archive, and of each term when term feeds are full. Costs one step
+/// per term and entry kept, never briefings × terms.
+pub fn feed_briefings(archive: &Archive, limit: usize, term_feeds: TermFeeds) -> Vec<bool> {
     let mut kept = vec![false; archive.entries.len()];
     let newest = (0..archive.entries.len()).take(limit);
     let per_term = archive
         .taxonomies
         .iter()
         .flat_map(|t| &t.terms)
+        .filter(|_| term_feeds == TermFeeds::Full)
         .flat_map(|term| term.briefings.iter().take(limit).copied());
     for id in newest.chain(per_term) {
         kept[id] = true;
@@ -108,7 +113,13 @@ impl PageRenderer<'_> {
                 .map(|d| d.rfc3339())
                 .unwrap_or_default(),
             author: config.author.as_deref().unwrap_or(&config.title),
-            entries: ids.iter().map(|&id| self.entry(views, id)).collect(),
+            entries: ids
+                .iter()
+                .map(|&id| {
+                    let whole = term.is_none() || config.term_feeds == TermFeeds::Full;
+                    self.entry(views, id, whole)
+                })
+                .collect(),
         };
         let mut context = Context::new();
         context.insert_value("site", self.site.clone());
@@ -116,7 +127,8 @@ impl PageRenderer<'_> {
         ("atom.xml", path, context)
     }
 
-    fn entry<'a>(&'a self, views: &'a Views<'a>, id: BriefingId) -> FeedEntryView<'a> {
+    /// Briefing `id` as a feed entry, with its body if `whole`.
+    fn entry<'a>(&'a self, views: &'a Views<'a>, id: BriefingId, whole: bool) -> FeedEntryView<'a> {
         let briefing = views.briefing(id);
         let categories = views
             .config
@@ -141,11 +153,13 @@ impl PageRenderer<'_> {
             published: briefing.date.rfc3339(),
             updated: modified(self, id).rfc3339(),
             summary: views.summary(id),
-            // Every briefing a feed shows had its body kept by its page.
-            content: self.bodies[id]
-                .as_ref()
-                .and_then(|slot| slot.get())
-                .map_or("", String::as_str),
+            // Every briefing a feed shows whole had its body kept by its page.
+            content: whole.then(|| {
+                self.bodies[id]
+                    .as_ref()
+                    .and_then(|slot| slot.get())
+                    .map_or("", String::as_str)
+            }),
             categories,
         }
     }

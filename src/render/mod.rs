@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Value};
 
-use crate::config::SiteConfig;
+use crate::config::{SiteConfig, TermFeeds};
 use crate::diag::Diagnostic;
 use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId};
@@ -149,7 +149,7 @@ pub fn prepare(
     let renders = AtomicUsize::new(0);
     let ids: Vec<BriefingId> = (0..archive.entries.len()).collect();
     let cards = render_cards(&views, templates, &site, &ids, &renders)?;
-    let kept = feed::feed_briefings(archive, config.feed_limit);
+    let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
     Ok(Prepared {
         matcher: Matcher::new(archive),
         cards,
@@ -469,14 +469,15 @@ impl<'a> PageRenderer<'a> {
     /// The feeds that carry briefing `id`: the site's and its terms', where
     /// it is among the newest `feed_limit`.
     fn feeds_showing(&self, id: BriefingId) -> Vec<Job> {
-        if self.bodies.get(id).is_none_or(Option::is_none) {
-            return Vec::new();
-        }
         let archive = self.views.archive;
-        let limit = self.views.config.feed_limit;
+        let config = self.views.config;
+        let limit = config.feed_limit;
         let mut feeds = Vec::new();
         if id < limit {
             feeds.push(Job::Feed(None));
+        }
+        if config.term_feeds == TermFeeds::None {
+            return feeds;
         }
         for (t, terms) in archive.entries[id].terms.iter().enumerate() {
             for &term in terms {
@@ -591,13 +592,14 @@ impl<'a> PageRenderer<'a> {
         if !archive.entries.is_empty() {
             jobs.push(Job::Feed(None));
         }
+        let term_feeds = self.views.config.term_feeds != TermFeeds::None;
         for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
             jobs.extend(
                 taxonomy
                     .terms
                     .iter()
                     .enumerate()
-                    .filter(|(_, term)| !term.briefings.is_empty())
+                    .filter(|(_, term)| term_feeds && !term.briefings.is_empty())
                     .map(|(term, _)| Job::Feed(Some((t, term)))),
             );
         }

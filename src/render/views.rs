@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::SiteConfig;
+use crate::config::{SiteConfig, TermFeeds};
 use crate::index::{Archive, BriefingId, Term};
 use crate::markdown::{Heading, Rendered};
 use crate::model::{Briefing, Link, PublishDate, Source};
@@ -137,7 +137,8 @@ pub struct TermView<'a> {
     pub appears_with: Vec<AppearsWithView<'a>>,
     /// Briefings per year, oldest first, years without one included.
     pub timeline: Vec<TimelineYearView>,
-    /// The term's Atom feed (root-relative), or null when no briefing names it.
+    /// The term's Atom feed (root-relative), or null when no briefing names
+    /// it or the site makes no term feeds.
     pub feed: Option<String>,
 }
 
@@ -447,7 +448,8 @@ impl<'a> Views<'a> {
             last_seen: date(term.briefings.first()),
             appears_with: self.appears_with(term),
             timeline: self.timeline(term),
-            feed: (!term.briefings.is_empty()).then(|| self.urls.path(&paths::feed(&path))),
+            feed: (self.config.term_feeds != TermFeeds::None && !term.briefings.is_empty())
+                .then(|| self.urls.path(&paths::feed(&path))),
         }
     }
 

@@ -143,3 +143,31 @@ fn untagged_terms_link_only_with_scope_all() {
         .collect();
     assert_eq!(linked, ["Blinken", "Iran"]);
 }
+
+#[test]
+fn a_name_that_runs_into_a_longer_word_gives_way_to_a_shorter_one() {
+    let front = "---\ntitle: Talks\ndate: 2021-06-28\npeople: [Kim Jong Un, Kim]\ntopics: [MeToo movement]\n---\n";
+    let body = "Kim Jong Unification was the slogan. Kim Jong Un arrived, Kimberley did not; \
+                the #MeToo wave and Kim.\n";
+    let site = Site::tiny(&[("talks.md", &format!("{front}{body}"))]);
+    site.write(
+        "dossier.yaml",
+        "title: T\nbase_url: https://t.example.org/\nmentions: all\n",
+    );
+    site.write(
+        "content/topics/metoo-movement.md",
+        "---\nname: MeToo movement\naliases: ['#MeToo']\n---\n",
+    );
+    let links = mentions(&site);
+    // "Kim Jong Un" is not a whole word in "Unification", so the "Kim"
+    // before it is the mention; "Kimberley" is no mention at all; an alias
+    // that starts with a symbol matches too.
+    assert_eq!(
+        texts(&links),
+        ["Kim", "Kim Jong Un", "#MeToo", "Kim"],
+        "{links:?}"
+    );
+    assert_eq!(links[0].1, "/people/kim/");
+    assert_eq!(links[1].1, "/people/kim-jong-un/");
+    assert_eq!(links[2].1, "/topics/metoo-movement/");
+}

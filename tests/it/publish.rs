@@ -185,13 +185,15 @@ fn every_term_feed_holds_the_newest_of_its_own_briefings() {
                     entry.categories.iter().any(|c| c.term == name),
                     "{term_feed}"
                 );
+                // By default a term feed carries summaries, not bodies.
                 assert!(
                     entry
-                        .content
+                        .summary
                         .as_ref()
-                        .and_then(|c| c.body.as_ref())
-                        .is_some()
+                        .is_some_and(|s| !s.content.is_empty()),
+                    "{term_feed}: an entry without a summary"
                 );
+                assert!(entry.content.is_none(), "{term_feed}: a body");
             }
             feeds += 1;
         }
@@ -378,9 +380,56 @@ fn the_404_page_works_from_any_depth_under_a_subpath() {
     assert!(checked > 20, "the 404 page links its styles and sections");
 }
 
+/// A config that adds `extra` to the fixture's.
+fn fixture_with(extra: &str) -> Site {
+    let site = Site::fixture();
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("config");
+    site.write("dossier.yaml", &format!("{config}{extra}"));
+    site
+}
+
+#[test]
+fn full_term_feeds_carry_bodies_and_none_makes_no_term_feeds() {
+    let site = fixture_with("term_feeds: full\n");
+    site.build();
+    let output = site.output();
+    let term = "/people/ada-lovelace/";
+    let (briefings, _) = listing(&output, term);
+    let feed = feed(&output, &format!("{term}atom.xml"));
+    assert_eq!(entries(&output, &feed).len(), briefings.len().min(20));
+    for entry in &feed.entries {
+        let body = entry.content.as_ref().and_then(|c| c.body.as_deref());
+        let page = output.page(&site_path(&output, &alternate(&entry.links)));
+        let first = page.text("article .briefing-body p");
+        let text = Html::parse_fragment(body.expect("a body"))
+            .root_element()
+            .text()
+            .collect::<String>();
+        assert!(text.contains(&first), "the entry holds the page's body");
+    }
+
+    let site = fixture_with("term_feeds: none\n");
+    site.build();
+    let output = site.output();
+    assert!(output.exists("/atom.xml"), "the site's feed stays");
+    let page = output.page(term);
+    assert_eq!(
+        page.links("head link[rel=alternate][type='application/atom+xml']"),
+        ["/atom.xml"]
+    );
+    assert!(!output.exists(&format!("{term}atom.xml")));
+    let feeds = output
+        .files()
+        .into_iter()
+        .filter(|f| f.ends_with("atom.xml"))
+        .count();
+    assert_eq!(feeds, 1, "only the site's feed");
+}
+
 #[test]
 fn a_subpath_build_keeps_feeds_and_sitemap_under_the_subpath() {
-    let site = Site::fixture();
+    // Full term feeds, so the links inside their bodies are followed too.
+    let site = fixture_with("term_feeds: full\n");
     let output = build_at(&site, SUBPATH);
     let broken = output.broken_links();
     assert!(broken.is_empty(), "broken links:\n{broken}");
