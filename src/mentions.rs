@@ -2,18 +2,19 @@
 //! text, to link them to their pages (rendering) or to suggest tags (`check`,
 //! `annotate`).
 //!
-//! One multi-pattern automaton (aho-corasick) holds every name and alias of
-//! every term and is built once per build, so a briefing costs one pass over
-//! its text however many terms the archive knows. Matches are whole words
+//! One multi-pattern automaton (an aho-corasick DFA) holds every name and
+//! alias of every term and is built once per build, so a briefing costs one
+//! pass over its text however many terms the archive knows. Matches are whole words
 //! (Unicode letters and digits on neither side), the longest wins where
 //! candidates overlap, and short all-capital aliases ("US", "UN") match only
 //! in capitals so that "us" is never the United States. Names match with or
 //! without their diacritics ("Erdoğan", "Erdogan").
 
-use aho_corasick::automaton::OverlappingState;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 
 use crate::diag::Position;
@@ -64,13 +65,15 @@ pub struct Hit {
 
 /// Every name and alias of every term, ready to search.
 pub struct Matcher {
-    automaton: Option<AhoCorasick>,
+    /// Anchored only: a search starts it where a mention may begin.
+    automaton: Option<DFA>,
     patterns: Vec<Pattern>,
-    /// Which bytes some pattern starts with (both cases of ASCII letters):
-    /// a search tries only positions that start a word with one of them.
-    first_bytes: [bool; 256],
+    /// The hash of every pattern's first word, ASCII letters lowercased: a
+    /// whole-word mention starts with a whole word, so a word not in here
+    /// starts none.
+    first_words: FxHashSet<u64>,
     /// Whether some pattern starts with a character that is not a letter or
-    /// digit ("(ISIS)"): such a pattern may start anywhere, not only at a
+    /// digit ("#MeToo"): such a pattern may start anywhere, not only at a
     /// word's start.
     odd_starts: bool,
 }
@@ -106,18 +109,11 @@ impl Matcher {
                 }
             }
         }
-        let mut first_bytes = [false; 256];
-        let mut odd_starts = false;
-        for text in &texts {
-            let Some(&first) = text.as_bytes().first() else {
-                continue;
-            };
-            first_bytes[usize::from(first.to_ascii_lowercase())] = true;
-            first_bytes[usize::from(first.to_ascii_uppercase())] = true;
-            odd_starts |= !text.chars().next().is_some_and(is_word_char);
-        }
-        // Only anchored searches: one per place a mention could start.
-        let automaton = AhoCorasickBuilder::new()
+        let odd_starts = texts
+            .iter()
+            .any(|text| !text.chars().next().is_some_and(is_word_char));
+        let first_words = texts.iter().map(|text| word_end(text, 0).1).collect();
+        let automaton = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .start_kind(StartKind::Anchored)
@@ -126,7 +122,7 @@ impl Matcher {
         Matcher {
             automaton,
             patterns,
-            first_bytes,
+            first_words,
             odd_starts,
         }
     }
@@ -135,65 +131,76 @@ impl Matcher {
     /// in order of position.
     ///
     /// Rather than run the automaton over every byte and sort out the
-    /// overlapping matches, it is started, anchored, only where a mention
-    /// may begin (a word's first character, if some pattern starts with it)
-    /// and reports every pattern that matches there; the longest whole-word
-    /// one wins and the search goes on after it.
+    /// overlapping matches, it is walked only from the start of a word that
+    /// some name begins with (a small set of hashes, checked first, rules out
+    /// "the", "said" and most other words without touching the automaton);
+    /// the longest whole-word name that starts there wins and the search
+    /// resumes after it.
     pub fn find(&self, text: &str) -> Vec<Hit> {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
         let mut hits = Vec::new();
-        let mut resume = 0;
-        let mut after_word = false;
-        for (start, c) in text.char_indices() {
-            let word = is_word_char(c);
-            let may_start = if word { !after_word } else { self.odd_starts };
-            after_word = word;
-            if start < resume
-                || !may_start
-                || !self.first_bytes[usize::from(text.as_bytes()[start])]
-            {
-                continue;
-            }
-            if let Some(hit) = self.longest_at(automaton, text, start) {
-                resume = hit.end;
-                hits.push(hit);
-            }
+        let mut at = 0;
+        while at < text.len() {
+            let (word, width) = char_at(text, at);
+            let found = if word {
+                let (end, hash) = word_end(text, at);
+                let hit = if self.first_words.contains(&hash) {
+                    self.longest_at(automaton, text, at)
+                } else {
+                    None
+                };
+                // No mention starts inside a word.
+                at = hit.map_or(end, |hit| hit.end);
+                hit
+            } else {
+                let hit = if self.odd_starts {
+                    self.longest_at(automaton, text, at)
+                } else {
+                    None
+                };
+                at = hit.map_or(at + width, |hit| hit.end);
+                hit
+            };
+            hits.extend(found);
         }
         hits
     }
 
     /// The longest whole-word mention that starts at `start`, if any.
-    fn longest_at(&self, automaton: &AhoCorasick, text: &str, start: usize) -> Option<Hit> {
-        let input = Input::new(text).range(start..).anchored(Anchored::Yes);
-        let mut state = OverlappingState::start();
+    fn longest_at(&self, automaton: &DFA, text: &str, start: usize) -> Option<Hit> {
+        let mut state = automaton.start_state(Anchored::Yes).ok()?;
         let mut best: Option<Hit> = None;
-        loop {
-            // Anchored overlapping searches cannot fail on an automaton
-            // built for them; treat a failure as no further match.
-            if automaton
-                .try_find_overlapping(input.clone(), &mut state)
-                .is_err()
-            {
-                break;
-            }
-            let Some(m) = state.get_match() else {
-                break;
-            };
-            let pattern = &self.patterns[m.pattern().as_usize()];
-            let end = m.end();
-            if best.is_some_and(|b| b.end >= end)
-                || !is_word_boundary(text, start, end)
-                || (pattern.exact && !all_capitals(&text[start..end]))
-            {
+        for (end, &byte) in text.as_bytes().iter().enumerate().skip(start) {
+            state = automaton.next_state(Anchored::Yes, state, byte);
+            if !automaton.is_special(state) {
                 continue;
             }
-            best = Some(Hit {
-                start,
-                end,
-                term: pattern.term,
-            });
+            if automaton.is_dead(state) {
+                break;
+            }
+            let end = end + 1;
+            for i in 0..automaton.match_len(state) {
+                let id = automaton.match_pattern(state, i);
+                // A match state also holds the names that end here but
+                // start later (suffixes of the path walked): skip them.
+                if end - automaton.pattern_len(id) != start {
+                    continue;
+                }
+                let pattern = &self.patterns[id.as_usize()];
+                if best.is_some_and(|b| b.end >= end)
+                    || !is_word_boundary(text, start, end)
+                    || (pattern.exact && !all_capitals(&text[start..end]))
+                {
+                    continue;
+                }
+                best = Some(Hit {
+                    start,
+                    end,
+                    term: pattern.term,
+                });
+            }
         }
         best
     }
@@ -231,6 +238,36 @@ fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
 /// Letters and digits make words; anything else separates them.
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
+}
+
+/// Whether the character at byte `at` is a word character, and its width.
+fn char_at(text: &str, at: usize) -> (bool, usize) {
+    match text.as_bytes().get(at) {
+        Some(b) if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
+        _ => text
+            .get(at..)
+            .and_then(|rest| rest.chars().next())
+            .map_or((false, 1), |c| (is_word_char(c), c.len_utf8())),
+    }
+}
+
+/// Where the word starting at byte `start` ends, and the hash of its bytes
+/// with ASCII letters lowercased (as the automaton compares them).
+fn word_end(text: &str, start: usize) -> (usize, u64) {
+    // FNV-1a: a few instructions a byte, and words are short.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut at = start;
+    while at < text.len() {
+        let (word, width) = char_at(text, at);
+        if !word {
+            break;
+        }
+        for &byte in &text.as_bytes()[at..at + width] {
+            hash = (hash ^ u64::from(byte.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
+        }
+        at += width;
+    }
+    (at, hash)
 }
 
 /// Walks a Markdown text's events and says which text may hold mentions:
