@@ -14,7 +14,7 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind, StartKind};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::diag::Position;
@@ -68,10 +68,11 @@ pub struct Matcher {
     /// Anchored only: a search starts it where a mention may begin.
     automaton: Option<DFA>,
     patterns: Vec<Pattern>,
-    /// The hash of every pattern's first word, ASCII letters lowercased: a
-    /// whole-word mention starts with a whole word, so a word not in here
-    /// starts none.
-    first_words: FxHashSet<u64>,
+    /// The first word of every pattern, ASCII letters lowercased, as a
+    /// one-hash Bloom filter: a whole-word mention starts with a whole word,
+    /// so a word not in here starts none (a few per hundred that are not
+    /// get through, and are ruled out by the automaton).
+    first_words: FirstWords,
     /// Whether some pattern starts with a character that is not a letter or
     /// digit ("#MeToo"): such a pattern may start anywhere, not only at a
     /// word's start.
@@ -112,7 +113,7 @@ impl Matcher {
         let odd_starts = texts
             .iter()
             .any(|text| !text.chars().next().is_some_and(is_word_char));
-        let first_words = texts.iter().map(|text| word_end(text, 0).1).collect();
+        let first_words = FirstWords::new(texts.iter().map(|text| word_end(text, 0).1));
         let automaton = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -146,7 +147,7 @@ impl Matcher {
             let (word, width) = char_at(text, at);
             let found = if word {
                 let (end, hash) = word_end(text, at);
-                let hit = if self.first_words.contains(&hash) {
+                let hit = if self.first_words.may_hold(hash) {
                     self.longest_at(automaton, text, at)
                 } else {
                     None
@@ -240,6 +241,34 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
 }
 
+/// A set of word hashes that may answer "yes" for a word not in it, but
+/// never "no" for one that is: 2^18 bits (32 KiB), so it stays in cache
+/// while a text is searched.
+struct FirstWords(Vec<u64>);
+
+impl FirstWords {
+    const BITS: u32 = 18;
+
+    fn new(hashes: impl Iterator<Item = u64>) -> FirstWords {
+        let mut bits = vec![0u64; 1 << (Self::BITS - 6)];
+        for hash in hashes {
+            let bit = Self::bit(hash);
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        FirstWords(bits)
+    }
+
+    fn bit(hash: u64) -> usize {
+        // The top bits: FNV-1a mixes them best.
+        (hash >> (64 - Self::BITS)) as usize
+    }
+
+    fn may_hold(&self, hash: u64) -> bool {
+        let bit = Self::bit(hash);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
+}
+
 /// Whether the character at byte `at` is a word character, and its width.
 fn char_at(text: &str, at: usize) -> (bool, usize) {
     match text.as_bytes().get(at) {
@@ -326,6 +355,9 @@ pub struct Linker<'m> {
     allowed: Option<&'m [Vec<usize>]>,
     mode: MentionMode,
     linked: rustc_hash::FxHashSet<TermRef>,
+    /// With `mentions: first` and a briefing's own terms: how many of them
+    /// are still to link. At zero the rest of the text needs no search.
+    unlinked: Option<usize>,
 }
 
 impl<'m> Linker<'m> {
@@ -341,12 +373,16 @@ impl<'m> Linker<'m> {
             allowed,
             mode,
             linked: Default::default(),
+            unlinked: match (mode, allowed) {
+                (MentionMode::First, Some(allowed)) => Some(allowed.iter().map(Vec::len).sum()),
+                _ => None,
+            },
         }
     }
 
     /// The events that replace a text event, if any of its words become links.
     pub fn link<'a>(&mut self, text: &str) -> Option<Vec<Event<'a>>> {
-        if self.mode == MentionMode::None {
+        if self.mode == MentionMode::None || self.unlinked == Some(0) {
             return None;
         }
         let mut events = Vec::new();
@@ -361,6 +397,7 @@ impl<'m> Linker<'m> {
                 continue;
             }
             self.linked.insert(hit.term);
+            self.unlinked = self.unlinked.map(|n| n.saturating_sub(1));
             if hit.start > at {
                 events.push(Event::Text(text[at..hit.start].to_string().into()));
             }
