@@ -81,11 +81,21 @@ pub struct Archive {
 
 /// The key two spellings of a name share: ASCII, lowercase, single spaces.
 pub fn fold(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let ascii;
+    let name = if name.is_ascii() {
+        name
+    } else {
+        ascii = deunicode::deunicode(name);
+        &ascii
+    };
+    let mut key = String::with_capacity(name.len());
+    for word in name.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    key
 }
 
 /// Builds the archive from parsed briefings and profiles.
@@ -110,15 +120,26 @@ pub fn index(
         }
     }
 
+    // Every tag's folded key, on every thread, before the serial pass
+    // that numbers the terms.
+    let keys: Vec<Vec<Vec<String>>> = briefings
+        .par_iter()
+        .map(|b| {
+            b.tags
+                .iter()
+                .map(|names| names.iter().map(|name| fold(name)).collect())
+                .collect()
+        })
+        .collect();
     let mut entries: Vec<Entry> = Vec::with_capacity(briefings.len());
-    for (id, briefing) in briefings.into_iter().enumerate() {
+    for (id, (briefing, keys)) in briefings.into_iter().zip(keys).enumerate() {
         let mut terms = Vec::with_capacity(builders.len());
         for (t, builder) in builders.iter_mut().enumerate() {
             let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
             let mut ids: Vec<usize> = Vec::with_capacity(names.len());
-            for name in names {
+            for (name, folded) in names.iter().zip(keys.get(t).into_iter().flatten()) {
                 let key = &config.taxonomies[t].name;
-                match builder.resolve(name, &briefing, key) {
+                match builder.resolve(name, folded, &briefing, key) {
                     Ok(term) if !ids.contains(&term) => {
                         builder.terms[term].briefings.push(id);
                         ids.push(term);
@@ -248,9 +269,15 @@ impl TaxonomyBuilder {
     }
 
     /// The term a briefing's name refers to, created if new.
-    fn resolve(&mut self, name: &str, briefing: &Briefing, key: &str) -> Result<usize, Diagnostic> {
-        let folded = fold(name);
-        if let Some(&id) = self.by_name.get(&folded) {
+    /// `folded` is `fold(name)`.
+    fn resolve(
+        &mut self,
+        name: &str,
+        folded: &str,
+        briefing: &Briefing,
+        key: &str,
+    ) -> Result<usize, Diagnostic> {
+        if let Some(&id) = self.by_name.get(folded) {
             return Ok(id);
         }
         let error = |message: String| {
@@ -273,7 +300,7 @@ impl TaxonomyBuilder {
             )));
         }
         let id = self.terms.len();
-        self.by_name.insert(folded, id);
+        self.by_name.insert(folded.to_string(), id);
         self.by_slug.insert(slug.clone(), id);
         self.terms.push(Term {
             name: name.to_string(),

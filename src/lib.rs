@@ -187,10 +187,12 @@ fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagno
         Some(sink) => sink,
         None => &staging,
     };
-    let prepared = render::prepare(&config, &archive, &templates)
-        .map_err(|problems| sorted(Diagnostics(problems)))?;
+    // What every page reads (URLs, summaries, term links), made once.
+    let views = render::views::Views::new(&config, &archive);
+    let prepared =
+        render::prepare(&views, &templates).map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("mentions and cards");
-    let render = render::render_site(&config, &archive, &templates, &highlighter, &prepared, sink)
+    let render = render::render_site(&views, &templates, &highlighter, &prepared, sink)
         .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
     if let Some(indexer) = indexer {

@@ -35,7 +35,6 @@ pub struct Sources {
 pub fn read_content(root: &Path, config: &SiteConfig) -> (Sources, Vec<Diagnostic>) {
     let content = root.join("content");
     let mut diagnostics = Vec::new();
-    let mut found: Vec<(Kind, PathBuf)> = Vec::new();
     if !content.is_dir() {
         // An empty site is still a site: it builds a home page and nothing else.
         return (Sources::default(), diagnostics);
@@ -45,50 +44,72 @@ pub fn read_content(root: &Path, config: &SiteConfig) -> (Sources, Vec<Diagnosti
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
-    for entry in walk {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                let path = e.path().map_or_else(|| content.clone(), Path::to_path_buf);
-                let message = match e.loop_ancestor() {
-                    Some(ancestor) => format!(
-                        "symbolic link loop back to {}; remove the link",
-                        relative(root, ancestor).display()
-                    ),
-                    None => format!("cannot read: {e}"),
-                };
-                diagnostics.push(Diagnostic::error(relative(root, &path), message));
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "md") {
-            continue;
-        }
-        let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
-        match classify(rel, config) {
-            Some(kind) => found.push((kind, entry.into_path())),
-            None => diagnostics.push(Diagnostic {
-                severity: Severity::Warning,
-                ..Diagnostic::error(
-                    relative(root, entry.path()),
-                    "ignored: Markdown in content/ must be under briefings/ or a taxonomy folder (such as people/)",
-                )
-            }),
-        }
-    }
-    let read: Vec<_> = found
-        .into_par_iter()
-        .map(|(kind, path)| (kind, read_file(root, &path)))
+    // Files are read on the other threads while the walk goes on; the walk's
+    // order (sorted by name, depth first) is restored afterwards.
+    let mut read: Vec<(usize, Found)> = walk
+        .enumerate()
+        .par_bridge()
+        .filter_map(|(order, entry)| Some((order, visit(root, &content, config, entry)?)))
         .collect();
+    read.sort_unstable_by_key(|(order, _)| *order);
     let mut sources = Sources::default();
-    for (kind, file) in read {
-        match (kind, file) {
-            (Kind::Briefing, Ok(file)) => sources.briefings.push(file),
-            (Kind::Profile(t), Ok(file)) => sources.profiles.push((t, file)),
-            (_, Err(d)) => diagnostics.push(d),
+    for (_, found) in read {
+        match found {
+            Found::File(Kind::Briefing, Ok(file)) => sources.briefings.push(file),
+            Found::File(Kind::Profile(t), Ok(file)) => sources.profiles.push((t, file)),
+            Found::File(_, Err(d)) | Found::Problem(d) => diagnostics.push(d),
         }
     }
     (sources, diagnostics)
+}
+
+/// What one entry of the walk gave.
+enum Found {
+    File(Kind, Result<SourceFile, Diagnostic>),
+    Problem(Diagnostic),
+}
+
+/// Reads the walk's entry if it is a briefing or a profile; `None` for
+/// folders and files that are neither.
+fn visit(
+    root: &Path,
+    content: &Path,
+    config: &SiteConfig,
+    entry: walkdir::Result<walkdir::DirEntry>,
+) -> Option<Found> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(e) => {
+            let path = e
+                .path()
+                .map_or_else(|| content.to_path_buf(), Path::to_path_buf);
+            let message = match e.loop_ancestor() {
+                Some(ancestor) => format!(
+                    "symbolic link loop back to {}; remove the link",
+                    relative(root, ancestor).display()
+                ),
+                None => format!("cannot read: {e}"),
+            };
+            return Some(Found::Problem(Diagnostic::error(
+                relative(root, &path),
+                message,
+            )));
+        }
+    };
+    if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "md") {
+        return None;
+    }
+    let rel = entry.path().strip_prefix(content).unwrap_or(entry.path());
+    Some(match classify(rel, config) {
+        Some(kind) => Found::File(kind, read_file(root, entry.path())),
+        None => Found::Problem(Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(
+                relative(root, entry.path()),
+                "ignored: Markdown in content/ must be under briefings/ or a taxonomy folder (such as people/)",
+            )
+        }),
+    })
 }
 
 fn classify(rel: &Path, config: &SiteConfig) -> Option<Kind> {

@@ -116,11 +116,18 @@ impl Job {
     }
 }
 
-/// A rendered page: its site path (`briefings/rome/`), output file and text.
+/// A rendered page, kept in memory: its output file and text.
 struct RenderedPage {
-    path: String,
     file: String,
-    text: String,
+    text: Vec<u8>,
+}
+
+/// Where a page is rendered, by [`PageRenderer::render_into`].
+struct PageFile {
+    /// Its site path (`briefings/rome/`).
+    path: String,
+    /// Its output file (`briefings/rome/index.html`).
+    file: String,
 }
 
 /// Briefings by year, then month, newest first inside each.
@@ -138,21 +145,21 @@ pub struct Prepared {
     bodies: Vec<Option<OnceLock<String>>>,
 }
 
-/// Builds what every page render shares: the mention automaton and the cards.
-pub fn prepare(
-    config: &SiteConfig,
-    archive: &Archive,
-    templates: &Templates,
-) -> Result<Prepared, Vec<Diagnostic>> {
-    let views = Views::new(config, archive);
+/// Builds what every page render shares: the mention automaton and the
+/// cards (the two at once, on the render threads).
+pub fn prepare(views: &Views<'_>, templates: &Templates) -> Result<Prepared, Vec<Diagnostic>> {
+    let (config, archive) = (views.config, views.archive);
     let site = Value::from_serializable(&views.site());
     let renders = AtomicUsize::new(0);
     let ids: Vec<BriefingId> = (0..archive.entries.len()).collect();
-    let cards = render_cards(&views, templates, &site, &ids, &renders)?;
+    let (matcher, cards) = rayon::join(
+        || Matcher::new(archive),
+        || render_cards(views, templates, &site, &ids, &renders),
+    );
     let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
     Ok(Prepared {
-        matcher: Matcher::new(archive),
-        cards,
+        matcher,
+        cards: cards?,
         card_renders: renders.into_inner(),
         bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
     })
@@ -160,15 +167,13 @@ pub fn prepare(
 
 /// Renders every page of the site into `sink`.
 pub fn render_site(
-    config: &SiteConfig,
-    archive: &Archive,
+    views: &Views<'_>,
     templates: &Templates,
     highlighter: &Highlighter,
     prepared: &Prepared,
     sink: &dyn PageSink,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
-    let views = Views::new(config, archive);
-    let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
+    let renderer = PageRenderer::new(views, templates, highlighter, prepared);
     let pages = renderer.jobs();
     let written = renderer.run(&pages, sink)?;
     renderer.keep_sitemap(&pages, &written);
@@ -234,7 +239,7 @@ pub fn rerender_briefing(
     rendered.extend(render_all(&renderer, &feeds)?);
     let written: Vec<Diagnostic> = rendered
         .par_iter()
-        .filter_map(|page| sink.write(&page.file, page.text.as_bytes()).err())
+        .filter_map(|page| sink.write(&page.file, &page.text).err())
         .collect();
     if !written.is_empty() {
         return Err(written);
@@ -572,13 +577,15 @@ impl<'a> PageRenderer<'a> {
     }
 
     /// Renders `jobs` in parallel into `sink`: the site path of each page
-    /// written, in the order of `jobs`, or every problem (each once).
+    /// written, in the order of `jobs`, or every problem (each once). Each
+    /// thread renders into one buffer of its own, reused page after page.
     fn run(&self, jobs: &[Job], sink: &dyn PageSink) -> Result<Vec<String>, Vec<Diagnostic>> {
         let results: Vec<Result<String, Diagnostic>> = jobs
             .par_iter()
-            .map(|&job| {
-                let page = self.render(job)?;
-                sink.write(&page.file, page.text.as_bytes())?;
+            .map_init(Vec::new, |buffer, &job| {
+                buffer.clear();
+                let page = self.render_into(job, buffer)?;
+                sink.write(&page.file, buffer)?;
                 Ok(page.path)
             })
             .collect();
@@ -607,8 +614,15 @@ impl<'a> PageRenderer<'a> {
         jobs
     }
 
-    /// Renders one page: its site path, output file and text.
+    /// Renders one page into memory.
     fn render(&self, job: Job) -> Result<RenderedPage, Diagnostic> {
+        let mut text = Vec::new();
+        let PageFile { file, .. } = self.render_into(job, &mut text)?;
+        Ok(RenderedPage { file, text })
+    }
+
+    /// Renders one page at the end of `out`: where it goes.
+    fn render_into(&self, job: Job, out: &mut Vec<u8>) -> Result<PageFile, Diagnostic> {
         let (template, path, context) = match job {
             Job::Home { page } => self.home(page),
             Job::Briefing(id) => self.briefing(id),
@@ -640,8 +654,8 @@ impl<'a> PageRenderer<'a> {
         self.renders.fetch_add(1, Ordering::Relaxed);
         self.templates
             .tera
-            .render(template, &context)
-            .map(|text| RenderedPage { path, file, text })
+            .render_to(template, &context, out)
+            .map(|()| PageFile { path, file })
             .map_err(|e| self.templates.diagnostic(&e, Some(&url)))
     }
 
