@@ -283,24 +283,29 @@ fn render_cards(
     let cards: Vec<Result<Value, Diagnostic>> = ids
         .par_iter()
         .map(|&id| {
-            let mut card = views.card(id);
-            if with_html {
-                let mut context = Context::new();
-                context.insert_value("site", site.clone());
-                context.insert("item", &card);
-                renders.fetch_add(1, Ordering::Relaxed);
-                let html = templates
-                    .tera
-                    .render(templates::CARD, &context)
-                    .map_err(|e| {
-                        let url = views
-                            .urls
-                            .path(&paths::briefing(views.briefing(id).slug.as_str()));
-                        templates.diagnostic(&e, Some(&format!("the card of {url}")))
-                    })?;
-                card.html = Some(html);
+            // Serialized once: `card.html` reads it, and it is kept with the
+            // HTML added.
+            let card = Value::from_serializable(&views.card(id));
+            if !with_html {
+                return Ok(card);
             }
-            Ok(Value::from_serializable(&card))
+            let mut context = Context::new();
+            context.insert_value("site", site.clone());
+            context.insert_value("item", card.clone());
+            renders.fetch_add(1, Ordering::Relaxed);
+            let html = templates
+                .tera
+                .render(templates::CARD, &context)
+                .map_err(|e| {
+                    let url = views
+                        .urls
+                        .path(&paths::briefing(views.briefing(id).slug.as_str()));
+                    templates.diagnostic(&e, Some(&format!("the card of {url}")))
+                })?;
+            drop(context);
+            let mut fields = card.into_map().unwrap_or_default();
+            fields.insert("html".into(), Value::from(html));
+            Ok(Value::from(fields))
         })
         .collect();
     all_or_problems(cards)

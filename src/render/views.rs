@@ -76,6 +76,8 @@ pub struct TermGroupView<'a> {
     pub terms: Vec<tera::Value>,
 }
 
+/// A briefing as listings show it. The listings' copy also has `html`: what
+/// `card.html` made of this.
 #[derive(Serialize)]
 pub struct CardView<'a> {
     pub title: &'a str,
@@ -84,9 +86,6 @@ pub struct CardView<'a> {
     pub date_display: String,
     pub summary: Option<&'a str>,
     pub taxonomies: Vec<TermGroupView<'a>>,
-    /// The card rendered by `card.html` (absent while rendering that template).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -386,7 +385,6 @@ impl<'a> Views<'a> {
             date_display: briefing.date.display(),
             summary: self.summary(id),
             taxonomies: self.groups(id),
-            html: None,
         }
     }
 
