@@ -101,11 +101,11 @@ pub fn fold(name: &str) -> String {
 /// Builds the archive from parsed briefings and profiles.
 pub fn index(
     config: &SiteConfig,
-    mut briefings: Vec<Briefing>,
+    briefings: Vec<Briefing>,
     profiles: Vec<Profile>,
 ) -> Result<Archive, Vec<Diagnostic>> {
     let mut problems = Vec::new();
-    briefings.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
+    let briefings = newest_first(briefings);
     check_briefing_slugs(&briefings, &mut problems);
 
     let mut builders: Vec<TaxonomyBuilder> = config
@@ -180,6 +180,19 @@ pub fn index(
         entries,
         taxonomies,
     })
+}
+
+/// The briefings newest first, ties broken by slug so the order is stable.
+/// Their positions are sorted, on every thread, and each briefing (a few
+/// hundred bytes) is moved once, not once per comparison round.
+fn newest_first(briefings: Vec<Briefing>) -> Vec<Briefing> {
+    let mut order: Vec<usize> = (0..briefings.len()).collect();
+    order.par_sort_by(|&a, &b| {
+        let (a, b) = (&briefings[a], &briefings[b]);
+        b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug))
+    });
+    let mut slots: Vec<Option<Briefing>> = briefings.into_iter().map(Some).collect();
+    order.iter().filter_map(|&i| slots[i].take()).collect()
 }
 
 fn check_briefing_slugs(briefings: &[Briefing], problems: &mut Vec<Diagnostic>) {
