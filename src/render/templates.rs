@@ -226,8 +226,14 @@ fn escape(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let forbidden = |c: char| {
         (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
     };
+    // Checked on bytes first: nearly every text has none of them.
+    let bytes = text.as_bytes();
+    let suspect = bytes
+        .iter()
+        .any(|&b| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r'))
+        || bytes.contains(&0xEF);
     let clean;
-    let text = if text.contains(forbidden) {
+    let text = if suspect && text.contains(forbidden) {
         clean = text.replace(forbidden, "");
         clean.as_str()
     } else {
