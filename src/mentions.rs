@@ -2,7 +2,7 @@
 //! text, to link them to their pages (rendering) or to suggest tags (`check`,
 //! `annotate`).
 //!
-//! One multi-pattern automaton (an aho-corasick DFA) holds every name and
+//! One multi-pattern automaton (an aho-corasick NFA) holds every name and
 //! alias of every term and is built once per build, so a briefing costs one
 //! pass over its text however many terms the archive knows. Matches are whole words
 //! (Unicode letters and digits on neither side), the longest wins where
@@ -11,8 +11,8 @@
 //! without their diacritics ("Erdoğan", "Erdogan").
 
 use aho_corasick::automaton::Automaton;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind, StartKind};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -65,8 +65,10 @@ pub struct Hit {
 
 /// Every name and alias of every term, ready to search.
 pub struct Matcher {
-    /// Anchored only: a search starts it where a mention may begin.
-    automaton: Option<DFA>,
+    /// Walked anchored, from where a mention may begin. A contiguous NFA,
+    /// not a DFA: a few hundred KB for thousands of names rather than tens
+    /// of MB, and the few words the filter lets through cost about the same.
+    automaton: Option<NFA>,
     patterns: Vec<Pattern>,
     /// The first word of every pattern, ASCII letters lowercased, as a
     /// one-hash Bloom filter: a whole-word mention starts with a whole word,
@@ -114,10 +116,9 @@ impl Matcher {
             .iter()
             .any(|text| !text.chars().next().is_some_and(is_word_char));
         let first_words = FirstWords::new(texts.iter().map(|text| word_end(text, 0).1));
-        let automaton = DFA::builder()
+        let automaton = NFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Anchored)
             .build(&texts)
             .ok();
         Matcher {
@@ -170,7 +171,7 @@ impl Matcher {
     }
 
     /// The longest whole-word mention that starts at `start`, if any.
-    fn longest_at(&self, automaton: &DFA, text: &str, start: usize) -> Option<Hit> {
+    fn longest_at(&self, automaton: &NFA, text: &str, start: usize) -> Option<Hit> {
         let mut state = automaton.start_state(Anchored::Yes).ok()?;
         let mut best: Option<Hit> = None;
         for (end, &byte) in text.as_bytes().iter().enumerate().skip(start) {
