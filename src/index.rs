@@ -167,10 +167,11 @@ pub fn index(
         .collect();
     let related: Vec<_> = (0..entries.len())
         .into_par_iter()
-        .map_init(
-            || Scratch::new(entries.len()),
-            |scratch, id| related_to(id, &entries, &taxonomies, scratch),
-        )
+        .map(|id| {
+            Scratch::with(entries.len(), |scratch| {
+                related_to(id, &entries, &taxonomies, scratch)
+            })
+        })
         .collect();
     for (entry, related) in entries.iter_mut().zip(related) {
         entry.related = related;
@@ -354,18 +355,36 @@ impl TaxonomyBuilder {
 /// Per-thread counters for [`related_to`] (one slot per briefing) and
 /// [`FlatIndex::appears_with`] (one slot per term), and the slots in use, so
 /// each count costs what it touches and no hashing.
+#[derive(Default)]
 struct Scratch {
     counts: Vec<u32>,
     touched: Vec<usize>,
 }
 
+thread_local! {
+    /// One [`Scratch`] per thread for the life of the thread: made per task
+    /// instead, its zeroed counters (400 KB at 100,000 briefings) were fresh
+    /// memory for the kernel to clear hundreds of times a build.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 impl Scratch {
-    /// Counters for ids `0..len`, all zero.
-    fn new(len: usize) -> Scratch {
-        Scratch {
-            counts: vec![0; len],
-            touched: Vec::new(),
-        }
+    /// Runs `f` with this thread's counters for ids `0..len`, all zero.
+    fn with<R>(len: usize, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            // A use cut short (a panic) may have left counts behind.
+            let Scratch { counts, touched } = &mut *scratch;
+            for id in touched.drain(..) {
+                if let Some(count) = counts.get_mut(id) {
+                    *count = 0;
+                }
+            }
+            if counts.len() < len {
+                counts.resize(len, 0);
+            }
+            f(&mut scratch)
+        })
     }
 
     fn count(&mut self, id: usize) {
@@ -418,6 +437,9 @@ fn related_to(
         related.truncate(RELATED_LIMIT);
     }
     related.sort_unstable_by(order);
+    // Kept for the rest of the build: give back the room the candidates took
+    // (thousands of them for a briefing with popular tags).
+    related.shrink_to_fit();
     related
 }
 
@@ -432,17 +454,14 @@ fn profile_terms(entries: &[Entry], taxonomies: &mut [Taxonomy]) {
     let index = FlatIndex::new(entries, taxonomies);
     let profiles: Vec<_> = (0..index.flat.len())
         .into_par_iter()
-        .map_init(
-            || Scratch::new(index.flat.len()),
-            |scratch, id| {
-                let (t, term) = index.flat[id];
-                let briefings = &taxonomies[t].terms[term].briefings;
-                (
-                    index.appears_with(id, briefings, scratch),
-                    index.timeline(briefings),
-                )
-            },
-        )
+        .map(|id| {
+            let (t, term) = index.flat[id];
+            let briefings = &taxonomies[t].terms[term].briefings;
+            let appears_with = Scratch::with(index.flat.len(), |scratch| {
+                index.appears_with(id, briefings, scratch)
+            });
+            (appears_with, index.timeline(briefings))
+        })
         .collect();
     for (&(t, term), (appears_with, timeline)) in index.flat.iter().zip(profiles) {
         let term = &mut taxonomies[t].terms[term];
