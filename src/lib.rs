@@ -12,6 +12,8 @@
 //! [`serve`] (behind the default `serve` feature) previews the site: it runs
 //! [`build`] into a folder of its own on every save and reloads the browser.
 
+#![forbid(unsafe_code)]
+
 pub mod annotate;
 pub mod check;
 pub mod cli;
