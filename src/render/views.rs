@@ -134,6 +134,8 @@ pub struct TermView<'a> {
     pub last_seen: Option<String>,
     /// The terms most often named in the same briefings, most shared first.
     pub appears_with: Vec<AppearsWithView<'a>>,
+    /// The same terms by taxonomy, in the config's order, empty ones left out.
+    pub appears_with_groups: Vec<AppearsWithGroupView<'a>>,
     /// Briefings per year, oldest first, years without one included.
     pub timeline: Vec<TimelineYearView>,
     /// The term's Atom feed (root-relative), or null when no briefing names
@@ -153,11 +155,25 @@ pub struct AppearsWithView<'a> {
     pub count: usize,
 }
 
+/// The terms of one taxonomy that share briefings with the term of the page.
+#[derive(Serialize)]
+pub struct AppearsWithGroupView<'a> {
+    /// The taxonomy's name (`people`) and title (`People`).
+    pub name: &'a str,
+    pub title: &'a str,
+    pub terms: Vec<AppearsWithView<'a>>,
+}
+
 /// One year of a term's timeline.
 #[derive(Serialize)]
 pub struct TimelineYearView {
     pub year: i16,
     pub count: usize,
+    /// "3 briefings", "1 briefing", "no briefings".
+    pub label: String,
+    /// Whether a chart should print the year: the first, the last, and
+    /// every fifth year not next to either.
+    pub labelled: bool,
     /// The archive page of that year; `None` when no briefing of the archive
     /// is from that year.
     pub url: Option<String>,
@@ -445,6 +461,7 @@ impl<'a> Views<'a> {
             first_seen: date(term.briefings.last()),
             last_seen: date(term.briefings.first()),
             appears_with: self.appears_with(term),
+            appears_with_groups: self.appears_with_groups(term),
             timeline: self.timeline(term),
             feed: (self.config.term_feeds != TermFeeds::None && !term.briefings.is_empty())
                 .then(|| self.urls.path(&paths::feed(&path))),
@@ -467,13 +484,45 @@ impl<'a> Views<'a> {
             .collect()
     }
 
+    fn appears_with_groups(&self, term: &Term) -> Vec<AppearsWithGroupView<'_>> {
+        let mut groups: Vec<AppearsWithGroupView<'_>> = self
+            .config
+            .taxonomies
+            .iter()
+            .map(|config| AppearsWithGroupView {
+                name: &config.name,
+                title: &config.title,
+                terms: Vec::new(),
+            })
+            .collect();
+        for (&(t, _, _), view) in term.appears_with.iter().zip(self.appears_with(term)) {
+            if let Some(group) = groups.get_mut(t) {
+                group.terms.push(view);
+            }
+        }
+        groups.retain(|group| !group.terms.is_empty());
+        groups
+    }
+
     fn timeline(&self, term: &Term) -> Vec<TimelineYearView> {
         let busiest = term.timeline.iter().map(|&(_, n)| n).max().unwrap_or(1);
+        let (first, last) = match (term.timeline.first(), term.timeline.last()) {
+            (Some(&(first, _)), Some(&(last, _))) => (first, last),
+            _ => (0, 0),
+        };
         term.timeline
             .iter()
             .map(|&(year, count)| TimelineYearView {
                 year,
                 count,
+                label: match count {
+                    0 => "no briefings".to_string(),
+                    1 => "1 briefing".to_string(),
+                    n => format!("{n} briefings"),
+                },
+                labelled: year == first
+                    || year == last
+                    || (year % 5 == 0 && year - first > 1 && last - year > 1),
                 url: self
                     .years
                     .contains(&year)
