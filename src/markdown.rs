@@ -54,7 +54,7 @@ pub fn render(
         parser: Parser::new_ext(markdown, options()),
         highlighter,
         pending: VecDeque::new(),
-        ids: HashSet::default(),
+        ids: HeadingIds::default(),
         out: Rendered::default(),
         eligibility: Eligibility::default(),
         linker,
@@ -107,7 +107,7 @@ struct Annotate<'a, 'h, 'l, 'm> {
     parser: Parser<'a>,
     highlighter: &'h Highlighter,
     pending: VecDeque<Event<'a>>,
-    ids: HashSet<String>,
+    ids: HeadingIds,
     out: Rendered,
     /// Where in the text mentions may be linked.
     eligibility: Eligibility,
@@ -142,7 +142,7 @@ impl<'a> Annotate<'a, '_, '_, '_> {
                 let inner = take_until_end(&mut self.parser);
                 let title = plain_text(&inner);
                 self.out.word_count += count_words(&title);
-                let id = unique_id(id.as_deref().unwrap_or(&title), &mut self.ids);
+                let id = self.ids.unique(id.as_deref().unwrap_or(&title));
                 self.out.toc.push(Heading {
                     level: heading_number(level),
                     id: id.clone(),
@@ -248,19 +248,34 @@ fn heading_number(level: HeadingLevel) -> u8 {
     level as u8
 }
 
-/// An id for a heading, unique within the page: `context`, `context-1`, …
-fn unique_id(text: &str, used: &mut HashSet<String>) -> String {
-    let base = match slug::slugify(text) {
-        s if s.is_empty() => "section".to_string(),
-        s => s,
-    };
-    let mut id = base.clone();
-    let mut n = 1;
-    while !used.insert(id.clone()) {
-        id = format!("{base}-{n}");
-        n += 1;
+/// The heading ids given so far on a page, and for each base the next
+/// suffix to try, so that a thousand headings of one name cost a thousand
+/// steps, not half a million.
+#[derive(Default)]
+struct HeadingIds {
+    used: HashSet<String>,
+    next: rustc_hash::FxHashMap<String, usize>,
+}
+
+impl HeadingIds {
+    /// An id for a heading, unique within the page: `context`, `context-1`, …
+    fn unique(&mut self, text: &str) -> String {
+        let base = match slug::slugify(text) {
+            s if s.is_empty() => "section".to_string(),
+            s => s,
+        };
+        if self.used.insert(base.clone()) {
+            return base;
+        }
+        let n = self.next.entry(base.clone()).or_insert(1);
+        loop {
+            let id = format!("{base}-{n}");
+            *n += 1;
+            if self.used.insert(id.clone()) {
+                return id;
+            }
+        }
     }
-    id
 }
 
 /// The language named by a fence's info string (` ```rust,ignore ` → `rust`).
@@ -315,6 +330,18 @@ mod tests {
 
     fn html(markdown: &str) -> Rendered {
         render(markdown, &Highlighter::new(), None)
+    }
+
+    #[test]
+    fn repeated_headings_count_on_past_ids_already_taken() {
+        let r = html("## Same\n\n## Other {#same-1}\n\n## Same\n\n## Same\n");
+        let ids: Vec<_> = r.toc.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["same", "same-1", "same-2", "same-3"]);
+        let many = "## Notes\n\n".repeat(2000);
+        let r = html(&many);
+        let ids: HashSet<&str> = r.toc.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids.len(), 2000);
+        assert!(ids.contains("notes-1999"));
     }
 
     #[test]
