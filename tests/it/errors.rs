@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use dossier::diag::Diagnostics;
 
-use crate::support::{Site, Tree, briefing, copy_dir, fixture, lines};
+use crate::support::{Site, Tree, briefing, copy_dir, differences, fixture, lines};
 
 /// What a case must report, each as (file, line, words the message holds).
 /// Every case needs an entry: a new case without one fails the tests.
@@ -127,10 +127,9 @@ fn break_site(case: &Path) -> Diagnostics {
     let after = site.output().tree();
     assert!(
         before == after,
-        "{}: the failed build changed public/ (files before: {:?}, after: {:?})",
+        "{}: the failed build changed public/ in {:?}",
         case_name(case),
-        before.keys().collect::<Vec<_>>(),
-        after.keys().collect::<Vec<_>>()
+        differences(&before, &after)
     );
     let stray: Vec<_> = std::fs::read_dir(site.root())
         .expect("read the site folder")

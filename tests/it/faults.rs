@@ -68,7 +68,8 @@ fn a_build_killed_at_any_moment_leaves_the_previous_site_whole() {
             killed += 1;
             assert!(
                 now == before,
-                "killed after {tenth}/10 of a build, public/ changed"
+                "killed after {tenth}/10 of a build, public/ changed in {:?}",
+                crate::support::differences(&before, &now)
             );
         }
     }

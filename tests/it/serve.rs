@@ -710,11 +710,7 @@ fn a_storm_of_edits_ends_with_the_final_state_served() {
             break;
         }
         if Instant::now() > deadline {
-            let differ: Vec<_> = want
-                .keys()
-                .chain(got.keys())
-                .filter(|k| got.get(*k) != want.get(*k))
-                .collect();
+            let differ = crate::support::differences(&want, &got);
             panic!("after the storm the preview still differs from a fresh build in {differ:?}");
         }
         std::thread::sleep(Duration::from_millis(200));

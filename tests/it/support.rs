@@ -198,6 +198,18 @@ pub fn sel(css: &str) -> Selector {
 /// Every file of an output folder and its bytes, by relative path.
 pub type Tree = BTreeMap<PathBuf, Vec<u8>>;
 
+/// The paths whose bytes differ between two trees, or that only one has.
+pub fn differences<'t>(a: &'t Tree, b: &'t Tree) -> Vec<&'t PathBuf> {
+    let mut paths: Vec<&PathBuf> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|path| a.get(*path) != b.get(*path))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
 /// A built site on disk.
 pub struct Output {
     pub dir: PathBuf,
