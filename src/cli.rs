@@ -84,7 +84,7 @@ impl BuildArgs {
 
     pub fn run(&self) -> ExitCode {
         let options = self.options();
-        match crate::build(&options) {
+        match crate::build_then_exit(&options) {
             Ok(report) => {
                 for warning in &report.warnings {
                     eprintln!("{}", warning.render());

@@ -95,6 +95,18 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     build_all(options).map(|(report, _)| report)
 }
 
+/// [`build`] for a process that exits right after it (`dossier build`): what
+/// the build worked out (sources, index, cards) is left for the operating
+/// system to reclaim at exit rather than freed allocation by allocation,
+/// which takes a quarter of a second at 100,000 briefings. The output is
+/// complete before this returns.
+pub fn build_then_exit(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    build_all(options).map(|(report, built)| {
+        std::mem::forget(built);
+        report
+    })
+}
+
 /// [`build`], also returning what a [`session::Session`] keeps to rebuild
 /// part of the site later.
 fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Diagnostics> {
