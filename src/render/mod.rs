@@ -107,6 +107,14 @@ enum Job {
 }
 
 impl Job {
+    /// Whether one page of this kind can be as large as a thousand others.
+    fn is_large(&self) -> bool {
+        matches!(
+            self,
+            Job::Year(_) | Job::Archive | Job::Sitemap { .. } | Job::Taxonomy(_)
+        )
+    }
+
     /// Whether this is an HTML page that belongs in the sitemap.
     fn is_listed_page(&self) -> bool {
         !matches!(
@@ -584,17 +592,26 @@ impl<'a> PageRenderer<'a> {
     /// Renders `jobs` in parallel into `sink`: the site path of each page
     /// written, in the order of `jobs`, or every problem (each once). Each
     /// thread renders into one buffer of its own, reused page after page.
+    ///
+    /// The largest jobs (year pages, sitemap parts: megabytes each at
+    /// 100,000 briefings) are started first, so that no thread is left with
+    /// one at the end while the other waits.
     fn run(&self, jobs: &[Job], sink: &dyn PageSink) -> Result<Vec<String>, Vec<Diagnostic>> {
-        let results: Vec<Result<String, Diagnostic>> = jobs
+        let mut order: Vec<usize> = (0..jobs.len()).collect();
+        order.sort_by_key(|&i| !jobs[i].is_large());
+        let mut results: Vec<(usize, Result<String, Diagnostic>)> = order
             .par_iter()
-            .map_init(Vec::new, |buffer, &job| {
+            .map_init(Vec::new, |buffer, &i| {
                 buffer.clear();
-                let page = self.render_into(job, buffer)?;
-                sink.write(&page.file, buffer)?;
-                Ok(page.path)
+                let written = self.render_into(jobs[i], buffer).and_then(|page| {
+                    sink.write(&page.file, buffer)?;
+                    Ok(page.path)
+                });
+                (i, written)
             })
             .collect();
-        all_or_problems(results)
+        results.sort_unstable_by_key(|&(i, _)| i);
+        all_or_problems(results.into_iter().map(|(_, written)| written).collect())
     }
 
     /// The jobs of the second pass: feeds and the sitemap.

@@ -6,6 +6,7 @@
 //! protocol requires: `sitemap.xml` becomes an index of `sitemap-1.xml`, …
 //! Templates: `sitemap.xml` (a `urlset`) and `sitemap_index.xml`.
 
+use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
@@ -47,7 +48,7 @@ impl PageRenderer<'_> {
     /// (`written[i]` is the site path of `jobs[i]`).
     pub(super) fn keep_sitemap(&self, jobs: &[Job], written: &[String]) {
         let urls = jobs
-            .iter()
+            .par_iter()
             .zip(written)
             .filter(|(job, _)| job.is_listed_page())
             .map(|(&job, path)| SitemapUrlView {
