@@ -187,7 +187,7 @@ impl Matcher {
                 let id = automaton.match_pattern(state, i);
                 // A match state also holds the names that end here but
                 // start later (suffixes of the path walked): skip them.
-                if end - automaton.pattern_len(id) != start {
+                if end.checked_sub(automaton.pattern_len(id)) != Some(start) {
                     continue;
                 }
                 let pattern = &self.patterns[id.as_usize()];
