@@ -102,6 +102,21 @@ pub fn check_links(output: &Path, urls: &SiteUrls) -> Result<LinkReport, Diagnos
         return Err(Diagnostic::error(output, "no built site here")
             .with_help("run `dossier build` first, or leave out --output to build and check"));
     }
+    if let Some(built_for) = home_canonical(output)
+        && !built_for.starts_with(urls.base_url())
+    {
+        // Read for the wrong base, every internal link would be reported.
+        return Err(Diagnostic::error(
+            output.join("index.html"),
+            format!(
+                "this site was built for {built_for}, not {}: its links cannot be checked as served from there",
+                urls.base_url()
+            ),
+        )
+        .with_help(format!(
+            "pass the URL it was built for: --base-url {built_for}"
+        )));
+    }
     let files = output_files(output)?;
     let site = Site {
         files: &files,
@@ -385,6 +400,26 @@ fn scan(text: &str) -> Result<PageScan, lol_html::errors::RewritingError> {
         ids,
         links: links.into_inner(),
     })
+}
+
+/// The canonical URL the home page names (`<link rel="canonical">`), which
+/// tells what base URL the site was built for; `None` without one.
+fn home_canonical(output: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(output.join("index.html")).ok()?;
+    let canonical = RefCell::new(None);
+    let settings = Settings::new().append_element_content_handler(element!(
+        "link[rel=canonical][href]",
+        |el| {
+            if let Some(href) = el.get_attribute("href") {
+                canonical.borrow_mut().get_or_insert(unescape(&href));
+            }
+            Ok(())
+        }
+    ));
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    rewriter.write(text.as_bytes()).ok()?;
+    rewriter.end().ok()?;
+    canonical.into_inner()
 }
 
 fn unescape(value: &str) -> String {
