@@ -325,13 +325,11 @@ impl Eligibility {
             Event::End(TagEnd::Image) => self.image = self.image.saturating_sub(1),
             Event::Start(Tag::CodeBlock(_)) => self.code += 1,
             Event::End(TagEnd::CodeBlock) => self.code = self.code.saturating_sub(1),
-            Event::InlineHtml(html) => {
-                let tag = html.trim_start().to_ascii_lowercase();
-                if tag.starts_with("<a ") || tag.starts_with("<a>") {
-                    self.raw_link += 1;
-                } else if tag.starts_with("</a") {
-                    self.raw_link = self.raw_link.saturating_sub(1);
-                }
+            // Raw HTML, inline or a block: a link it opens and does not
+            // close covers the text that follows until its `</a>`.
+            Event::InlineHtml(html) | Event::Html(html) => {
+                let (opened, closed) = raw_links(html);
+                self.raw_link = (self.raw_link + opened).saturating_sub(closed);
             }
             Event::Text(_) => {
                 return self.link == 0
@@ -344,6 +342,30 @@ impl Eligibility {
         }
         false
     }
+}
+
+/// How many `<a …>` tags a piece of raw HTML opens and how many `</a>` it
+/// closes, in any case.
+fn raw_links(html: &str) -> (usize, usize) {
+    let bytes = html.as_bytes();
+    let (mut opened, mut closed) = (0, 0);
+    for (at, _) in html.match_indices('<') {
+        let rest = &bytes[at + 1..];
+        let (closing, name) = match rest.first() {
+            Some(b'/') => (true, &rest[1..]),
+            _ => (false, rest),
+        };
+        let is_a = name.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'a'))
+            && name
+                .get(1)
+                .is_none_or(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/');
+        match (is_a, closing) {
+            (true, false) => opened += 1,
+            (true, true) => closed += 1,
+            _ => {}
+        }
+    }
+    (opened, closed)
 }
 
 /// Turns mentions in a briefing's text into links, remembering across the
@@ -522,6 +544,29 @@ mod tests {
             })
             .collect();
         assert_eq!(accepted, vec!["ISIS in text".to_string()]);
+    }
+
+    #[test]
+    fn raw_html_links_are_counted_open_and_closed() {
+        assert_eq!(raw_links("<a href=\"x\">"), (1, 0));
+        assert_eq!(raw_links("<A HREF=x>Iran</A>"), (1, 1));
+        assert_eq!(raw_links("<abbr>US</abbr> <aside>"), (0, 0));
+        assert_eq!(raw_links("<div>\n<a\nhref=x>\n"), (1, 0));
+    }
+
+    #[test]
+    fn text_after_a_block_that_opens_a_link_holds_no_mentions() {
+        let markdown =
+            "<div><a href=\"https://example.org\">\n\nIran inside\n\n</a></div>\n\nIran outside\n";
+        let mut eligibility = Eligibility::default();
+        let accepted: Vec<String> = Parser::new_ext(markdown, crate::markdown::options())
+            .filter(|event| eligibility.accepts(event))
+            .filter_map(|event| match event {
+                Event::Text(text) => Some(text.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(accepted, vec!["Iran outside".to_string()]);
     }
 
     #[test]
