@@ -52,6 +52,18 @@ pub enum TermFeeds {
     None,
 }
 
+impl TermFeeds {
+    /// Whether the site makes a feed per term.
+    pub fn made(self) -> bool {
+        self != TermFeeds::None
+    }
+
+    /// Whether term feed entries carry the briefing's body.
+    pub fn whole(self) -> bool {
+        self == TermFeeds::Full
+    }
+}
+
 /// One kind of tag: `people`, `countries`, `topics`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -71,7 +71,7 @@ pub fn feed_briefings(archive: &Archive, limit: usize, term_feeds: TermFeeds) ->
         .taxonomies
         .iter()
         .flat_map(|t| &t.terms)
-        .filter(|_| term_feeds == TermFeeds::Full)
+        .filter(|_| term_feeds.whole())
         .flat_map(|term| term.briefings.iter().take(limit).copied());
     for id in newest.chain(per_term) {
         kept[id] = true;
@@ -85,6 +85,8 @@ impl PageRenderer<'_> {
         let views = self.views;
         let config = views.config;
         let limit = config.feed_limit;
+        // The site's feed carries bodies; a term's, as `term_feeds` says.
+        let whole = term.is_none() || config.term_feeds.whole();
         let (dir, title, subtitle, ids): (String, String, &str, Vec<BriefingId>) = match term {
             None => (
                 String::new(),
@@ -113,13 +115,7 @@ impl PageRenderer<'_> {
                 .map(|d| d.rfc3339())
                 .unwrap_or_default(),
             author: config.author.as_deref().unwrap_or(&config.title),
-            entries: ids
-                .iter()
-                .map(|&id| {
-                    let whole = term.is_none() || config.term_feeds == TermFeeds::Full;
-                    self.entry(views, id, whole)
-                })
-                .collect(),
+            entries: ids.iter().map(|&id| self.entry(views, id, whole)).collect(),
         };
         let mut context = Context::new();
         context.insert_value("site", self.site.clone());

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Value};
 
-use crate::config::{SiteConfig, TermFeeds};
+use crate::config::SiteConfig;
 use crate::diag::Diagnostic;
 use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId};
@@ -494,7 +494,7 @@ impl<'a> PageRenderer<'a> {
         if id < limit {
             feeds.push(Job::Feed(None));
         }
-        if config.term_feeds == TermFeeds::None {
+        if !config.term_feeds.made() {
             return feeds;
         }
         for (t, terms) in archive.entries[id].terms.iter().enumerate() {
@@ -590,8 +590,9 @@ impl<'a> PageRenderer<'a> {
     }
 
     /// Renders `jobs` in parallel into `sink`: the site path of each page
-    /// written, in the order of `jobs`, or every problem (each once). Each
-    /// thread renders into one buffer of its own, reused page after page.
+    /// written, in the order of `jobs`, or every problem (each once). Pages
+    /// are rendered into a buffer reused page after page (one per rayon
+    /// work split), never a fresh `String` each.
     ///
     /// The largest jobs (year pages, sitemap parts: megabytes each at
     /// 100,000 briefings) are started first, so that no thread is left with
@@ -621,14 +622,18 @@ impl<'a> PageRenderer<'a> {
         if !archive.entries.is_empty() {
             jobs.push(Job::Feed(None));
         }
-        let term_feeds = self.views.config.term_feeds != TermFeeds::None;
-        for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
+        let taxonomies = if self.views.config.term_feeds.made() {
+            archive.taxonomies.as_slice()
+        } else {
+            &[]
+        };
+        for (t, taxonomy) in taxonomies.iter().enumerate() {
             jobs.extend(
                 taxonomy
                     .terms
                     .iter()
                     .enumerate()
-                    .filter(|(_, term)| term_feeds && !term.briefings.is_empty())
+                    .filter(|(_, term)| !term.briefings.is_empty())
                     .map(|(term, _)| Job::Feed(Some((t, term)))),
             );
         }

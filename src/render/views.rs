@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::{SiteConfig, TermFeeds};
+use crate::config::SiteConfig;
 use crate::index::{Archive, BriefingId, Term};
 use crate::markdown::{Heading, Rendered};
 use crate::model::{Briefing, Link, PublishDate, Source};
@@ -144,7 +144,7 @@ pub struct TermView<'a> {
 }
 
 /// A term sharing briefings with the term of the page.
-#[derive(Serialize)]
+#[derive(Clone, Copy, Serialize)]
 pub struct AppearsWithView<'a> {
     pub name: &'a str,
     pub url: &'a str,
@@ -446,6 +446,7 @@ impl<'a> Views<'a> {
         let path = paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str());
         let profile = term.profile.as_ref();
         let date = |id: Option<&BriefingId>| id.map(|&id| self.briefing(id).date.display());
+        let appears_with = self.appears_with(term);
         TermView {
             name: &term.name,
             slug: term.slug.as_str(),
@@ -460,10 +461,10 @@ impl<'a> Views<'a> {
             count: term.briefings.len(),
             first_seen: date(term.briefings.last()),
             last_seen: date(term.briefings.first()),
-            appears_with: self.appears_with(term),
-            appears_with_groups: self.appears_with_groups(term),
+            appears_with_groups: self.appears_with_groups(term, &appears_with),
+            appears_with,
             timeline: self.timeline(term),
-            feed: (self.config.term_feeds != TermFeeds::None && !term.briefings.is_empty())
+            feed: (self.config.term_feeds.made() && !term.briefings.is_empty())
                 .then(|| self.urls.path(&paths::feed(&path))),
         }
     }
@@ -484,7 +485,12 @@ impl<'a> Views<'a> {
             .collect()
     }
 
-    fn appears_with_groups(&self, term: &Term) -> Vec<AppearsWithGroupView<'_>> {
+    /// `appears_with` (the views of `term.appears_with`) by taxonomy.
+    fn appears_with_groups<'v>(
+        &'v self,
+        term: &Term,
+        appears_with: &[AppearsWithView<'v>],
+    ) -> Vec<AppearsWithGroupView<'v>> {
         let mut groups: Vec<AppearsWithGroupView<'_>> = self
             .config
             .taxonomies
@@ -495,9 +501,9 @@ impl<'a> Views<'a> {
                 terms: Vec::new(),
             })
             .collect();
-        for (&(t, _, _), view) in term.appears_with.iter().zip(self.appears_with(term)) {
+        for (&(t, _, _), view) in term.appears_with.iter().zip(appears_with) {
             if let Some(group) = groups.get_mut(t) {
-                group.terms.push(view);
+                group.terms.push(*view);
             }
         }
         groups.retain(|group| !group.terms.is_empty());
