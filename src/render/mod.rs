@@ -130,6 +130,20 @@ struct RenderedPage {
     text: Vec<u8>,
 }
 
+/// What a rendering thread keeps from one page to the next (one per rayon
+/// work split): the buffer pages are rendered into, never a fresh `String`
+/// each, and the serialized view of the term whose page it rendered last.
+/// A term's pages are next to each other in the job list and all show the
+/// same `term`, so its view is made once, not once per page.
+#[derive(Default)]
+struct Scratch {
+    buffer: Vec<u8>,
+    term: Option<(TermKey, Value)>,
+}
+
+/// A term: its taxonomy's index and its own.
+type TermKey = (usize, usize);
+
 /// Where a page is rendered, by [`PageRenderer::render_into`].
 struct PageFile {
     /// Its site path (`briefings/rome/`).
@@ -602,10 +616,10 @@ impl<'a> PageRenderer<'a> {
         order.sort_by_key(|&i| !jobs[i].is_large());
         let mut results: Vec<(usize, Result<String, Diagnostic>)> = order
             .par_iter()
-            .map_init(Vec::new, |buffer, &i| {
-                buffer.clear();
-                let written = self.render_into(jobs[i], buffer).and_then(|page| {
-                    sink.write(&page.file, buffer)?;
+            .map_init(Scratch::default, |scratch, &i| {
+                scratch.buffer.clear();
+                let written = self.render_into(jobs[i], scratch).and_then(|page| {
+                    sink.write(&page.file, &scratch.buffer)?;
                     Ok(page.path)
                 });
                 (i, written)
@@ -643,13 +657,16 @@ impl<'a> PageRenderer<'a> {
 
     /// Renders one page into memory.
     fn render(&self, job: Job) -> Result<RenderedPage, Diagnostic> {
-        let mut text = Vec::new();
-        let PageFile { file, .. } = self.render_into(job, &mut text)?;
-        Ok(RenderedPage { file, text })
+        let mut scratch = Scratch::default();
+        let PageFile { file, .. } = self.render_into(job, &mut scratch)?;
+        Ok(RenderedPage {
+            file,
+            text: scratch.buffer,
+        })
     }
 
-    /// Renders one page at the end of `out`: where it goes.
-    fn render_into(&self, job: Job, out: &mut Vec<u8>) -> Result<PageFile, Diagnostic> {
+    /// Renders one page at the end of `scratch.buffer`: where it goes.
+    fn render_into(&self, job: Job, scratch: &mut Scratch) -> Result<PageFile, Diagnostic> {
         let (template, path, context) = match job {
             Job::Home { page } => self.home(page),
             Job::Briefing(id) => self.briefing(id),
@@ -658,7 +675,7 @@ impl<'a> PageRenderer<'a> {
                 taxonomy,
                 term,
                 page,
-            } => self.term(taxonomy, term, page),
+            } => self.term((taxonomy, term), page, &mut scratch.term),
             Job::Archive => self.archive(),
             Job::Year(year) => self.year(year),
             Job::Search => self.search(),
@@ -681,7 +698,7 @@ impl<'a> PageRenderer<'a> {
         self.renders.fetch_add(1, Ordering::Relaxed);
         self.templates
             .tera
-            .render_to(template, &context, out)
+            .render_to(template, &context, &mut scratch.buffer)
             .map(|()| PageFile { path, file })
             .map_err(|e| self.templates.diagnostic(&e, Some(&url)))
     }
@@ -778,8 +795,16 @@ impl<'a> PageRenderer<'a> {
         }
     }
 
-    fn term(&self, t: usize, term_id: usize, page: usize) -> (&'static str, String, Context) {
+    /// Page `page` of term `key`; `last` is the view of the term whose page
+    /// this thread rendered last, reused if it is this one, replaced if not.
+    fn term(
+        &self,
+        key: TermKey,
+        page: usize,
+        last: &mut Option<(TermKey, Value)>,
+    ) -> (&'static str, String, Context) {
         let views = self.views;
+        let (t, term_id) = key;
         let term = views.term(t, term_id);
         let base = paths::term(&views.config.taxonomies[t].name, term.slug.as_str());
         let path = page_path(&base, page);
@@ -790,13 +815,26 @@ impl<'a> PageRenderer<'a> {
         };
         let summary = term.profile.as_ref().and_then(|p| p.summary.as_deref());
         let mut context = self.context(views.page("term", title, &path, summary));
+        let view = match last.take() {
+            Some((made_for, view)) if made_for == key => view,
+            _ => Value::from_serializable(&views.term_view(t, term)),
+        };
+        *last = Some((key, view.clone()));
         // The profile shows on the first page only, so it is rendered once.
         let profile_html = (page == 1)
             .then_some(term.profile.as_ref())
             .flatten()
             .map(|p| markdown::render(p.markdown(), self.highlighter, None).html);
+        let view = match profile_html {
+            Some(html) => {
+                let mut fields = view.into_map().unwrap_or_default();
+                fields.insert("profile".into(), Value::from(html));
+                Value::from(fields)
+            }
+            None => view,
+        };
         context.insert("taxonomy", &self.taxonomy_view(t));
-        context.insert("term", &views.term_view(t, term, profile_html.as_deref()));
+        context.insert_value("term", view);
         context.insert_value(
             "paginator",
             self.paginator(&base, page, term.briefings.len(), |i| term.briefings[i]),

@@ -127,6 +127,9 @@ pub struct TermView<'a> {
     pub summary: Option<&'a str>,
     pub aliases: &'a [String],
     pub links: &'a [Link],
+    /// The profile's HTML, on the term's first page only. Always null
+    /// here: the page renderer sets it on that page, so that every page of
+    /// a term can share one serialized view.
     pub profile: Option<&'a str>,
     pub extra: &'a serde_json::Value,
     pub count: usize,
@@ -437,12 +440,9 @@ impl<'a> Views<'a> {
         }
     }
 
-    pub fn term_view<'b>(
-        &'b self,
-        taxonomy: usize,
-        term: &'b Term,
-        profile_html: Option<&'b str>,
-    ) -> TermView<'b> {
+    /// What a term's pages show of it (its profile's HTML left out: see
+    /// [`TermView::profile`]).
+    pub fn term_view<'b>(&'b self, taxonomy: usize, term: &'b Term) -> TermView<'b> {
         let path = paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str());
         let profile = term.profile.as_ref();
         let date = |id: Option<&BriefingId>| id.map(|&id| self.briefing(id).date.display());
@@ -456,7 +456,7 @@ impl<'a> Views<'a> {
             summary: profile.and_then(|p| p.summary.as_deref()),
             aliases: profile.map_or(&[], |p| p.aliases.as_slice()),
             links: profile.map_or(&[], |p| p.links.as_slice()),
-            profile: profile_html,
+            profile: None,
             extra: profile.map_or(&EMPTY_MAP, |p| extra(&p.extra)),
             count: term.briefings.len(),
             first_seen: date(term.briefings.last()),

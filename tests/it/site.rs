@@ -1,7 +1,7 @@
 //! The fixture site (`tests/fixtures/site`), built and read back: links, term
 //! pages, aliases, base URLs, escaping, code, determinism and the build report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::support::{Output, Page, Site, Target, briefing_paths, listing, sel, text_of};
 
@@ -729,6 +729,64 @@ fn term_timelines_count_briefings_per_year() {
     let second = output.page("/people/ada-lovelace/page/2/");
     assert!(second.select("main figure.timeline").is_empty());
     assert!(timeline(&output.page("/people/nobody-yet/")).is_empty());
+}
+
+#[test]
+fn every_page_of_a_term_sees_the_whole_term_and_the_first_its_profile() {
+    // A site's own term template may show the record on every page; only
+    // the profile is the first page's alone. Built on one thread too, where
+    // every term page follows another on the same thread.
+    let site = Site::fixture();
+    site.write(
+        "templates/term.html",
+        "<main><h1>{{ term.name }}</h1>\
+         <div class=\"profile\">{% if term.profile %}{{ term.profile | safe }}{% else %}none{% endif %}</div>\
+         <p class=\"record\">{{ term.count }} {{ term.timeline | length }} {{ term.appears_with | length }} \
+         {% for g in term.appears_with_groups %}{{ g.name }}:{{ g.terms | length }} {% endfor %}</p>\
+         <p class=\"page\">{{ paginator.current }}</p></main>",
+    );
+    for threads in ["1", "2"] {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .args(["build", "--root"])
+            .arg(site.root())
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("run the dossier binary");
+        assert!(run.status.success(), "{run:?}");
+        let output = site.output();
+        let first = output.page("/people/ada-lovelace/");
+        let second = output.page("/people/ada-lovelace/page/2/");
+        assert_eq!(first.text("main p.page"), "1");
+        assert_eq!(second.text("main p.page"), "2");
+        assert_eq!(
+            first.text("main .profile"),
+            "Ada Lovelace appears in three briefings, so her page spans two pages."
+        );
+        assert_eq!(second.text("main .profile"), "none");
+        // Three briefings in one year, with others named alongside.
+        let record = first.text("main p.record");
+        assert!(
+            record.starts_with("3 1 ") && record.contains("people:"),
+            "{record}"
+        );
+        assert_eq!(second.text("main h1"), "Ada Lovelace");
+        assert_eq!(second.text("main p.record"), record);
+        // Each term's pages show that term, not the one rendered before.
+        let hopper = output.page("/people/grace-hopper/");
+        assert_eq!(hopper.text("main h1"), "Grace Hopper");
+        let record = hopper.text("main p.record");
+        assert!(record.starts_with("2 2 "), "{record}");
+        let terms: Vec<String> = output
+            .pages()
+            .into_iter()
+            .filter(|p| p.matches('/').count() == 3 && p.starts_with("/people/"))
+            .collect();
+        let names: BTreeSet<String> = terms
+            .iter()
+            .map(|p| output.page(p).text("main h1"))
+            .collect();
+        assert_eq!(names.len(), terms.len(), "{terms:?} named {names:?}");
+    }
 }
 
 #[test]
