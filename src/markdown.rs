@@ -230,18 +230,25 @@ fn plain_text(events: &[Event<'_>]) -> String {
     text
 }
 
-/// Words are runs of non-space characters; counted on bytes, since every
-/// ASCII space byte is a space character in UTF-8 too. Non-ASCII spaces (rare
-/// in prose) do not split words, which is close enough for a reading time.
+/// Words are runs of characters other than white space; counted on bytes.
+/// Every byte up to the ASCII space counts as white space (tab, line breaks
+/// and the control characters prose never holds), which keeps the test one
+/// comparison; non-ASCII spaces (rare in prose) do not split words, close
+/// enough for a reading time. A word starts at a byte that is not white
+/// space and opens the text or follows white space: counted pair by pair
+/// without branches, which the compiler vectorizes.
 fn count_words(text: &str) -> usize {
-    let mut words = 0;
-    let mut in_word = false;
-    for &byte in text.as_bytes() {
-        let space = byte.is_ascii_whitespace();
-        words += usize::from(!space && !in_word);
-        in_word = !space;
-    }
-    words
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return 0;
+    };
+    let space = |b: u8| b <= b' ';
+    let later = bytes
+        .iter()
+        .zip(&bytes[1..])
+        .map(|(&before, &at)| usize::from(space(before) & !space(at)))
+        .sum::<usize>();
+    usize::from(!space(first)) + later
 }
 
 fn heading_number(level: HeadingLevel) -> u8 {
@@ -373,6 +380,23 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    #[test]
+    fn words_start_after_spaces_and_at_the_start() {
+        for (text, words) in [
+            ("", 0),
+            (" ", 0),
+            ("a", 1),
+            (" a", 1),
+            ("a ", 1),
+            ("  two \t words\n", 2),
+            ("one\ttwo\nthree\r\nfour\x0cfive", 5),
+            ("café au lait", 3),
+            ("no\u{a0}break", 1),
+        ] {
+            assert_eq!(count_words(text), words, "{text:?}");
+        }
     }
 
     #[test]
