@@ -170,7 +170,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let config = SiteConfig::default();
     let file = |path: &str, text: &str| SourceFile {
         path: PathBuf::from(path),
-        text: Arc::from(text),
+        text: Arc::new(text.to_string()),
     };
     let briefing = parse_briefing(
         &file("content/briefings/fixture.md", BRIEFING),

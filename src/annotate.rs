@@ -79,7 +79,7 @@ pub fn suggest(options: &AnnotateOptions) -> Result<Annotation, Diagnostics> {
     let taxonomies = loaded.config.taxonomies.clone();
     let file = SourceFile {
         path: path.clone(),
-        text: Arc::from(original.as_str()),
+        text: Arc::new(original.clone()),
     };
     let briefing = front_matter::parse_briefing(&file, &taxonomies).map_err(one)?;
     let Some(archive) = &loaded.archive else {
@@ -174,7 +174,7 @@ pub fn add_tags(
 ) -> Result<String, String> {
     let file = |text: &str| SourceFile {
         path: PathBuf::from("briefing.md"),
-        text: Arc::from(text),
+        text: Arc::new(text.to_string()),
     };
     let before = front_matter::parse_briefing(&file(text), taxonomies)
         .map_err(|d| format!("the file is not a valid briefing: {}", d.message))?;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::diag::{Diagnostic, Position};
 use crate::front_matter;
 use crate::mentions::{MentionMode, MentionScope};
-use crate::model::Slug;
+use crate::model::{SharedText, Slug};
 use crate::url::SiteUrls;
 
 pub const CONFIG_FILE: &str = "dossier.yaml";
@@ -195,7 +195,7 @@ impl SiteConfig {
         let display_path = PathBuf::from(CONFIG_FILE);
         let (raw, text) = match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let text: Arc<str> = Arc::from(text);
+                let text: SharedText = Arc::new(text);
                 let raw =
                     front_matter::parse_config::<RawConfig>(&display_path, &text, &CONFIG_FIELDS)
                         .map_err(|d| vec![d])?;
@@ -221,7 +221,7 @@ fn validate(
     raw: RawConfig,
     base_url_override: Option<&str>,
     path: &Path,
-    text: Option<Arc<str>>,
+    text: Option<SharedText>,
 ) -> Result<SiteConfig, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let error = |key: &str, message: String| {

@@ -6,9 +6,9 @@
 //! one-line `path:line:col: error: message` form (stable, grep-able, used in
 //! tests); [`Diagnostic::render`] adds the source snippet for terminals.
 
+use crate::model::SharedText;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;
@@ -65,7 +65,7 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The whole text of the file, for the snippet; shared, never copied.
     #[serde(skip)]
-    pub source: Option<Arc<str>>,
+    pub source: Option<SharedText>,
 }
 
 impl Diagnostic {
@@ -90,7 +90,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_source(mut self, source: Arc<str>) -> Self {
+    pub fn with_source(mut self, source: SharedText) -> Self {
         self.source = Some(source);
         self
     }
@@ -218,7 +218,8 @@ mod tests {
 
     #[test]
     fn render_shows_the_offending_line() {
-        let source: Arc<str> = Arc::from("---\ntitle: x\npeple: [A]\n---\n");
+        let source: SharedText =
+            std::sync::Arc::new("---\ntitle: x\npeple: [A]\n---\n".to_string());
         let d = Diagnostic::error("a.md", "unknown field `peple`")
             .at(Position::new(3, 1))
             .with_source(source);

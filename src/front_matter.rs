@@ -9,14 +9,15 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::config::TaxonomyConfig;
 use crate::diag::{Diagnostic, Position};
-use crate::model::{Body, Briefing, Link, Profile, PublishDate, Slug, Source, SourceFile};
+use crate::model::{
+    Body, Briefing, Link, Profile, PublishDate, SharedText, Slug, Source, SourceFile,
+};
 
 /// The fixed front-matter keys of a briefing; taxonomy names come on top.
 pub const BRIEFING_FIELDS: [&str; 8] = [
@@ -254,7 +255,7 @@ pub fn parse_profile(file: &SourceFile, taxonomy: usize) -> Result<Profile, Diag
 /// Parses a whole YAML file (the site config); an empty file gives the defaults.
 pub fn parse_config<T: DeserializeOwned + Default>(
     path: &Path,
-    text: &Arc<str>,
+    text: &SharedText,
     fields: &[&str],
 ) -> Result<T, Diagnostic> {
     if text.trim().is_empty() {
@@ -621,7 +622,7 @@ mod tests {
     fn briefing(text: &str) -> Result<Briefing, Diagnostic> {
         let file = SourceFile {
             path: PathBuf::from("content/briefings/rome.md"),
-            text: Arc::from(text),
+            text: std::sync::Arc::new(text.to_string()),
         };
         parse_briefing(&file, &taxonomies())
     }

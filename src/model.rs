@@ -257,13 +257,19 @@ impl<'de> Deserialize<'de> for LinkUrl {
     }
 }
 
+/// A file's whole text, shared (by the briefing made from it and by the
+/// diagnostics that quote it) and never copied: the `String` it was read
+/// into, behind an `Arc`. (An `Arc<str>` would copy it once more, out of
+/// that `String`: half a gigabyte at 100,000 briefings.)
+pub type SharedText = Arc<String>;
+
 /// A Markdown file as read from disk. The text is shared so diagnostics can
 /// show a snippet without reading the file again.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     /// Path relative to the site root, for messages (`content/briefings/a.md`).
     pub path: PathBuf,
-    pub text: Arc<str>,
+    pub text: SharedText,
 }
 
 /// Where the Markdown body starts in its file (after the front matter).

@@ -130,7 +130,7 @@ mod tests {
         let text = front_matter_text("Talks: day 2, #3", date, &taxonomies);
         let file = SourceFile {
             path: PathBuf::from("content/briefings/2024/talks.md"),
-            text: Arc::from(text.as_str()),
+            text: Arc::new(text.clone()),
         };
         let b = parse_briefing(&file, &taxonomies).expect("parses");
         assert_eq!(b.title, "Talks: day 2, #3");

@@ -173,7 +173,7 @@ pub fn decode(display: PathBuf, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic
     })?;
     Ok(SourceFile {
         path: display,
-        text: Arc::from(text),
+        text: Arc::new(text),
     })
 }
 

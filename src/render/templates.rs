@@ -16,6 +16,7 @@ use tera::{ErrorKind, Tera};
 use walkdir::WalkDir;
 
 use crate::diag::{Diagnostic, Position, io_error};
+use crate::model::SharedText;
 use crate::source::relative;
 
 /// The template of one briefing card, rendered once per briefing (optional).
@@ -42,7 +43,7 @@ pub const REQUIRED: [&str; 10] = [
 pub struct Templates {
     pub tera: Tera,
     /// Template name → file (relative to the site root) and its text, for snippets.
-    files: BTreeMap<String, (PathBuf, Arc<str>)>,
+    files: BTreeMap<String, (PathBuf, SharedText)>,
 }
 
 impl Templates {
@@ -85,7 +86,7 @@ impl Templates {
         tera.set_escape_fn(escape);
         let files = sources
             .iter()
-            .map(|(name, (path, text))| (name.clone(), (path.clone(), Arc::from(text.as_str()))))
+            .map(|(name, (path, text))| (name.clone(), (path.clone(), Arc::new(text.clone()))))
             .collect();
         let templates = Templates {
             tera: Tera::new(),

@@ -65,7 +65,7 @@ fn taxonomies() -> Vec<TaxonomyConfig> {
 fn tags(text: &str) -> Vec<Vec<String>> {
     let file = SourceFile {
         path: PathBuf::from(FILE),
-        text: text.into(),
+        text: std::sync::Arc::new(text.to_string()),
     };
     parse_briefing(&file, &taxonomies())
         .unwrap_or_else(|d| panic!("the annotated file does not parse: {d}\n{text}"))
