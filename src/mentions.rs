@@ -285,19 +285,25 @@ fn char_at(text: &str, at: usize) -> (bool, usize) {
 /// with ASCII letters lowercased (as the automaton compares them).
 fn word_end(text: &str, start: usize) -> (usize, u64) {
     // FNV-1a: a few instructions a byte, and words are short.
+    let mix = |hash: u64, byte: u8| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    let bytes = text.as_bytes();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut at = start;
-    while at < text.len() {
-        let (word, width) = char_at(text, at);
-        if !word {
-            break;
+    loop {
+        // ASCII letters and digits, the common case, without decoding.
+        while let Some(&byte) = bytes.get(at).filter(|b| b.is_ascii_alphanumeric()) {
+            hash = mix(hash, byte.to_ascii_lowercase());
+            at += 1;
         }
-        for &byte in &text.as_bytes()[at..at + width] {
-            hash = (hash ^ u64::from(byte.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
+        match text.get(at..).and_then(|rest| rest.chars().next()) {
+            Some(c) if !c.is_ascii() && is_word_char(c) => {
+                let width = c.len_utf8();
+                hash = bytes[at..at + width].iter().fold(hash, |h, &b| mix(h, b));
+                at += width;
+            }
+            _ => return (at, hash),
         }
-        at += width;
     }
-    (at, hash)
 }
 
 /// Walks a Markdown text's events and says which text may hold mentions:
