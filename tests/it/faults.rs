@@ -3,7 +3,7 @@
 //! succeeds.
 
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::support::Site;
 
@@ -39,10 +39,15 @@ fn a_build_killed_at_any_moment_leaves_the_previous_site_whole() {
             ),
         );
     }
-    let started = Instant::now();
-    let status = dossier_build(&site).status().expect("run dossier build");
-    assert!(status.success());
-    let full = started.elapsed();
+    // The faster of two builds: a first build slowed by the tests running
+    // beside it would set the kills below too late to catch later builds.
+    let mut full = Duration::MAX;
+    for _ in 0..2 {
+        let started = Instant::now();
+        let status = dossier_build(&site).status().expect("run dossier build");
+        assert!(status.success());
+        full = full.min(started.elapsed());
+    }
     let before = site.output().tree();
     assert!(before.len() > 800, "{} files", before.len());
 
