@@ -6,7 +6,6 @@
 //! one-line `path:line:col: error: message` form (stable, grep-able, used in
 //! tests); [`Diagnostic::render`] adds the source snippet for terminals.
 
-use crate::model::SharedText;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +13,8 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor::NoColor};
 use serde::Serialize;
+
+use crate::model::SharedText;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
