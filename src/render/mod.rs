@@ -138,11 +138,28 @@ struct RenderedPage {
 #[derive(Default)]
 struct Scratch {
     buffer: Vec<u8>,
-    term: Option<(TermKey, Value)>,
+    term: LastTermView,
 }
 
 /// A term: its taxonomy's index and its own.
 type TermKey = (usize, usize);
+
+/// The serialized view of the term whose page a thread rendered last.
+#[derive(Default)]
+struct LastTermView(Option<(TermKey, Value)>);
+
+impl LastTermView {
+    /// The view of term `key`: the one kept if it is this term's, otherwise
+    /// the one `make` serializes, which is kept for the next page.
+    fn get_or_make(&mut self, key: TermKey, make: impl FnOnce() -> Value) -> Value {
+        let view = match self.0.take() {
+            Some((made_for, view)) if made_for == key => view,
+            _ => make(),
+        };
+        self.0 = Some((key, view.clone()));
+        view
+    }
+}
 
 /// Where a page is rendered, by [`PageRenderer::render_into`].
 struct PageFile {
@@ -324,6 +341,8 @@ fn render_cards(
                         .path(&paths::briefing(views.briefing(id).slug.as_str()));
                     templates.diagnostic(&e, Some(&format!("the card of {url}")))
                 })?;
+            // The context's copy let go, the card's map is this one's alone
+            // and `into_map` takes it without copying.
             drop(context);
             let mut fields = card.into_map().unwrap_or_default();
             fields.insert("html".into(), Value::from(html));
@@ -795,13 +814,13 @@ impl<'a> PageRenderer<'a> {
         }
     }
 
-    /// Page `page` of term `key`; `last` is the view of the term whose page
-    /// this thread rendered last, reused if it is this one, replaced if not.
+    /// Page `page` of term `key`, its view shared with the term's other
+    /// pages through `last`.
     fn term(
         &self,
         key: TermKey,
         page: usize,
-        last: &mut Option<(TermKey, Value)>,
+        last: &mut LastTermView,
     ) -> (&'static str, String, Context) {
         let views = self.views;
         let (t, term_id) = key;
@@ -815,11 +834,7 @@ impl<'a> PageRenderer<'a> {
         };
         let summary = term.profile.as_ref().and_then(|p| p.summary.as_deref());
         let mut context = self.context(views.page("term", title, &path, summary));
-        let view = match last.take() {
-            Some((made_for, view)) if made_for == key => view,
-            _ => Value::from_serializable(&views.term_view(t, term)),
-        };
-        *last = Some((key, view.clone()));
+        let view = last.get_or_make(key, || Value::from_serializable(&views.term_view(t, term)));
         // The profile shows on the first page only, so it is rendered once.
         let profile_html = (page == 1)
             .then_some(term.profile.as_ref())
