@@ -90,7 +90,10 @@ impl Staging {
         let mut files: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
         let mut problems = Vec::new();
         for dir in dirs.iter().filter(|d| d.is_dir()) {
-            for entry in WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+            for entry in WalkDir::new(dir)
+                .follow_links(true)
+                .sort_by(crate::source::by_name)
+            {
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
                         let rel = e.path().strip_prefix(dir).unwrap_or(e.path()).to_path_buf();

@@ -41,7 +41,7 @@ pub fn read_content(root: &Path, config: &SiteConfig) -> (Sources, Vec<Diagnosti
     }
     let walk = WalkDir::new(&content)
         .follow_links(true)
-        .sort_by_file_name()
+        .sort_by(by_name)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
     // Files are read on the other threads while the walk goes on; the walk's
@@ -61,6 +61,16 @@ pub fn read_content(root: &Path, config: &SiteConfig) -> (Sources, Vec<Diagnosti
         }
     }
     (sources, diagnostics)
+}
+
+/// Orders the entries of one folder by name, as walkdir's
+/// `sort_by_file_name` does, but by comparing their paths' bytes: siblings
+/// share their folder's path, so the names decide, and no path is taken apart
+/// into components for every comparison. (walkdir's own took a quarter of a
+/// second at 100,000 briefings, on the one thread walking while the other
+/// waited for files to read.)
+pub fn by_name(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Ordering {
+    a.path().as_os_str().cmp(b.path().as_os_str())
 }
 
 /// What one entry of the walk gave.
@@ -180,4 +190,45 @@ pub fn decode(display: PathBuf, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic
 /// A path relative to the site root, for messages.
 pub fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry of a walk, relative to `root`, in the walk's order.
+    fn walk_with(
+        root: &Path,
+        sort: impl FnMut(&walkdir::DirEntry, &walkdir::DirEntry) -> std::cmp::Ordering
+        + Send
+        + Sync
+        + 'static,
+    ) -> Vec<PathBuf> {
+        WalkDir::new(root)
+            .sort_by(sort)
+            .into_iter()
+            .map(|e| relative(root, e.expect("walkable").path()))
+            .collect()
+    }
+
+    #[test]
+    fn folders_are_walked_in_the_order_walkdir_sorts_names() {
+        // Names where a byte-wise order of whole paths and a by-name order of
+        // siblings could part: a name that prefixes another, '-', '.' and
+        // '/' (a folder "a" before "a-c" though '/' sorts after '-'),
+        // capitals, digits and non-ASCII.
+        let dir = tempfile::tempdir().expect("temp dir");
+        for name in [
+            "a/z.md", "a/b/c.md", "a-c.md", "a.md", "a0/x.md", "B.md", "é.md", "ab.md",
+        ] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+            std::fs::write(&path, "x").expect("file");
+        }
+        let expected = walk_with(dir.path(), |a, b| a.file_name().cmp(b.file_name()));
+        assert_eq!(walk_with(dir.path(), by_name), expected);
+        let names: Vec<String> = expected.iter().map(|p| p.display().to_string()).collect();
+        let position = |name: &str| names.iter().position(|n| n == name).expect(name);
+        assert!(position("a/b/c.md") < position("a-c.md"), "{names:?}");
+    }
 }
