@@ -37,7 +37,9 @@ mod allocator {
     /// also a trip to the host. A build frees and reallocates memory all
     /// along, and returned pages would come back as fresh ones (5 to 10% of
     /// a 100,000-briefing build's time); huge pages take one fault per 2 MiB
-    /// instead of 512 (3 to 4% more, BENCHMARKS.md). A one-shot build ends
+    /// instead of 512 (3% at 10,000 briefings; a tie at 100,000, where huge
+    /// pages can be slow to come back just after a large delete:
+    /// BENCHMARKS.md, "Fresh memory on this machine"). A one-shot build ends
     /// soon after and gives everything back then; `serve` keeps the
     /// defaults so that a preview left open shrinks between rebuilds.
     ///
