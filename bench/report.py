@@ -32,7 +32,7 @@ def load_results(work):
 
 
 def load_timings(work, size):
-    """tool -> (mean, stddev, runs) in seconds, from hyperfine's exports."""
+    """tool -> (median, fastest, slowest) in seconds, from hyperfine's exports."""
     timings = {}
     for name in (f"hyperfine-{size}.json", f"hyperfine-noop-{size}.json"):
         path = os.path.join(work, name)
@@ -40,7 +40,7 @@ def load_timings(work, size):
             continue
         with open(path) as f:
             for r in json.load(f)["results"]:
-                timings[r["command"]] = (r["mean"], r["stddev"] or 0.0, len(r["times"]))
+                timings[r["command"]] = (r["median"], min(r["times"]), max(r["times"]))
     return timings
 
 
@@ -53,12 +53,10 @@ def load_machine(work):
     return machine
 
 
-def seconds(mean, stddev=None):
-    digits = 3 if mean < 10 else 1 if mean < 100 else 0
-    text = f"{mean:.{digits}f} s"
-    if stddev is not None:
-        text += f" ± {stddev:.{digits}f}"
-    return text
+def seconds(median, fastest, slowest):
+    """The median, then the fastest and slowest run, to the same digits."""
+    digits = 3 if median < 10 else 1 if median < 100 else 0
+    return f"{median:.{digits}f} s ({fastest:.{digits}f}–{slowest:.{digits}f})"
 
 
 def megabytes(n):
@@ -81,13 +79,13 @@ def table(work):
         f"Hugo {machine.get('hugo', '?')}, hyperfine {machine.get('hyperfine', '?')}, "
         f"rustc {machine.get('rustc', '?')}; files on {machine.get('workdir', '?')}.",
         "",
-        "| briefings | build | wall time, mean ± σ | ÷ Hugo | ÷ floor | CPU, user + sys | peak RSS | HTML pages | bytes written |",
+        "| briefings | build | wall time, median (fastest–slowest) | ÷ Hugo | ÷ floor | CPU, user + sys | peak RSS | HTML pages | bytes written |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     notes = []
     for size in sizes:
         timings = load_timings(work, size)
-        mean = {tool: t[0] for tool, t in timings.items()}
+        median = {tool: t[0] for tool, t in timings.items()}
         runs = results[(size, "all")].get("runs", "?")
         label = f"{size:,}"
         rows = [("dossier", "dossier"), ("hugo", "Hugo"), ("floor", "floor")]
@@ -100,22 +98,22 @@ def table(work):
                 continue
             if tool not in timings:
                 continue
-            m, sd, _ = timings[tool]
+            m = timings[tool][0]
             pages = int(r.get("pages", 0))
             redirects = int(r.get("redirects", 0))
             pages_text = f"{pages:,}"
             if redirects:
                 pages_text += f" ({pages - redirects:,} + {redirects:,} redirects)"
             lines.append(
-                f"| {label} | {name} | {seconds(m, sd)} | {ratio(m, mean.get('hugo'))} "
-                f"| {ratio(m, mean.get('floor'))} | {float(r['cpu_s']):.2f} s "
+                f"| {label} | {name} | {seconds(*timings[tool])} | {ratio(m, median.get('hugo'))} "
+                f"| {ratio(m, median.get('floor'))} | {float(r['cpu_s']):.2f} s "
                 f"| {int(r['rss_kb']) / 1024:.0f} MiB | {pages_text} | {megabytes(int(float(r['bytes'])))} |"
             )
         if "dossier-noop" in timings:
-            m, sd, _ = timings["dossier-noop"]
+            m = timings["dossier-noop"][0]
             lines.append(
-                f"| {label} | dossier, no-op rebuild | {seconds(m, sd)} | {ratio(m, mean.get('hugo'))} "
-                f"| {ratio(m, mean.get('floor'))} | | | | |"
+                f"| {label} | dossier, no-op rebuild | {seconds(*timings['dossier-noop'])} "
+                f"| {ratio(m, median.get('hugo'))} | {ratio(m, median.get('floor'))} | | | | |"
             )
         edit = results[(size, "dossier")].get("serve_edit_ms")
         if edit is not None:
@@ -133,9 +131,10 @@ def table(work):
         notes.append(note)
     lines.append("")
     lines.append(
-        "Wall times are hyperfine means over a clean output folder each run ("
+        "Wall times are the medians of hyperfine's runs, each into a clean output folder, "
+        "with the fastest and slowest run in brackets ("
         + "; ".join(notes)
-        + "); CPU, peak RSS, pages and bytes come from one further run under "
+        + "); the ratios are of medians. CPU, peak RSS, pages and bytes come from one further run under "
         "`/usr/bin/time -v`. Hugo's HTML count includes the `…/page/1/` redirect "
         "pages it writes for every paginated list."
     )
