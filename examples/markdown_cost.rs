@@ -15,7 +15,7 @@ use clap::Parser;
 use dossier::config::BuildOptions;
 use dossier::highlight::Highlighter;
 use dossier::markdown;
-use dossier::mentions::{Linker, Matcher};
+use dossier::mentions::{Eligibility, Linker, Matcher};
 
 #[derive(Debug, Parser)]
 #[command(about = "Time the parts of rendering every briefing's Markdown")]
@@ -93,6 +93,17 @@ fn main() -> Result<()> {
     let no_code_dossier = fastest(args.rounds, plain.len(), || dossier(&plain));
     let all_dossier = fastest(args.rounds, bodies.len(), || dossier(&bodies));
     let all_linked = fastest(args.rounds, bodies.len(), linked);
+    // The search alone, over every text a link may go in (a linker with
+    // `mentions: first` stops early once each tag is linked).
+    let eligible: Vec<String> = bodies
+        .iter()
+        .flat_map(|body| eligible_texts(body))
+        .collect();
+    let search = fastest(args.rounds, bodies.len(), || {
+        for text in &eligible {
+            std::hint::black_box(matcher.find(text));
+        }
+    });
     let show = |what: &str, d: Duration| println!("  {what:<44} {:>7.1} µs", micros(d));
     show("pulldown-cmark alone (no code blocks)", no_code_pulldown);
     show("dossier's render (no code blocks)", no_code_dossier);
@@ -110,7 +121,20 @@ fn main() -> Result<()> {
         "  of which mention links",
         all_linked.saturating_sub(all_dossier),
     );
+    show("mention search alone, over all eligible text", search);
     Ok(())
+}
+
+/// The texts of `markdown` where mentions may be linked.
+fn eligible_texts(markdown: &str) -> Vec<String> {
+    let mut eligibility = Eligibility::default();
+    pulldown_cmark::Parser::new_ext(markdown, markdown::options())
+        .filter(|event| eligibility.accepts(event))
+        .filter_map(|event| match event {
+            pulldown_cmark::Event::Text(text) => Some(text.into_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The fastest of `rounds` runs of `work`, per item.

@@ -144,7 +144,20 @@ impl Matcher {
         };
         let mut hits = Vec::new();
         let mut at = 0;
+        let bytes = text.as_bytes();
         while at < text.len() {
+            // Spaces and punctuation, the common case between words.
+            if !self.odd_starts {
+                while bytes
+                    .get(at)
+                    .is_some_and(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+                {
+                    at += 1;
+                }
+                if at == text.len() {
+                    break;
+                }
+            }
             let (word, width) = char_at(text, at);
             let found = if word {
                 let (end, hash) = word_end(text, at);
@@ -282,27 +295,122 @@ fn char_at(text: &str, at: usize) -> (bool, usize) {
 }
 
 /// Where the word starting at byte `start` ends, and the hash of its bytes
-/// with ASCII letters lowercased (as the automaton compares them).
+/// with ASCII letters lowercased (as the automaton compares them). ASCII
+/// letters and digits are taken eight at a time; a word is hashed the same
+/// however its bytes were taken (see [`WordHash`]).
 fn word_end(text: &str, start: usize) -> (usize, u64) {
-    // FNV-1a: a few instructions a byte, and words are short.
-    let mix = |hash: u64, byte: u8| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     let bytes = text.as_bytes();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = WordHash::default();
     let mut at = start;
+    // Whole steps of eight, the common case, without a branch a byte.
+    while let Some(step) = bytes
+        .get(at..at + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+    {
+        let step = u64::from_le_bytes(step);
+        let run = ascii_alphanumeric_run(step);
+        at += run;
+        if run < 8 {
+            hash.last(lowercase(step), run);
+            if bytes[at].is_ascii() {
+                // Neither a letter nor a digit: the word ends here.
+                return (at, hash.finish());
+            }
+            break;
+        }
+        hash.eight(lowercase(step));
+    }
+    // The last few bytes of the text, and characters beyond ASCII.
     loop {
-        // ASCII letters and digits, the common case, without decoding.
         while let Some(&byte) = bytes.get(at).filter(|b| b.is_ascii_alphanumeric()) {
-            hash = mix(hash, byte.to_ascii_lowercase());
+            hash.byte(byte.to_ascii_lowercase());
             at += 1;
         }
         match text.get(at..).and_then(|rest| rest.chars().next()) {
             Some(c) if !c.is_ascii() && is_word_char(c) => {
                 let width = c.len_utf8();
-                hash = bytes[at..at + width].iter().fold(hash, |h, &b| mix(h, b));
+                bytes[at..at + width].iter().for_each(|&b| hash.byte(b));
                 at += width;
             }
-            _ => return (at, hash),
+            _ => return (at, hash.finish()),
         }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// How many of the eight bytes in `step` (little-endian), from the first,
+/// are ASCII letters or digits: each byte is range-checked in place. Below
+/// 0x80 a byte plus at most 0x7f cannot carry into the next, so adding
+/// `0x80 - lo` sets a byte's top bit exactly when it is `lo` or more.
+fn ascii_alphanumeric_run(step: u64) -> usize {
+    let ascii = !step & HIGH;
+    let low = step & !HIGH;
+    let at_least = |v: u64, lo: u8| v + ONES * u64::from(0x80 - lo);
+    let above = |v: u64, hi: u8| v + ONES * u64::from(0x7f - hi);
+    let folded = lowercase(low);
+    let letter = at_least(folded, b'a') & !above(folded, b'z');
+    let digit = at_least(low, b'0') & !above(low, b'9');
+    let alphanumeric = (letter | digit) & ascii & HIGH;
+    ((!alphanumeric & HIGH).trailing_zeros() / 8) as usize
+}
+
+/// ASCII letters and digits of `step` as the automaton compares them: a
+/// letter's 0x20 bit set (lowercase), which digits have already.
+fn lowercase(step: u64) -> u64 {
+    step | (ONES * 0x20)
+}
+
+/// A word's hash: its bytes in eight-byte chunks from its first, each folded
+/// in with a multiply, the last chunk zero-padded, then its length. Fed
+/// eight at a time or a byte at a time, a word hashes the same.
+#[derive(Default)]
+struct WordHash {
+    state: u64,
+    chunk: u64,
+    filled: u32,
+    len: u64,
+}
+
+impl WordHash {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn eight(&mut self, chunk: u64) {
+        self.chunk = chunk;
+        self.len += 8;
+        self.mix();
+    }
+
+    /// The first `n` (under eight) bytes of `step`, after whole chunks only.
+    fn last(&mut self, step: u64, n: usize) {
+        if n > 0 {
+            self.chunk = step & (u64::MAX >> (64 - 8 * n));
+            self.filled = n as u32;
+            self.len += n as u64;
+        }
+    }
+
+    fn byte(&mut self, byte: u8) {
+        self.chunk |= u64::from(byte) << (8 * self.filled);
+        self.filled += 1;
+        self.len += 1;
+        if self.filled == 8 {
+            self.mix();
+        }
+    }
+
+    fn mix(&mut self) {
+        self.state = (self.state ^ self.chunk)
+            .wrapping_mul(Self::K)
+            .rotate_left(31);
+        self.chunk = 0;
+        self.filled = 0;
+    }
+
+    fn finish(self) -> u64 {
+        let h = (self.state ^ self.chunk ^ self.len.rotate_right(8)).wrapping_mul(Self::K);
+        h ^ (h >> 29)
     }
 }
 
@@ -529,6 +637,97 @@ impl TermLookup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eight_bytes_are_classed_as_one_at_a_time() {
+        // Every byte value at every place among seven letters.
+        for value in 0..=u8::MAX {
+            for place in 0..8 {
+                let mut step = *b"aBcD3fGh";
+                step[place] = value;
+                let expected = if value.is_ascii_alphanumeric() {
+                    8
+                } else {
+                    place
+                };
+                let run = ascii_alphanumeric_run(u64::from_le_bytes(step));
+                assert_eq!(run, expected, "byte {value:#04x} at {place}");
+            }
+        }
+        let lower = lowercase(u64::from_le_bytes(*b"AZaz09Mm"));
+        assert_eq!(&lower.to_le_bytes(), b"azaz09mm");
+    }
+
+    #[test]
+    fn words_end_where_letters_and_digits_stop() {
+        let texts = [
+            "Iran",
+            "Antony Blinken, 2021",
+            "a-b c.d e'f",
+            "Erdoğan Ana Brnabić",
+            "ğğğğğğğğğğ x",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnopq rstuvwx",
+            "abcdefgé hijklmnoé",
+            "twelve_chars__x",
+            "日本語のテキスト and more",
+            "x\u{a0}y\tz",
+        ];
+        for text in texts {
+            for (start, c) in text.char_indices().filter(|(_, c)| is_word_char(*c)) {
+                let expected = text[start..]
+                    .char_indices()
+                    .find(|(_, c)| !is_word_char(*c))
+                    .map_or(text.len(), |(i, _)| start + i);
+                assert_eq!(word_end(text, start).0, expected, "{text:?} from {c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_hashes_the_same_wherever_it_stands() {
+        let words = [
+            "a",
+            "Iran",
+            "Blinken",
+            "Brnabić",
+            "Erdoğan",
+            "abcdefgh",
+            "ABCDEFGHI",
+            "Vereinigtenstaaten",
+            "é",
+            "abcdefgé",
+            "日本",
+        ];
+        for word in words {
+            let alone = word_end(word, 0).1;
+            let lower = word_end(&word.to_ascii_lowercase(), 0).1;
+            assert_eq!(alone, lower, "{word}: ASCII case does not change the hash");
+            for context in [
+                "{} ",
+                "{}, and on",
+                "x {}",
+                "—{}—",
+                "{}. A long tail after the word",
+            ] {
+                let text = context.replace("{}", word);
+                let start = text.find(word).expect("present");
+                assert_eq!(
+                    word_end(&text, start),
+                    (start + word.len(), alone),
+                    "{text:?}"
+                );
+            }
+        }
+        let hashes: std::collections::HashSet<u64> =
+            words.iter().map(|w| word_end(w, 0).1).collect();
+        assert_eq!(
+            hashes.len(),
+            words.len(),
+            "different words, different hashes"
+        );
+    }
 
     #[test]
     fn short_capitals_are_recognised() {
