@@ -128,12 +128,15 @@ impl FoldedTags {
         FoldedTags { text, ends }
     }
 
-    /// The folded names in the tags' order, taxonomy after taxonomy.
-    fn names(&self) -> impl Iterator<Item = &str> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(&self.ends)
-            .map(|(start, &end)| &self.text[start..end])
+    /// The folded names of taxonomy `t`, in the order `tags` (what this was
+    /// made from) lists them.
+    fn names(&self, tags: &[Vec<String>], t: usize) -> impl Iterator<Item = &str> {
+        let first = tags.iter().take(t).map(Vec::len).sum::<usize>();
+        let count = tags.get(t).map_or(0, Vec::len);
+        (first..first + count).map(move |i| {
+            let start = i.checked_sub(1).map_or(0, |before| self.ends[before]);
+            &self.text[start..self.ends[i]]
+        })
     }
 }
 
@@ -159,47 +162,41 @@ pub fn index(
         }
     }
 
-    // Every tag's folded key, on every thread, before the serial pass
-    // that numbers the terms.
+    // Every tag's folded key, on every thread, before the terms are numbered.
     let keys: Vec<FoldedTags> = briefings
         .par_iter()
         .map(|b| FoldedTags::new(&b.tags))
         .collect();
-    let mut entries: Vec<Entry> = Vec::with_capacity(briefings.len());
-    for (id, (briefing, keys)) in briefings.into_iter().zip(keys).enumerate() {
-        let mut terms = Vec::with_capacity(builders.len());
-        let mut folded_names = keys.names();
-        for (t, builder) in builders.iter_mut().enumerate() {
-            let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
-            let mut ids: Vec<usize> = Vec::with_capacity(names.len());
-            for (name, folded) in names.iter().zip(&mut folded_names) {
-                let key = &config.taxonomies[t].name;
-                match builder.resolve(name, folded, &briefing, key) {
-                    Ok(term) if !ids.contains(&term) => {
-                        builder.terms[term].briefings.push(id);
-                        ids.push(term);
-                    }
-                    Ok(_) => {}
-                    Err(d) => problems.push(d),
-                }
-            }
-            terms.push(ids);
-        }
-        entries.push(Entry {
-            briefing,
-            terms,
-            related: Vec::new(),
-        });
+    // The taxonomies share nothing: each numbers and sorts its own terms, in
+    // briefing order, on a thread of its own.
+    let numbered: Vec<Numbered> = builders
+        .into_par_iter()
+        .enumerate()
+        .map(|(t, builder)| builder.number(t, &config.taxonomies[t].name, &briefings, &keys))
+        .collect();
+    drop(keys);
+    let mut taxonomies = Vec::with_capacity(numbered.len());
+    let mut lists = Vec::with_capacity(numbered.len());
+    for numbered in numbered {
+        problems.extend(numbered.problems);
+        taxonomies.push(numbered.taxonomy);
+        lists.push(numbered.terms.into_iter());
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-
-    let mut taxonomies: Vec<Taxonomy> = builders
+    let mut entries: Vec<Entry> = briefings
         .into_iter()
-        .zip(0..)
-        .map(|(builder, t)| builder.finish(t, &mut entries))
+        .map(|briefing| Entry {
+            briefing,
+            terms: lists
+                .iter_mut()
+                .map(|list| list.next().unwrap_or_default())
+                .collect(),
+            related: Vec::new(),
+        })
         .collect();
+
     let related: Vec<_> = (0..entries.len())
         .into_par_iter()
         .map(|id| {
@@ -270,6 +267,14 @@ fn check_briefing_slugs(briefings: &[Briefing], problems: &mut Vec<Diagnostic>) 
             );
         }
     }
+}
+
+/// One taxonomy's terms, numbered and sorted, with each briefing's terms
+/// (by briefing id) and the problems found on the way.
+struct Numbered {
+    taxonomy: Taxonomy,
+    terms: Vec<Vec<usize>>,
+    problems: Vec<Diagnostic>,
 }
 
 #[derive(Default)]
@@ -378,8 +383,44 @@ impl TaxonomyBuilder {
         Ok(id)
     }
 
-    /// Sorts the terms alphabetically and renumbers the entries' references.
-    fn finish(self, taxonomy: usize, entries: &mut [Entry]) -> Taxonomy {
+    /// Numbers the terms of taxonomy `t` (its front-matter key `key`) that
+    /// `briefings` name, in their order, the profiles' terms already in;
+    /// then sorts them. `keys[id]` holds briefing `id`'s folded tags.
+    fn number(
+        mut self,
+        t: usize,
+        key: &str,
+        briefings: &[Briefing],
+        keys: &[FoldedTags],
+    ) -> Numbered {
+        let mut problems = Vec::new();
+        let mut lists: Vec<Vec<usize>> = Vec::with_capacity(briefings.len());
+        for (id, (briefing, keys)) in briefings.iter().zip(keys).enumerate() {
+            let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
+            let mut ids: Vec<usize> = Vec::with_capacity(names.len());
+            for (name, folded) in names.iter().zip(keys.names(&briefing.tags, t)) {
+                match self.resolve(name, folded, briefing, key) {
+                    Ok(term) if !ids.contains(&term) => {
+                        self.terms[term].briefings.push(id);
+                        ids.push(term);
+                    }
+                    Ok(_) => {}
+                    Err(d) => problems.push(d),
+                }
+            }
+            lists.push(ids);
+        }
+        let taxonomy = self.finish(&mut lists);
+        Numbered {
+            taxonomy,
+            terms: lists,
+            problems,
+        }
+    }
+
+    /// Sorts the terms alphabetically and renumbers `lists` (each briefing's
+    /// terms) to match.
+    fn finish(self, lists: &mut [Vec<usize>]) -> Taxonomy {
         let mut order: Vec<usize> = (0..self.terms.len()).collect();
         let keys: Vec<String> = self.terms.iter().map(|t| fold(&t.name)).collect();
         order.sort_by(|&a, &b| {
@@ -391,10 +432,8 @@ impl TaxonomyBuilder {
         for (new, &old) in order.iter().enumerate() {
             new_id[old] = new;
         }
-        for entry in entries.iter_mut() {
-            for term in &mut entry.terms[taxonomy] {
-                *term = new_id[*term];
-            }
+        for term in lists.iter_mut().flatten() {
+            *term = new_id[*term];
         }
         let mut slots: Vec<Option<Term>> = self.terms.into_iter().map(Some).collect();
         let terms = order.iter().filter_map(|&old| slots[old].take()).collect();
@@ -657,19 +696,27 @@ mod tests {
             assert_eq!(fold(name), key, "{name:?}");
         }
         // A briefing's names folded into one string come back one by one,
-        // taxonomy after taxonomy, empty names and lists included.
+        // a taxonomy at a time, empty names and lists included.
         let tags: Vec<Vec<String>> = vec![
             vec!["Émile Zola".into(), " ".into(), "Ada  LOVELACE".into()],
             vec![],
             vec!["Côte d'Ivoire".into()],
         ];
         let folded = FoldedTags::new(&tags);
-        let expected: Vec<String> = tags.iter().flatten().map(|name| fold(name)).collect();
-        assert_eq!(folded.names().collect::<Vec<_>>(), expected);
+        for (t, names) in tags.iter().enumerate() {
+            let expected: Vec<String> = names.iter().map(|name| fold(name)).collect();
+            assert_eq!(folded.names(&tags, t).collect::<Vec<_>>(), expected);
+        }
         assert_eq!(
-            expected,
-            ["emile zola", "", "ada lovelace", "cote d'ivoire"]
+            folded.names(&tags, 0).collect::<Vec<_>>(),
+            ["emile zola", "", "ada lovelace"]
         );
+        assert_eq!(folded.names(&tags, 1).count(), 0);
+        assert_eq!(
+            folded.names(&tags, 2).collect::<Vec<_>>(),
+            ["cote d'ivoire"]
+        );
+        assert_eq!(folded.names(&tags, 3).count(), 0, "no such taxonomy");
     }
 
     #[test]
