@@ -55,7 +55,7 @@ def load_machine(work):
 
 def seconds(median, fastest, slowest):
     """The median, then the fastest and slowest run, to the same digits."""
-    digits = 3 if median < 10 else 1 if median < 100 else 0
+    digits = 3 if median < 10 else 2 if median < 100 else 0
     return f"{median:.{digits}f} s ({fastest:.{digits}f}–{slowest:.{digits}f})"
 
 
