@@ -1,7 +1,8 @@
 //! What rendering a briefing's Markdown costs, part by part, on one thread:
 //! pulldown-cmark alone (what the benchmark's floor does), dossier's event
 //! pass on top (heading ids, word counts, callouts), code highlighting, and
-//! mention links. BENCHMARKS.md quotes its figures.
+//! mention links; then the mention search alone, over every text a link may
+//! go in. BENCHMARKS.md quotes its figures.
 //!
 //! ```sh
 //! cargo run --release --example gen-corpus -- --count 10000 --out /tmp/corpus

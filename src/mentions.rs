@@ -273,7 +273,7 @@ impl FirstWords {
     }
 
     fn bit(hash: u64) -> usize {
-        // The top bits: FNV-1a mixes them best.
+        // The top bits: the last multiply of `WordHash::finish` mixes them best.
         (hash >> (64 - Self::BITS)) as usize
     }
 
