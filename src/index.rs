@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::config::SiteConfig;
 use crate::diag::{Diagnostic, Position};
-use crate::model::{Briefing, Profile, PublishDate, Slug};
+use crate::model::{Briefing, Profile, PublishDate, SharedText, Slug};
 
 /// Index of a briefing in [`Archive::briefings`] (newest first).
 pub type BriefingId = usize;
@@ -77,6 +77,28 @@ pub struct Archive {
     pub entries: Vec<Entry>,
     /// One per configured taxonomy, in config order.
     pub taxonomies: Vec<Taxonomy>,
+}
+
+impl Archive {
+    /// Every briefing's source text, by id, shared with the archive.
+    pub fn texts(&self) -> Vec<SharedText> {
+        self.entries
+            .iter()
+            .map(|entry| entry.briefing.file.text.clone())
+            .collect()
+    }
+
+    /// Every briefing's source text, by id, taken out of the archive: its
+    /// briefings read as empty from then on (profiles keep theirs). For a
+    /// build that renders each body once and has no use for it after, so
+    /// that a text's memory is free again as soon as its page is made.
+    pub fn take_texts(&mut self) -> Vec<SharedText> {
+        let empty = SharedText::default();
+        self.entries
+            .iter_mut()
+            .map(|entry| std::mem::replace(&mut entry.briefing.file.text, empty.clone()))
+            .collect()
+    }
 }
 
 /// The key two spellings of a name share: ASCII, lowercase, single spaces.

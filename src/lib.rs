@@ -92,7 +92,7 @@ fn plural(n: usize) -> &'static str {
 
 /// Builds the site described by `options` into its output folder.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    build_all(options).map(|(report, _)| report)
+    build_staged(options, Texts::Release).map(|(report, _)| report)
 }
 
 /// [`build`] for a process that exits right after it (`dossier build`): what
@@ -101,8 +101,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
 /// which takes a quarter of a second at 100,000 briefings. The output is
 /// complete before this returns.
 pub fn build_then_exit(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    build_all(options).map(|(report, built)| {
-        std::mem::forget(built);
+    build_staged(options, Texts::Release).map(|(report, staged)| {
+        std::mem::forget(staged);
         report
     })
 }
@@ -110,20 +110,7 @@ pub fn build_then_exit(options: &BuildOptions) -> Result<BuildReport, Diagnostic
 /// [`build`], also returning what a [`session::Session`] keeps to rebuild
 /// part of the site later.
 fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Diagnostics> {
-    let started = Instant::now();
-    let mut clock = Stopwatch::new();
-    let staged = stage(options, &mut clock)?;
-    let output = staged.staging.commit().map_err(|d| Diagnostics(vec![d]))?;
-    clock.lap("swap output");
-    let report = BuildReport {
-        briefings: staged.archive.entries.len(),
-        render: staged.render,
-        output,
-        elapsed: started.elapsed(),
-        warnings: staged.warnings,
-        timings: clock.laps,
-        incremental: false,
-    };
+    let (report, staged) = build_staged(options, Texts::Keep)?;
     let built = session::Built::new(
         staged.config,
         staged.templates,
@@ -132,6 +119,38 @@ fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Di
         staged.prepared,
     );
     Ok((report, built))
+}
+
+/// Whether a build keeps the briefings' source texts once their pages are
+/// rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Texts {
+    /// In the archive: a [`session::Session`] renders pages from them again.
+    Keep,
+    /// Each freed as soon as its page is made (see [`render::render_site`]).
+    Release,
+}
+
+/// [`build`], also returning what it worked out on the way.
+fn build_staged(
+    options: &BuildOptions,
+    texts: Texts,
+) -> Result<(BuildReport, Staged), Diagnostics> {
+    let started = Instant::now();
+    let mut clock = Stopwatch::new();
+    let (staging, mut staged) = stage(options, texts, &mut clock)?;
+    let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
+    clock.lap("swap output");
+    let report = BuildReport {
+        briefings: staged.archive.entries.len(),
+        render: staged.render,
+        output,
+        elapsed: started.elapsed(),
+        warnings: std::mem::take(&mut staged.warnings),
+        timings: clock.laps,
+        incremental: false,
+    };
+    Ok((report, staged))
 }
 
 /// Builds the site into a scratch folder outside it, hands that folder and
@@ -143,15 +162,13 @@ pub fn build_scratch<T>(
 ) -> Result<T, Diagnostics> {
     let mut options = options.clone();
     options.output = std::env::temp_dir().join(format!("dossier-check-{}", std::process::id()));
-    let staged = stage(&options, &mut Stopwatch::new())?;
+    let (staging, staged) = stage(&options, Texts::Release, &mut Stopwatch::new())?;
     // Never committed: dropping the staging folder removes it.
-    Ok(inspect(staged.staging.dir(), &staged.config))
+    Ok(inspect(staging.dir(), &staged.config))
 }
 
-/// A build rendered into its staging folder, not yet swapped in, with what
-/// it worked out on the way.
+/// What a build worked out on the way to its staging folder.
 struct Staged {
-    staging: Staging,
     config: SiteConfig,
     templates: Templates,
     archive: Archive,
@@ -162,8 +179,12 @@ struct Staged {
 }
 
 /// Every stage of a build but the last: the site rendered into a staging
-/// folder beside the output.
-fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagnostics> {
+/// folder beside the output, not yet swapped in.
+fn stage(
+    options: &BuildOptions,
+    texts: Texts,
+    clock: &mut Stopwatch,
+) -> Result<(Staging, Staged), Diagnostics> {
     let config = SiteConfig::load(options).map_err(Diagnostics)?;
     output::check_output_location(&options.root, &options.output)
         .map_err(|d| Diagnostics(vec![d]))?;
@@ -175,7 +196,7 @@ fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagno
         diagnostics,
         ..
     } = load_content(options, config, clock);
-    let (Some(templates), Some(archive)) = (templates, archive) else {
+    let (Some(templates), Some(mut archive)) = (templates, archive) else {
         return Err(sorted(diagnostics));
     };
     if diagnostics.has_errors() {
@@ -201,19 +222,26 @@ fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagno
         Some(sink) => sink,
         None => &staging,
     };
-    // What every page reads (URLs, summaries, term links), made once.
-    let views = render::views::Views::new(&config, &archive);
-    let prepared =
-        render::prepare(&views, &templates).map_err(|problems| sorted(Diagnostics(problems)))?;
-    clock.lap("mentions and cards");
-    let render = render::render_site(&views, &templates, &highlighter, &prepared, sink)
-        .map_err(|problems| sorted(Diagnostics(problems)))?;
+    // What every page reads (URLs, summaries, term links) and the mention
+    // automaton, made once; the summaries before the texts are taken.
+    let (summaries, matcher) = rayon::join(
+        || render::views::summaries(&archive),
+        || mentions::Matcher::new(&archive),
+    );
+    let texts = match texts {
+        Texts::Keep => archive.texts(),
+        Texts::Release => archive.take_texts(),
+    };
+    let views = render::views::Views::with_summaries(&config, &archive, summaries);
+    clock.lap("summaries and mentions");
+    let (render, prepared) =
+        render::render_site(&views, &templates, &highlighter, matcher, texts, sink)
+            .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
     if let Some(indexer) = indexer {
         write_search_bundle(indexer, &staging, clock)?;
     }
-    Ok(Staged {
-        staging,
+    let staged = Staged {
         config,
         templates,
         archive,
@@ -221,7 +249,8 @@ fn stage(options: &BuildOptions, clock: &mut Stopwatch) -> Result<Staged, Diagno
         prepared,
         render,
         warnings: diagnostics.0,
-    })
+    };
+    Ok((staging, staged))
 }
 
 /// The files beside the pages: `syntax.css`; `.nojekyll` and, when `cname`

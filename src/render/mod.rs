@@ -1,16 +1,17 @@
 //! Rendering: every page through its Tera template, in parallel, each page
 //! handed to the output as soon as it is made. A briefing's Markdown is
-//! rendered with its page and dropped with it, so memory holds sources and
-//! small cards, never the whole rendered site.
+//! rendered with its page and dropped with it, so memory never holds the
+//! whole rendered site; in `dossier build` its source text goes too.
 //!
 //! Each page's context holds only what that page shows: a listing page gets
 //! its own page of cards (pre-serialized once per briefing and shared), never
 //! the whole archive, so the cost of a build is linear in its pages.
 //!
 //! Pages render in two parallel passes through the same jobs and sink: the
-//! HTML pages first, then what is made from them (`feed.rs`: the Atom feeds,
-//! whose entries carry the bodies the first pass kept for them; `sitemap.rs`:
-//! the sitemap, listing the pages the first pass wrote).
+//! HTML pages first (the briefings', then the cards, then the pages that show
+//! cards: see [`render_site`]), then what is made from them (`feed.rs`: the
+//! Atom feeds, whose entries carry the bodies the first pass kept for them;
+//! `sitemap.rs`: the sitemap, listing the pages the first pass wrote).
 
 mod feed;
 mod paginate;
@@ -32,6 +33,7 @@ use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId};
 use crate::markdown;
 use crate::mentions::{Linker, Matcher, MentionScope};
+use crate::model::SharedText;
 use paginate::{Pager, page_count, page_path};
 use templates::Templates;
 use views::{Views, paths};
@@ -177,56 +179,88 @@ type Calendar = BTreeMap<i16, BTreeMap<i8, Vec<BriefingId>>>;
 /// the whole archive. [`rerender_briefing`] reuses them.
 pub struct Prepared {
     matcher: Matcher,
-    cards: Vec<Value>,
-    card_renders: usize,
+    /// Every briefing's card, by id: made by [`render_site`] once the
+    /// briefing pages are rendered, before any listing page.
+    cards: OnceLock<Vec<Value>>,
     /// By briefing id: a slot for the rendered body of each briefing some
     /// feed shows (filled by its page, read by the feeds), `None` for the rest.
     bodies: Vec<Option<OnceLock<String>>>,
 }
 
-/// Builds what every page render shares: the mention automaton and the
-/// cards (the two at once, on the render threads).
-pub fn prepare(views: &Views<'_>, templates: &Templates) -> Result<Prepared, Vec<Diagnostic>> {
-    let (config, archive) = (views.config, views.archive);
-    let site = Value::from_serializable(&views.site());
-    let renders = AtomicUsize::new(0);
-    let ids: Vec<BriefingId> = (0..archive.entries.len()).collect();
-    let (matcher, cards) = rayon::join(
-        || Matcher::new(archive),
-        || render_cards(views, templates, &site, &ids, &renders),
-    );
-    let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
-    Ok(Prepared {
-        matcher,
-        cards: cards?,
-        card_renders: renders.into_inner(),
-        bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
-    })
-}
-
-/// Renders every page of the site into `sink`.
+/// Renders every page of the site into `sink`, and returns what
+/// [`rerender_briefing`] reuses later. `matcher` finds the mentions of every
+/// term (see [`Matcher::new`]).
+///
+/// `texts` are the briefings' source texts by id, each dropped as soon as its
+/// page is rendered. The briefing pages come first, then the cards, then
+/// every page that shows cards. When `texts` hold the only copies (`dossier
+/// build`: [`crate::index::Archive::take_texts`]), the cards are made in the
+/// memory the texts leave rather than in fresh memory, which the kernel must
+/// clear first: a third less peak memory at 100,000 briefings (see
+/// BENCHMARKS.md). The feeds and the sitemap come last, made from what the
+/// pages left.
 pub fn render_site(
     views: &Views<'_>,
     templates: &Templates,
     highlighter: &Highlighter,
-    prepared: &Prepared,
+    matcher: Matcher,
+    texts: Vec<SharedText>,
     sink: &dyn PageSink,
-) -> Result<RenderStats, Vec<Diagnostic>> {
-    let renderer = PageRenderer::new(views, templates, highlighter, prepared);
+) -> Result<(RenderStats, Prepared), Vec<Diagnostic>> {
+    let (config, archive) = (views.config, views.archive);
+    let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
+    let prepared = Prepared {
+        matcher,
+        cards: OnceLock::new(),
+        bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
+    };
+    let renderer = PageRenderer::new(views, templates, highlighter, &prepared);
     let pages = renderer.jobs();
-    let written = renderer.run(&pages, sink)?;
+    // Every problem of the three, each once: a template error in a card
+    // shows even when the briefing pages failed too.
+    let briefings = renderer.run_briefings(texts, sink);
+    let card_renders = AtomicUsize::new(0);
+    let ids: Vec<BriefingId> = (0..archive.entries.len()).collect();
+    let cards = render_cards(views, templates, &renderer.site, &ids, &card_renders);
+    let listings: Vec<Job> = pages
+        .iter()
+        .filter(|job| !matches!(job, Job::Briefing(_)))
+        .copied()
+        .collect();
+    // The listings show the cards: without them there is nothing to render.
+    let listed = cards.map(|cards| {
+        let _ = prepared.cards.set(cards);
+        renderer.run(&listings, sink)
+    });
+    let (mut briefings, mut listed) = match (briefings, listed) {
+        (Ok(briefings), Ok(Ok(listed))) => (briefings, listed.into_iter()),
+        (briefings, listed) => {
+            let problems = [briefings.err(), listed.and_then(|l| l).err()];
+            return Err(dedup(problems.into_iter().flatten().flatten().collect()));
+        }
+    };
+    // The site paths back in the order of `pages`, for the sitemap.
+    let written: Vec<String> = pages
+        .iter()
+        .map(|job| match job {
+            Job::Briefing(id) => std::mem::take(&mut briefings[*id]),
+            _ => listed.next().unwrap_or_default(),
+        })
+        .collect();
     renderer.keep_sitemap(&pages, &written);
     let derived = renderer.derived_jobs();
     renderer.run(&derived, sink)?;
-    Ok(RenderStats {
+    let stats = RenderStats {
         feeds: derived.iter().filter(|j| matches!(j, Job::Feed(_))).count(),
         sitemaps: derived
             .iter()
             .filter(|j| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. }))
             .count(),
         sitemap_urls: renderer.sitemap_len(),
-        ..renderer.stats(&pages, prepared.card_renders)
-    })
+        ..renderer.stats(&pages, card_renders.into_inner())
+    };
+    drop(renderer);
+    Ok((stats, prepared))
 }
 
 /// Re-renders what shows briefing `id` after an edit that left its slug,
@@ -263,7 +297,8 @@ pub fn rerender_briefing(
     let site = Value::from_serializable(&views.site());
     let renders = AtomicUsize::new(0);
     let card = render_cards(&views, templates, &site, &[id], &renders)?;
-    if let (Some(card), Some(slot)) = (card.into_iter().next(), prepared.cards.get_mut(id)) {
+    let slot = prepared.cards.get_mut().and_then(|cards| cards.get_mut(id));
+    if let (Some(card), Some(slot)) = (card.into_iter().next(), slot) {
         *slot = card;
     }
     // Its page renders the body again; a feed needs the new one.
@@ -295,6 +330,34 @@ fn render_all(
     jobs: &[Job],
 ) -> Result<Vec<RenderedPage>, Vec<Diagnostic>> {
     all_or_problems(jobs.par_iter().map(|&job| renderer.render(job)).collect())
+}
+
+/// The site path of each of `count` pages from `results` (a page's number
+/// and what writing it gave, in any order), in the pages' order; or every
+/// problem (each once) in that order, so that of two pages failing alike the
+/// same one is reported every time.
+fn in_order(
+    results: Vec<(usize, Result<String, Diagnostic>)>,
+    count: usize,
+) -> Result<Vec<String>, Vec<Diagnostic>> {
+    // Each path put back at its page's place in one pass, rather than the
+    // results sorted and partitioned (100 ms on one thread at 100,000
+    // briefings, with the other idle).
+    let mut paths = vec![String::new(); count];
+    let mut problems = Vec::new();
+    for (i, written) in results {
+        match written {
+            Ok(path) => paths[i] = path,
+            Err(problem) => problems.push((i, problem)),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(paths);
+    }
+    problems.sort_by_key(|&(i, _)| i);
+    Err(dedup(
+        problems.into_iter().map(|(_, problem)| problem).collect(),
+    ))
 }
 
 /// Every value, or every problem (each once) if there was any.
@@ -441,8 +504,8 @@ struct PageRenderer<'a> {
     templates: &'a Templates,
     highlighter: &'a Highlighter,
     site: Value,
-    /// Each briefing's card, serialized once.
-    cards: &'a [Value],
+    /// Each briefing's card, serialized once: see [`Prepared::cards`].
+    cards: &'a OnceLock<Vec<Value>>,
     calendar: Calendar,
     /// Page templates rendered so far.
     renders: AtomicUsize,
@@ -519,6 +582,17 @@ impl<'a> PageRenderer<'a> {
             highlighter,
             renders: AtomicUsize::new(0),
         }
+    }
+
+    /// Every briefing's card, by id.
+    ///
+    /// # Panics
+    /// Before [`render_site`] or [`rerender_briefing`] has made the cards:
+    /// only the briefing pages, which come first, may render before them.
+    fn cards(&self) -> &'a [Value] {
+        self.cards
+            .get()
+            .expect("the cards are made before any page that shows them")
     }
 
     fn stats(&self, jobs: &[Job], card_renders: usize) -> RenderStats {
@@ -649,37 +723,54 @@ impl<'a> PageRenderer<'a> {
     fn run(&self, jobs: &[Job], sink: &dyn PageSink) -> Result<Vec<String>, Vec<Diagnostic>> {
         let mut order: Vec<usize> = (0..jobs.len()).collect();
         order.sort_by_key(|&i| !jobs[i].is_large());
-        let results: Vec<(usize, Result<String, Diagnostic>)> = order
+        let results = order
             .par_iter()
             .map_init(Scratch::default, |scratch, &i| {
-                scratch.buffer.clear();
-                let written = self.render_into(jobs[i], scratch).and_then(|page| {
-                    sink.write(&page.file, &scratch.buffer)?;
-                    Ok(page.path)
-                });
-                (i, written)
+                (
+                    i,
+                    self.write(sink, scratch, |s| self.render_into(jobs[i], s)),
+                )
             })
             .collect();
-        // Each path put back at its job's place in one pass, rather than the
-        // results sorted and partitioned (100 ms on one thread at 100,000
-        // briefings, with the other idle).
-        let mut paths = vec![String::new(); jobs.len()];
-        let mut problems = Vec::new();
-        for (i, written) in results {
-            match written {
-                Ok(path) => paths[i] = path,
-                Err(problem) => problems.push((i, problem)),
-            }
-        }
-        if problems.is_empty() {
-            return Ok(paths);
-        }
-        // In the jobs' order, so that of two pages failing alike the same
-        // one is reported every time.
-        problems.sort_by_key(|&(i, _)| i);
-        Err(dedup(
-            problems.into_iter().map(|(_, problem)| problem).collect(),
-        ))
+        in_order(results, jobs.len())
+    }
+
+    /// Renders the page of every briefing into `sink`, each from its source
+    /// text in `texts` (by id), which is dropped as soon as the page is
+    /// made: the site path of each page by id, or every problem (each once).
+    fn run_briefings(
+        &self,
+        texts: Vec<SharedText>,
+        sink: &dyn PageSink,
+    ) -> Result<Vec<String>, Vec<Diagnostic>> {
+        let count = texts.len();
+        let results = texts
+            .into_par_iter()
+            .enumerate()
+            .map_init(Scratch::default, |scratch, (id, text)| {
+                let markdown = text.get(self.views.briefing(id).body.offset..);
+                let page = |s: &mut Scratch| {
+                    let (template, path, context) = self.briefing(id, markdown.unwrap_or(""));
+                    self.render_page(template, path, &context, s)
+                };
+                (id, self.write(sink, scratch, page))
+            })
+            .collect();
+        in_order(results, count)
+    }
+
+    /// Renders one page with `render` into `scratch`'s buffer and hands it
+    /// to `sink`: the page's site path.
+    fn write(
+        &self,
+        sink: &dyn PageSink,
+        scratch: &mut Scratch,
+        render: impl FnOnce(&mut Scratch) -> Result<PageFile, Diagnostic>,
+    ) -> Result<String, Diagnostic> {
+        scratch.buffer.clear();
+        let page = render(scratch)?;
+        sink.write(&page.file, &scratch.buffer)?;
+        Ok(page.path)
     }
 
     /// The jobs of the second pass: feeds and the sitemap.
@@ -722,7 +813,7 @@ impl<'a> PageRenderer<'a> {
     fn render_into(&self, job: Job, scratch: &mut Scratch) -> Result<PageFile, Diagnostic> {
         let (template, path, context) = match job {
             Job::Home { page } => self.home(page),
-            Job::Briefing(id) => self.briefing(id),
+            Job::Briefing(id) => self.briefing(id, self.views.briefing(id).markdown()),
             Job::Taxonomy(t) => self.taxonomy(t),
             Job::Term {
                 taxonomy,
@@ -742,6 +833,18 @@ impl<'a> PageRenderer<'a> {
             Job::Sitemap { part } => self.sitemap(part),
             Job::SitemapIndex { parts } => self.sitemap_index(parts),
         };
+        self.render_page(template, path, &context, scratch)
+    }
+
+    /// Renders `template` with `context` at the end of `scratch.buffer`: the
+    /// page at site path `path`.
+    fn render_page(
+        &self,
+        template: &str,
+        path: String,
+        context: &Context,
+        scratch: &mut Scratch,
+    ) -> Result<PageFile, Diagnostic> {
         let file = if path.is_empty() || path.ends_with('/') {
             format!("{path}index.html")
         } else {
@@ -751,7 +854,7 @@ impl<'a> PageRenderer<'a> {
         self.renders.fetch_add(1, Ordering::Relaxed);
         self.templates
             .tera
-            .render_to(template, &context, &mut scratch.buffer)
+            .render_to(template, context, &mut scratch.buffer)
             .map(|()| PageFile { path, file })
             .map_err(|e| self.templates.diagnostic(&e, Some(&url)))
     }
@@ -766,10 +869,11 @@ impl<'a> PageRenderer<'a> {
     ) -> Value {
         let per_page = self.views.config.paginate;
         let pager = Pager::new(self.views.urls, base, page, total, per_page);
-        read_ahead(pager.range(per_page).map(|i| &self.cards[id_at(i)]));
+        let cards = self.cards();
+        read_ahead(pager.range(per_page).map(|i| &cards[id_at(i)]));
         let items = pager
             .range(per_page)
-            .map(|i| self.cards[id_at(i)].clone())
+            .map(|i| cards[id_at(i)].clone())
             .collect();
         Value::from_serializable(&PaginatorView {
             items,
@@ -790,7 +894,8 @@ impl<'a> PageRenderer<'a> {
         ("index.html", path, context)
     }
 
-    fn briefing(&self, id: BriefingId) -> (&'static str, String, Context) {
+    /// The page of briefing `id`, whose body is `markdown`.
+    fn briefing(&self, id: BriefingId, markdown: &str) -> (&'static str, String, Context) {
         let views = self.views;
         let briefing = views.briefing(id);
         let path = paths::briefing(briefing.slug.as_str());
@@ -806,7 +911,7 @@ impl<'a> PageRenderer<'a> {
             allowed,
             views.config.mentions,
         );
-        let body = markdown::render(briefing.markdown(), self.highlighter, Some(&mut linker));
+        let body = markdown::render(markdown, self.highlighter, Some(&mut linker));
         context.insert("briefing", &views.briefing_view(id, &body));
         if let Some(slot) = &self.bodies[id] {
             // A feed shows this briefing: keep its body for the second pass.
@@ -920,7 +1025,7 @@ impl<'a> PageRenderer<'a> {
                     count: ids.len(),
                     url: format!("{url}#m{number:02}"),
                     briefings: if with_briefings {
-                        ids.iter().map(|&id| self.cards[id].clone()).collect()
+                        ids.iter().map(|&id| self.cards()[id].clone()).collect()
                     } else {
                         Vec::new()
                     },

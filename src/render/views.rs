@@ -234,6 +234,22 @@ pub mod paths {
     }
 }
 
+/// Each briefing's summary by id: the one its front matter gives, or one
+/// made from the first paragraph of its body. Only that paragraph is read;
+/// bodies are rendered with their page, so no rendered body outlives it.
+pub fn summaries(archive: &Archive) -> Vec<Option<String>> {
+    archive
+        .entries
+        .par_iter()
+        .map(|entry| {
+            let briefing = &entry.briefing;
+            briefing.summary.clone().or_else(|| {
+                crate::markdown::first_paragraph(briefing.markdown()).map(|p| auto_summary(&p))
+            })
+        })
+        .collect()
+}
+
 /// Builds views from the archive; shared by every page.
 pub struct Views<'a> {
     pub config: &'a SiteConfig,
@@ -251,18 +267,16 @@ pub struct Views<'a> {
 
 impl<'a> Views<'a> {
     pub fn new(config: &'a SiteConfig, archive: &'a Archive) -> Views<'a> {
-        // Only the first paragraph is read here; bodies are rendered with
-        // their page, so no rendered body outlives its page.
-        let summaries = archive
-            .entries
-            .par_iter()
-            .map(|entry| {
-                let briefing = &entry.briefing;
-                briefing.summary.clone().or_else(|| {
-                    crate::markdown::first_paragraph(briefing.markdown()).map(|p| auto_summary(&p))
-                })
-            })
-            .collect();
+        Self::with_summaries(config, archive, summaries(archive))
+    }
+
+    /// [`Views::new`], with the `summaries` [`summaries`] made of `archive`
+    /// (before its texts were taken, say).
+    pub fn with_summaries(
+        config: &'a SiteConfig,
+        archive: &'a Archive,
+        summaries: Vec<Option<String>>,
+    ) -> Views<'a> {
         let term_urls = config
             .taxonomies
             .iter()

@@ -58,6 +58,10 @@ fn expected(case: &str) -> &'static [(&'static str, usize, &'static str)] {
         ],
         "template_syntax_error" => &[("templates/briefing.html", 5, "expected }}")],
         "undefined_variable" => &[("templates/briefing.html", 4, "`no_such_variable`")],
+        "card_and_page_errors" => &[
+            ("templates/briefing.html", 4, "`no_such_variable`"),
+            ("templates/card.html", 3, "`no_card_variable`"),
+        ],
         "unknown_key" => &[("content/briefings/typo.md", 4, "did you mean `people`")],
         "script_url" => &[
             ("content/briefings/script.md", 5, "not a web address"),

@@ -857,3 +857,89 @@ fn the_annotations_panel_lists_every_tagged_entity_with_its_role() {
         ]
     );
 }
+
+/// What `dossier build` does with the briefings' source texts: each is let go
+/// as soon as its page is rendered, so the cards and the listing pages after
+/// are made in that memory; and each page still has its whole body.
+#[test]
+fn each_briefing_text_is_let_go_once_its_page_is_rendered() {
+    use std::sync::{Arc, Mutex, Weak};
+
+    use dossier::diag::Diagnostic;
+    use dossier::render::{PageSink, render_site, views};
+
+    /// Keeps every page, and how many texts were still held when each page
+    /// that is not a briefing's was written.
+    struct Watch {
+        texts: Vec<Weak<String>>,
+        pages: Mutex<BTreeMap<String, String>>,
+        held: Mutex<Vec<(String, usize)>>,
+    }
+    impl PageSink for Watch {
+        fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+            if !path.starts_with("briefings/") {
+                let held = self.texts.iter().filter(|t| t.strong_count() > 0).count();
+                self.held
+                    .lock()
+                    .expect("lock")
+                    .push((path.to_string(), held));
+            }
+            let text = String::from_utf8_lossy(contents).into_owned();
+            self.pages
+                .lock()
+                .expect("lock")
+                .insert(path.to_string(), text);
+            Ok(())
+        }
+    }
+
+    let site = Site::fixture();
+    let loaded = dossier::load(&site.options()).expect("the fixture loads");
+    let mut archive = loaded.archive.expect("an archive");
+    let templates = loaded.templates.expect("templates");
+    let summaries = views::summaries(&archive);
+    let matcher = dossier::mentions::Matcher::new(&archive);
+    let texts = archive.take_texts();
+    let watch = Watch {
+        texts: texts.iter().map(Arc::downgrade).collect(),
+        pages: Mutex::default(),
+        held: Mutex::default(),
+    };
+    assert_eq!(watch.texts.len(), BRIEFINGS.len());
+    let views = views::Views::with_summaries(&loaded.config, &archive, summaries);
+    let highlighter = dossier::highlight::Highlighter::new();
+    render_site(&views, &templates, &highlighter, matcher, texts, &watch)
+        .unwrap_or_else(|d| panic!("{}", crate::support::lines(&dossier::diag::Diagnostics(d))));
+
+    let held = watch.held.into_inner().expect("lock");
+    assert!(held.iter().any(|(path, _)| path == "index.html"));
+    for (path, count) in held {
+        assert_eq!(
+            count, 0,
+            "{count} source texts still held when {path} was written"
+        );
+    }
+    let pages = watch.pages.into_inner().expect("lock");
+    let geneva = &pages["briefings/geneva-appeal/index.html"];
+    assert!(
+        geneva.contains("An appeal for aid was launched in Geneva."),
+        "the page lost its body: {geneva}"
+    );
+    // The same pages as a build that keeps the texts (what `serve` does).
+    let session_dir = tempfile::tempdir().expect("a folder");
+    let options = dossier::config::BuildOptions {
+        output: session_dir.path().join("site"),
+        ..site.options()
+    };
+    dossier::session::Session::new(options.clone())
+        .build()
+        .unwrap_or_else(|d| panic!("{}", crate::support::lines(&d)));
+    let kept = site.output_at(&options).tree();
+    for (path, text) in &pages {
+        let want = kept.get(std::path::Path::new(path));
+        assert!(
+            want.map(|b| String::from_utf8_lossy(b)) == Some(text.into()),
+            "{path} differs from the page a session renders"
+        );
+    }
+}

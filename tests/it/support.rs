@@ -311,6 +311,33 @@ impl Output {
             .collect()
     }
 
+    /// [`Output::tree`] of a folder a server may be rebuilding right now:
+    /// `None` when something listed was gone by the time it was read (a
+    /// rebuild's temporary file renamed over its page, or the previous
+    /// site being removed after a swap).
+    pub fn tree_now(&self) -> Option<Tree> {
+        let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+        let mut tree = Tree::new();
+        for entry in WalkDir::new(&self.dir).sort_by_file_name() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) if e.io_error().is_some_and(gone) => return None,
+                Err(e) => panic!("walk the output: {e}"),
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let bytes = match std::fs::read(entry.path()) {
+                Ok(bytes) => bytes,
+                Err(e) if gone(&e) => return None,
+                Err(e) => panic!("read {}: {e}", entry.path().display()),
+            };
+            let rel = entry.path().strip_prefix(&self.dir).ok()?.to_path_buf();
+            tree.insert(rel, bytes);
+        }
+        Some(tree)
+    }
+
     /// Where a link goes, from the page at `from`.
     pub fn resolve(&self, from: &Url, href: &str) -> Target {
         let Ok(url) = from.join(href) else {
