@@ -1,4 +1,8 @@
 //! The command line: one `*Args` struct per subcommand, each with `run()`.
+//!
+//! The doc comments on the arguments are clap's `--help` text, written for a
+//! terminal: `<year>` there is a placeholder, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

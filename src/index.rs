@@ -16,7 +16,7 @@ use crate::config::SiteConfig;
 use crate::diag::{Diagnostic, Position};
 use crate::model::{Briefing, Profile, PublishDate, SharedText, Slug};
 
-/// Index of a briefing in [`Archive::briefings`] (newest first).
+/// Index of a briefing in [`Archive::entries`] (newest first).
 pub type BriefingId = usize;
 
 /// How many related briefings each briefing lists.
@@ -45,7 +45,7 @@ pub struct Term {
     pub origin: PathBuf,
     /// The terms of every taxonomy sharing the most briefings with this one,
     /// as `(taxonomy, term, briefings shared)`: most shared first, then by
-    /// name; at most [`APPEARS_WITH_LIMIT`].
+    /// name; at most `APPEARS_WITH_LIMIT`.
     pub appears_with: Vec<(usize, usize, usize)>,
     /// Briefings per year as `(year, count)`, oldest first, from the year of
     /// the first briefing to the year of the last, years without one included.

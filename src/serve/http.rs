@@ -4,10 +4,10 @@
 //!   `base_url` (`/` or, for a GitHub Pages project site, `/archive/`), with
 //!   `index.html` for folders and the site's `404.html` (status 404) for
 //!   anything missing. `ServeDir` handles content types, HEAD and refusing
-//!   paths that leave its folder; [`refuse_traversal`] answers 400 before any
+//!   paths that leave its folder; `refuse_traversal` answers 400 before any
 //!   of that to a path with a `..` segment or a backslash, raw or encoded.
 //! - `/__dossier/livereload.js` and `/__dossier/events` are the live-reload
-//!   script and its event stream; [`inject_live_reload`] adds the script to
+//!   script and its event stream; `inject_live_reload` adds the script to
 //!   every HTML response. Only `serve` does: `build` output never has it.
 //! - Nothing is cached: every response says `no-store`, and conditional
 //!   request headers are dropped, so a rebuild in the same second as the last
