@@ -728,7 +728,7 @@ impl<'a> PageRenderer<'a> {
             .map_init(Scratch::default, |scratch, &i| {
                 (
                     i,
-                    self.write(sink, scratch, |s| self.render_into(jobs[i], s)),
+                    self.write_page(sink, scratch, |s| self.render_into(jobs[i], s)),
                 )
             })
             .collect();
@@ -753,7 +753,7 @@ impl<'a> PageRenderer<'a> {
                     let (template, path, context) = self.briefing(id, markdown.unwrap_or(""));
                     self.render_page(template, path, &context, s)
                 };
-                (id, self.write(sink, scratch, page))
+                (id, self.write_page(sink, scratch, page))
             })
             .collect();
         in_order(results, count)
@@ -761,7 +761,7 @@ impl<'a> PageRenderer<'a> {
 
     /// Renders one page with `render` into `scratch`'s buffer and hands it
     /// to `sink`: the page's site path.
-    fn write(
+    fn write_page(
         &self,
         sink: &dyn PageSink,
         scratch: &mut Scratch,
