@@ -34,6 +34,7 @@ pub mod search;
 pub mod serve;
 pub mod session;
 pub mod source;
+mod swar;
 pub mod url;
 
 use std::time::{Duration, Instant};

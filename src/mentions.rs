@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::diag::Position;
 use crate::index::{Archive, fold};
+use crate::swar::{HIGH, ONES};
 
 /// Which mentions of a term become links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -336,9 +337,6 @@ fn word_end(text: &str, start: usize) -> (usize, u64) {
         }
     }
 }
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// How many of the eight bytes in `step` (little-endian), from the first,
 /// are ASCII letters or digits: each byte is range-checked in place. Below

@@ -18,6 +18,7 @@ use walkdir::WalkDir;
 use crate::diag::{Diagnostic, Position, io_error};
 use crate::model::SharedText;
 use crate::source::relative;
+use crate::swar::{ONES, any_byte_under};
 
 /// The template of one briefing card, rendered once per briefing (optional).
 pub const CARD: &str = "card.html";
@@ -245,12 +246,8 @@ fn escape(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
 /// dozen bytes with none of them, so it looks at eight bytes per step (a
 /// `u64`, each test one subtraction and two masks) rather than one.
 fn may_hold_forbidden(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    // Some byte of `word` under `n` (for `n` up to 0x80), by the borrow
-    // the subtraction leaves in that byte's top bit.
-    let any_under = |word: u64, n: u64| word.wrapping_sub(ONES * n) & !word & HIGH != 0;
-    let flagged = |word: u64| any_under(word, 0x20) || any_under(word ^ (ONES * 0xEF), 1);
+    // A byte equal to 0xEF is a zero byte once 0xEF is xored away.
+    let flagged = |word: u64| any_byte_under(word, 0x20) || any_byte_under(word ^ (ONES * 0xEF), 1);
     let mut words = bytes.chunks_exact(8);
     let word = |chunk: &[u8]| {
         let mut eight = [b' '; 8];
