@@ -850,13 +850,18 @@ impl<'a> PageRenderer<'a> {
         } else {
             path.clone()
         };
-        let url = self.views.urls.path(&path);
         self.renders.fetch_add(1, Ordering::Relaxed);
-        self.templates
+        match self
+            .templates
             .tera
             .render_to(template, context, &mut scratch.buffer)
-            .map(|()| PageFile { path, file })
-            .map_err(|e| self.templates.diagnostic(&e, Some(&url)))
+        {
+            Ok(()) => Ok(PageFile { path, file }),
+            Err(e) => {
+                let url = self.views.urls.path(&path);
+                Err(self.templates.diagnostic(&e, Some(&url)))
+            }
+        }
     }
 
     /// Page `page` of a listing of `total` briefings, the `i`th being `id_at(i)`.
