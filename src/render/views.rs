@@ -3,6 +3,7 @@
 //! field; keep the two in step.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -81,9 +82,9 @@ pub struct TermGroupView<'a> {
 #[derive(Serialize)]
 pub struct CardView<'a> {
     pub title: &'a str,
-    pub url: String,
-    pub date: String,
-    pub date_display: String,
+    pub url: &'a str,
+    pub date: &'a str,
+    pub date_display: &'a str,
     pub summary: Option<&'a str>,
     pub taxonomies: Vec<TermGroupView<'a>>,
 }
@@ -91,20 +92,30 @@ pub struct CardView<'a> {
 #[derive(Serialize)]
 pub struct BriefingLinkView<'a> {
     pub title: &'a str,
-    pub url: String,
-    pub date: String,
-    pub date_display: String,
+    pub url: &'a str,
+    pub date: &'a str,
+    pub date_display: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared: Option<usize>,
+}
+
+/// A briefing's URL and dates as pages print them. A briefing is linked
+/// from a dozen pages or so (its neighbours' and related briefings' pages,
+/// its card), and formatting its date for readers is the dearest part of a
+/// link, so they are made once, by [`Views`], on first use.
+struct LinkParts {
+    url: String,
+    date: String,
+    date_display: String,
 }
 
 #[derive(Serialize)]
 pub struct BriefingView<'a> {
     pub title: &'a str,
-    pub url: String,
+    pub url: &'a str,
     pub permalink: String,
-    pub date: String,
-    pub date_display: String,
+    pub date: &'a str,
+    pub date_display: &'a str,
     pub updated: Option<String>,
     pub updated_display: Option<String>,
     pub summary: Option<&'a str>,
@@ -133,8 +144,8 @@ pub struct TermView<'a> {
     pub profile: Option<&'a str>,
     pub extra: &'a serde_json::Value,
     pub count: usize,
-    pub first_seen: Option<String>,
-    pub last_seen: Option<String>,
+    pub first_seen: Option<&'a str>,
+    pub last_seen: Option<&'a str>,
     /// The terms most often named in the same briefings, most shared first.
     pub appears_with: Vec<AppearsWithView<'a>>,
     /// The same terms by taxonomy, in the config's order, empty ones left out.
@@ -261,6 +272,9 @@ pub struct Views<'a> {
     term_urls: Vec<Vec<String>>,
     /// Every term's link as templates see it, serialized once: `[taxonomy][term]`.
     term_links: Vec<Vec<tera::Value>>,
+    /// Each briefing's URL and dates as pages print them, by id, made the
+    /// first time a page asks (see [`LinkParts`]).
+    link_parts: Vec<OnceLock<LinkParts>>,
     /// The years that have an archive page.
     years: BTreeSet<i16>,
 }
@@ -322,6 +336,7 @@ impl<'a> Views<'a> {
             summaries,
             term_urls,
             term_links,
+            link_parts: archive.entries.iter().map(|_| OnceLock::new()).collect(),
             years,
         }
     }
@@ -409,38 +424,54 @@ impl<'a> Views<'a> {
             .collect()
     }
 
+    /// Briefing `id`'s URL and dates, made on the first call.
+    fn link_parts(&self, id: BriefingId) -> &LinkParts {
+        self.link_parts[id].get_or_init(|| {
+            let briefing = self.briefing(id);
+            LinkParts {
+                url: self.urls.path(&paths::briefing(briefing.slug.as_str())),
+                date: briefing.date.iso(),
+                date_display: briefing.date.display(),
+            }
+        })
+    }
+
     pub fn card(&self, id: BriefingId) -> CardView<'_> {
         let briefing = self.briefing(id);
+        let parts = self.link_parts(id);
         CardView {
             title: &briefing.title,
-            url: self.urls.path(&paths::briefing(briefing.slug.as_str())),
-            date: briefing.date.iso(),
-            date_display: briefing.date.display(),
+            url: &parts.url,
+            date: &parts.date,
+            date_display: &parts.date_display,
             summary: self.summary(id),
             taxonomies: self.groups(id),
         }
     }
 
-    pub fn link(&self, id: BriefingId, shared: Option<usize>) -> BriefingLinkView<'a> {
+    pub fn link(&self, id: BriefingId, shared: Option<usize>) -> BriefingLinkView<'_> {
         let briefing = self.briefing(id);
+        let parts = self.link_parts(id);
         BriefingLinkView {
             title: &briefing.title,
-            url: self.urls.path(&paths::briefing(briefing.slug.as_str())),
-            date: briefing.date.iso(),
-            date_display: briefing.date.display(),
+            url: &parts.url,
+            date: &parts.date,
+            date_display: &parts.date_display,
             shared,
         }
     }
 
     pub fn briefing_view<'b>(&'b self, id: BriefingId, body: &'b Rendered) -> BriefingView<'b> {
         let briefing = self.briefing(id);
-        let path = paths::briefing(briefing.slug.as_str());
+        let parts = self.link_parts(id);
         BriefingView {
             title: &briefing.title,
-            url: self.urls.path(&path),
-            permalink: self.urls.permalink(&path),
-            date: briefing.date.iso(),
-            date_display: briefing.date.display(),
+            url: &parts.url,
+            permalink: self
+                .urls
+                .permalink(&paths::briefing(briefing.slug.as_str())),
+            date: &parts.date,
+            date_display: &parts.date_display,
             updated: briefing.updated.as_ref().map(PublishDate::iso),
             updated_display: briefing.updated.as_ref().map(PublishDate::display),
             summary: self.summary(id),
@@ -459,7 +490,8 @@ impl<'a> Views<'a> {
     pub fn term_view<'b>(&'b self, taxonomy: usize, term: &'b Term) -> TermView<'b> {
         let path = paths::term(&self.config.taxonomies[taxonomy].name, term.slug.as_str());
         let profile = term.profile.as_ref();
-        let date = |id: Option<&BriefingId>| id.map(|&id| self.briefing(id).date.display());
+        let date =
+            |id: Option<&BriefingId>| id.map(|&id| self.link_parts(id).date_display.as_str());
         let appears_with = self.appears_with(term);
         TermView {
             name: &term.name,
