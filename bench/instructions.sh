@@ -54,8 +54,12 @@ count_instructions() {
   local name=$1
   shift
   rm -rf "$work/out"
-  RAYON_NUM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$work/$name.callgrind" \
-    "$@" >/dev/null 2>"$work/$name.log"
+  if ! RAYON_NUM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$work/$name.callgrind" \
+    "$@" >/dev/null 2>"$work/$name.log"; then
+    echo "bench/instructions.sh: $name failed under callgrind; the end of $work/$name.log:" >&2
+    tail -n 20 "$work/$name.log" >&2
+    exit 1
+  fi
   rm -rf "$work/out"
   sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/$name.log"
 }
