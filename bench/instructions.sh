@@ -22,29 +22,20 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 count=${COUNT:-1000}
 seed=${SEED:-2017}
 top=${TOP:-20}
-if [[ -z ${BENCH_DIR:-} ]]; then
-  if [[ -d /dev/shm && -w /dev/shm ]]; then BENCH_DIR=/dev/shm/dossier-instructions; else BENCH_DIR=/tmp/dossier-instructions; fi
-fi
-work=$BENCH_DIR
+work=$(bench_work_dir dossier-instructions)
 
-for tool in valgrind callgrind_annotate python3; do
-  command -v "$tool" >/dev/null || { echo "bench/instructions.sh: $tool is needed (apt-get install valgrind python3)" >&2; exit 1; }
-done
+bench_need bench/instructions.sh "apt-get install valgrind python3" valgrind callgrind_annotate python3
 
 echo "== building dossier, gen-corpus and floor (release)" >&2
 (cd "$repo" && cargo build --release --quiet --bin dossier --example gen-corpus --example floor)
 target=$repo/target/release
 
-# The work folder is cleared first: refuse one that holds anything else.
-if [[ -d $work && -n $(ls -A "$work") && ! -e $work/dossier.callgrind ]]; then
-  echo "bench/instructions.sh: $work is not empty and not an earlier instructions folder; set BENCH_DIR" >&2
-  exit 1
-fi
-rm -rf "$work"
-mkdir -p "$work"
+bench_fresh_dir bench/instructions.sh "$work" dossier.callgrind
 
 echo "== generating $count briefings" >&2
 "$target/examples/gen-corpus" --count "$count" --seed "$seed" --out "$work/corpus" >&2

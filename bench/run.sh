@@ -28,6 +28,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 sizes=${SIZES:-"1000 10000"}
 runs=${RUNS:-5}
@@ -38,14 +40,9 @@ hugo_limit=${HUGO_LIMIT:-180}
 hugo_mem_gb=${HUGO_MEM_GB:-16}
 seed=${SEED:-2017}
 quiet_wait=${QUIET_WAIT:-300}
-if [[ -z ${BENCH_DIR:-} ]]; then
-  if [[ -d /dev/shm && -w /dev/shm ]]; then BENCH_DIR=/dev/shm/dossier-bench; else BENCH_DIR=/tmp/dossier-bench; fi
-fi
-work=$BENCH_DIR
+work=$(bench_work_dir dossier-bench)
 
-for tool in hyperfine hugo python3 /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is needed" >&2; exit 1; }
-done
+bench_need bench/run.sh "" hyperfine hugo python3 /usr/bin/time
 
 echo "== building dossier, gen-corpus and floor (release)" >&2
 cargo build --release --quiet --bin dossier --example gen-corpus --example floor --example rebuild
@@ -54,13 +51,7 @@ gen=$repo/target/release/examples/gen-corpus
 floor=$repo/target/release/examples/floor
 rebuild=$repo/target/release/examples/rebuild
 
-# The work folder is cleared first: refuse one that holds anything else.
-if [[ -d $work && -n $(ls -A "$work") && ! -e $work/results.tsv ]]; then
-  echo "bench/run.sh: $work is not empty and not an earlier bench folder; set BENCH_DIR" >&2
-  exit 1
-fi
-rm -rf "$work"
-mkdir -p "$work"
+bench_fresh_dir bench/run.sh "$work" results.tsv
 results=$work/results.tsv
 : >"$results"
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$results"; }
