@@ -233,11 +233,18 @@ fn stage(
         Texts::Keep => archive.texts(),
         Texts::Release => archive.take_texts(),
     };
-    let views = render::views::Views::with_summaries(&config, &archive, summaries);
+    let prepared = render::Prepared::new(&config, &archive, summaries, matcher);
     clock.lap("summaries and mentions");
-    let (render, prepared) =
-        render::render_site(&views, &templates, &highlighter, matcher, texts, sink)
-            .map_err(|problems| sorted(Diagnostics(problems)))?;
+    let (render, prepared) = render::render_site(
+        &config,
+        &archive,
+        &templates,
+        &highlighter,
+        prepared,
+        texts,
+        sink,
+    )
+    .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
     if let Some(indexer) = indexer {
         write_search_bundle(indexer, &staging, clock)?;

@@ -36,7 +36,7 @@ use crate::mentions::{Linker, Matcher, MentionScope};
 use crate::model::SharedText;
 use paginate::{Pager, page_count, page_path};
 use templates::Templates;
-use views::{Views, paths};
+use views::{ViewData, Views, paths};
 
 pub use paginate::page_count as pages_for;
 pub use sitemap::{SITEMAP_MAX_URLS, robots_txt};
@@ -174,22 +174,85 @@ struct PageFile {
 /// Briefings by year, then month, newest first inside each.
 type Calendar = BTreeMap<i16, BTreeMap<i8, Vec<BriefingId>>>;
 
-/// What rendering keeps between builds of the same archive: the mention
-/// automaton and every briefing's card, the two things that cost a pass over
-/// the whole archive. [`rerender_briefing`] reuses them.
+/// What rendering makes of an archive before its first page, and keeps
+/// between builds of the same archive: the views' data, the mention
+/// automaton and links, the site's view, the calendar and every briefing's
+/// card, each of which costs a pass over the whole archive.
+/// [`rerender_briefing`] reuses them, changing only what an edit changed.
 pub struct Prepared {
+    views: ViewData,
+    /// Every term's names and aliases, to link mentions.
     matcher: Matcher,
+    /// The opening tag of each term's mention link: `[taxonomy][term]`.
+    mention_links: Vec<Vec<String>>,
+    /// The site as every template sees it.
+    site: Value,
+    calendar: Calendar,
     /// Every briefing's card, by id: made by [`render_site`] once the
     /// briefing pages are rendered, before any listing page.
     cards: OnceLock<Vec<Value>>,
     /// By briefing id: a slot for the rendered body of each briefing some
     /// feed shows (filled by its page, read by the feeds), `None` for the rest.
     bodies: Vec<Option<OnceLock<String>>>,
+    /// By briefing id: the briefings whose related list names it. Made on
+    /// the first in-place edit (a build never needs it), so that each edit
+    /// finds the pages to render again without a pass over the archive.
+    related_by: OnceLock<Vec<Vec<BriefingId>>>,
 }
 
-/// Renders every page of the site into `sink`, and returns what
-/// [`rerender_briefing`] reuses later. `matcher` finds the mentions of every
-/// term (see [`Matcher::new`]).
+impl Prepared {
+    /// `summaries` are [`views::summaries`] of `archive`, and `matcher`
+    /// finds the mentions of its terms (see [`Matcher::new`]); both are made
+    /// by the caller while the briefings' texts are still in the archive.
+    pub fn new(
+        config: &SiteConfig,
+        archive: &Archive,
+        summaries: Vec<Option<String>>,
+        matcher: Matcher,
+    ) -> Prepared {
+        let views = ViewData::new(config, archive, summaries);
+        let (mention_links, site) = {
+            let views = Views::new(config, archive, &views);
+            (
+                mention_links(&views),
+                Value::from_serializable(&views.site()),
+            )
+        };
+        let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
+        Prepared {
+            views,
+            matcher,
+            mention_links,
+            site,
+            calendar: calendar(archive),
+            cards: OnceLock::new(),
+            bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
+            related_by: OnceLock::new(),
+        }
+    }
+
+    /// The briefings whose related list names briefing `id`, in id order.
+    fn related_by(&self, archive: &Archive, id: BriefingId) -> &[BriefingId] {
+        let all = self.related_by.get_or_init(|| {
+            let mut by = vec![Vec::new(); archive.entries.len()];
+            for (other, entry) in archive.entries.iter().enumerate() {
+                for &(related, _) in &entry.related {
+                    by[related].push(other);
+                }
+            }
+            by
+        });
+        all.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The views of `archive`, which must be the one this was made of.
+    fn views<'a>(&'a self, config: &'a SiteConfig, archive: &'a Archive) -> Views<'a> {
+        Views::new(config, archive, &self.views)
+    }
+}
+
+/// Renders every page of the site into `sink`, and returns `prepared` for
+/// [`rerender_briefing`] to reuse later.
 ///
 /// `texts` are the briefings' source texts by id, each dropped as soon as its
 /// page is rendered. The briefing pages come first, then the cards, then
@@ -200,28 +263,23 @@ pub struct Prepared {
 /// BENCHMARKS.md). The feeds and the sitemap come last, made from what the
 /// pages left.
 pub fn render_site(
-    views: &Views<'_>,
+    config: &SiteConfig,
+    archive: &Archive,
     templates: &Templates,
     highlighter: &Highlighter,
-    matcher: Matcher,
+    prepared: Prepared,
     texts: Vec<SharedText>,
     sink: &dyn PageSink,
 ) -> Result<(RenderStats, Prepared), Vec<Diagnostic>> {
-    let (config, archive) = (views.config, views.archive);
-    let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
-    let prepared = Prepared {
-        matcher,
-        cards: OnceLock::new(),
-        bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
-    };
-    let renderer = PageRenderer::new(views, templates, highlighter, &prepared);
+    let views = prepared.views(config, archive);
+    let renderer = PageRenderer::new(&views, templates, highlighter, &prepared);
     let pages = renderer.jobs();
     // Every problem of the three, each once: a template error in a card
     // shows even when the briefing pages failed too.
     let briefings = renderer.run_briefings(texts, sink);
     let card_renders = AtomicUsize::new(0);
     let ids: Vec<BriefingId> = (0..archive.entries.len()).collect();
-    let cards = render_cards(views, templates, &renderer.site, &ids, &card_renders);
+    let cards = render_cards(&views, templates, &prepared.site, &ids, &card_renders);
     let listings: Vec<Job> = pages
         .iter()
         .filter(|job| !matches!(job, Job::Briefing(_)))
@@ -293,10 +351,15 @@ pub fn rerender_briefing(
             )),
         ]);
     }
-    let views = Views::new(config, archive);
-    let site = Value::from_serializable(&views.site());
+    prepared.views.resummarize(archive, id);
     let renders = AtomicUsize::new(0);
-    let card = render_cards(&views, templates, &site, &[id], &renders)?;
+    let card = render_cards(
+        &prepared.views(config, archive),
+        templates,
+        &prepared.site,
+        &[id],
+        &renders,
+    )?;
     let slot = prepared.cards.get_mut().and_then(|cards| cards.get_mut(id));
     if let (Some(card), Some(slot)) = (card.into_iter().next(), slot) {
         *slot = card;
@@ -305,8 +368,9 @@ pub fn rerender_briefing(
     if let Some(slot @ Some(_)) = prepared.bodies.get_mut(id) {
         *slot = Some(OnceLock::new());
     }
+    let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
-    let jobs = renderer.jobs_showing(id);
+    let jobs = renderer.jobs_showing(id, prepared.related_by(archive, id));
     let feeds = renderer.feeds_showing(id);
     // The feeds read the body the briefing's page leaves: pages first.
     let mut rendered = render_all(&renderer, &jobs)?;
@@ -499,14 +563,14 @@ struct PageRenderer<'a> {
     /// Every term's names and aliases, to link mentions (built once).
     matcher: &'a Matcher,
     /// The opening tag of each term's mention link: `[taxonomy][term]`.
-    mention_links: Vec<Vec<String>>,
+    mention_links: &'a [Vec<String>],
     views: &'a Views<'a>,
     templates: &'a Templates,
     highlighter: &'a Highlighter,
-    site: Value,
+    site: &'a Value,
     /// Each briefing's card, serialized once: see [`Prepared::cards`].
     cards: &'a OnceLock<Vec<Value>>,
-    calendar: Calendar,
+    calendar: &'a Calendar,
     /// Page templates rendered so far.
     renders: AtomicUsize,
     /// The feeds' bodies: see [`Prepared`].
@@ -571,9 +635,9 @@ impl<'a> PageRenderer<'a> {
     ) -> Self {
         PageRenderer {
             matcher: &prepared.matcher,
-            mention_links: mention_links(views),
-            site: Value::from_serializable(&views.site()),
-            calendar: calendar(views.archive),
+            mention_links: &prepared.mention_links,
+            site: &prepared.site,
+            calendar: &prepared.calendar,
             cards: &prepared.cards,
             bodies: &prepared.bodies,
             sitemap: OnceLock::new(),
@@ -632,9 +696,10 @@ impl<'a> PageRenderer<'a> {
     }
 
     /// The pages that show briefing `id`, its title or its card: its own
-    /// page, its neighbours', those of briefings that list it as related,
-    /// and the page of each listing it is on (home, its terms, its year).
-    fn jobs_showing(&self, id: BriefingId) -> Vec<Job> {
+    /// page, its neighbours', those of the briefings `related_by` (which list
+    /// it as related), and the page of each listing it is on (home, its
+    /// terms, its year).
+    fn jobs_showing(&self, id: BriefingId, related_by: &[BriefingId]) -> Vec<Job> {
         let archive = self.views.archive;
         let per_page = self.views.config.paginate.max(1);
         let mut jobs = vec![Job::Briefing(id)];
@@ -645,14 +710,10 @@ impl<'a> PageRenderer<'a> {
             jobs.push(Job::Briefing(id + 1));
         }
         jobs.extend(
-            archive
-                .entries
+            related_by
                 .iter()
-                .enumerate()
-                .filter(|(other, entry)| {
-                    other.abs_diff(id) > 1 && entry.related.iter().any(|&(r, _)| r == id)
-                })
-                .map(|(other, _)| Job::Briefing(other)),
+                .filter(|other| other.abs_diff(id) > 1)
+                .map(|&other| Job::Briefing(other)),
         );
         jobs.push(Job::Home {
             page: id / per_page + 1,
@@ -912,7 +973,7 @@ impl<'a> PageRenderer<'a> {
         };
         let mut linker = Linker::new(
             self.matcher,
-            &self.mention_links,
+            self.mention_links,
             allowed,
             views.config.mentions,
         );

@@ -8,7 +8,7 @@ use dossier::config::BuildOptions;
 use dossier::session::Session;
 use tempfile::TempDir;
 
-use crate::support::{Output, Site, differences, lines};
+use crate::support::{Output, Site, differences, lines, text_of};
 
 const TALKS: &str = "content/briefings/2019/ankara-talks.md";
 
@@ -110,6 +110,57 @@ fn a_body_and_title_edit_rerenders_only_the_pages_that_show_the_briefing() {
         out.page("/countries/turkey/")
             .text("main")
             .contains("Border talks in Ankara")
+    );
+    assert_same_tree(&session, &site);
+}
+
+/// A briefing without a `summary:` is summed up by its first paragraph: an
+/// edit there changes its card on every listing, and the in-place rebuild
+/// must show the new summary there, not the one the session started with.
+#[test]
+fn an_edit_to_the_first_paragraph_changes_the_summary_everywhere() {
+    const GENEVA: &str = "content/briefings/2021/geneva.md";
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    let card_text = |session: &Session, path: &str| {
+        output_of(session)
+            .page(path)
+            .select(".card")
+            .into_iter()
+            .map(text_of)
+            .find(|card| card.contains("Geneva appeal"))
+            .unwrap_or_else(|| panic!("{path} lists no card of the Geneva appeal"))
+    };
+    assert!(card_text(&session, "/topics/humanitarian-aid/").contains("launched in Geneva"));
+
+    edit(
+        &site,
+        GENEVA,
+        "An appeal for aid was launched in Geneva.",
+        "Donors pledged more aid at a Geneva meeting.",
+    );
+    let report = rebuild(&mut session, &site, GENEVA);
+    assert!(report.incremental, "{}", report.summary());
+    for listing in [
+        "/",
+        "/topics/humanitarian-aid/",
+        "/people/grace-hopper/",
+        "/archive/2021/",
+    ] {
+        let card = card_text(&session, listing);
+        assert!(
+            card.contains("Donors pledged more aid at a Geneva meeting."),
+            "{listing} shows the old summary: {card}"
+        );
+        assert!(!card.contains("launched in Geneva"), "{listing}: {card}");
+    }
+    let page = output_of(&session).page("/briefings/geneva-appeal/");
+    let description = page.select("meta[name=description]");
+    assert_eq!(
+        description
+            .first()
+            .and_then(|meta| meta.value().attr("content")),
+        Some("Donors pledged more aid at a Geneva meeting.")
     );
     assert_same_tree(&session, &site);
 }

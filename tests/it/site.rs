@@ -866,7 +866,7 @@ fn each_briefing_text_is_let_go_once_its_page_is_rendered() {
     use std::sync::{Arc, Mutex, Weak};
 
     use dossier::diag::Diagnostic;
-    use dossier::render::{PageSink, render_site, views};
+    use dossier::render::{PageSink, Prepared, render_site, views};
 
     /// Keeps every page, and how many texts were still held when each page
     /// that is not a briefing's was written.
@@ -906,10 +906,18 @@ fn each_briefing_text_is_let_go_once_its_page_is_rendered() {
         held: Mutex::default(),
     };
     assert_eq!(watch.texts.len(), BRIEFINGS.len());
-    let views = views::Views::with_summaries(&loaded.config, &archive, summaries);
+    let prepared = Prepared::new(&loaded.config, &archive, summaries, matcher);
     let highlighter = dossier::highlight::Highlighter::new();
-    render_site(&views, &templates, &highlighter, matcher, texts, &watch)
-        .unwrap_or_else(|d| panic!("{}", crate::support::lines(&dossier::diag::Diagnostics(d))));
+    render_site(
+        &loaded.config,
+        &archive,
+        &templates,
+        &highlighter,
+        prepared,
+        texts,
+        &watch,
+    )
+    .unwrap_or_else(|d| panic!("{}", crate::support::lines(&dossier::diag::Diagnostics(d))));
 
     let held = watch.held.into_inner().expect("lock");
     assert!(held.iter().any(|(path, _)| path == "index.html"));
