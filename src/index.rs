@@ -101,6 +101,97 @@ impl Archive {
     }
 }
 
+/// A term: its taxonomy's index and its own.
+pub type TermRef = (usize, usize);
+
+/// What [`Archive::retag`] changed, for the renderer to show.
+#[derive(Debug, Default)]
+pub struct Retagged {
+    /// The terms the briefing gained or lost: their lists of briefings changed.
+    pub members: Vec<TermRef>,
+    /// Terms whose [`Term::appears_with`] or [`Term::timeline`] changed.
+    pub profiles: Vec<TermRef>,
+    /// Briefings whose [`Entry::related`] changed.
+    pub related: Vec<BriefingId>,
+}
+
+impl Archive {
+    /// Gives briefing `id` the terms `terms` (per taxonomy, in the order its
+    /// front matter lists them, each once, all of them terms of this
+    /// archive), and works out again what depends on them: the terms'
+    /// lists of briefings, the related lists of the briefings sharing a
+    /// term with it, the co-occurring terms and timelines of the terms it
+    /// had or has. Everything else in the index stays as it was, so the
+    /// result is the index a fresh build of the same briefings makes, as
+    /// long as every term keeps a briefing or a profile (a term that would
+    /// be left with neither disappears in a fresh build: the caller checks).
+    pub fn retag(&mut self, id: BriefingId, terms: Vec<Vec<usize>>) -> Retagged {
+        let old = std::mem::replace(&mut self.entries[id].terms, terms);
+        let mut touched: Vec<TermRef> = Vec::new();
+        let mut members = Vec::new();
+        for (t, (before, after)) in old.iter().zip(&self.entries[id].terms).enumerate() {
+            for &term in before.iter().chain(after) {
+                if !touched.contains(&(t, term)) {
+                    touched.push((t, term));
+                }
+                let list = &mut self.taxonomies[t].terms[term].briefings;
+                // Newest first is ascending ids.
+                match (after.contains(&term), list.binary_search(&id)) {
+                    (true, Err(at)) => list.insert(at, id),
+                    (false, Ok(at)) => {
+                        list.remove(at);
+                    }
+                    _ => continue,
+                }
+                members.push((t, term));
+            }
+        }
+        // Related lists count shared terms of at most RELATED_MAX_TERM_SIZE
+        // briefings: only briefings sharing such a term with `id` (before
+        // or after, a term crossing the size included) can have moved.
+        let mut candidates: Vec<BriefingId> = vec![id];
+        for &(t, term) in &touched {
+            let list = &self.taxonomies[t].terms[term].briefings;
+            let before = if members.contains(&(t, term)) {
+                if list.contains(&id) {
+                    list.len() - 1
+                } else {
+                    list.len() + 1
+                }
+            } else {
+                list.len()
+            };
+            if list.len().min(before) <= RELATED_MAX_TERM_SIZE {
+                candidates.extend_from_slice(list);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let related: Vec<(BriefingId, Vec<(BriefingId, usize)>)> = candidates
+            .par_iter()
+            .map(|&other| {
+                let list = Scratch::with(self.entries.len(), |scratch| {
+                    related_to(other, &self.entries, &self.taxonomies, scratch)
+                });
+                (other, list)
+            })
+            .collect();
+        let mut changed = Vec::new();
+        for (other, list) in related {
+            if self.entries[other].related != list {
+                self.entries[other].related = list;
+                changed.push(other);
+            }
+        }
+        let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
+        Retagged {
+            members,
+            profiles,
+            related: changed,
+        }
+    }
+}
+
 /// The key two spellings of a name share: ASCII, lowercase, single spaces.
 pub fn fold(name: &str) -> String {
     let mut key = String::with_capacity(name.len());
@@ -579,6 +670,37 @@ fn profile_terms(entries: &[Entry], taxonomies: &mut [Taxonomy]) {
         term.appears_with = appears_with;
         term.timeline = timeline;
     }
+}
+
+/// Works out [`Term::appears_with`] and [`Term::timeline`] again for the
+/// `terms` (after one briefing's terms changed), as [`profile_terms`] does;
+/// returns those whose either changed.
+fn reprofile(entries: &[Entry], taxonomies: &mut [Taxonomy], terms: &[TermRef]) -> Vec<TermRef> {
+    let index = FlatIndex::new(entries, taxonomies);
+    // FlatIndex numbers the terms taxonomy after taxonomy.
+    let flat_id =
+        |(t, term): TermRef| taxonomies[..t].iter().map(|x| x.terms.len()).sum::<usize>() + term;
+    let made: Vec<_> = terms
+        .par_iter()
+        .map(|&key| {
+            let briefings = &taxonomies[key.0].terms[key.1].briefings;
+            let appears_with = Scratch::with(index.flat.len(), |scratch| {
+                index.appears_with(flat_id(key), briefings, scratch)
+            });
+            (key, appears_with, index.timeline(briefings))
+        })
+        .collect();
+    let mut changed = Vec::new();
+    for ((t, term), appears_with, timeline) in made {
+        let term_ref = (t, term);
+        let term = &mut taxonomies[t].terms[term];
+        if term.appears_with != appears_with || term.timeline != timeline {
+            term.appears_with = appears_with;
+            term.timeline = timeline;
+            changed.push(term_ref);
+        }
+    }
+    changed
 }
 
 /// Every term of every taxonomy under one flat numbering, and each

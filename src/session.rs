@@ -19,15 +19,17 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::config::{BuildOptions, SiteConfig};
 use crate::diag::Diagnostics;
 use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId};
+use crate::mentions::TermLookup;
 use crate::model::Briefing;
 use crate::output::InPlace;
-use crate::render::{self, Prepared, templates::Templates};
+use crate::render::{self, Edit, Prepared, templates::Templates};
 use crate::{BuildReport, Stopwatch, front_matter, source};
 
 /// What a successful full build leaves for the next rebuild.
@@ -39,6 +41,8 @@ pub struct Built {
     prepared: Prepared,
     /// Each briefing's id by its path relative to the site root.
     by_path: HashMap<PathBuf, BriefingId>,
+    /// The terms by name and alias, made on the first change of tags.
+    lookup: OnceLock<TermLookup>,
 }
 
 impl Built {
@@ -62,7 +66,46 @@ impl Built {
             highlighter,
             prepared,
             by_path,
+            lookup: OnceLock::new(),
         }
+    }
+
+    /// The terms `briefing` (an edit of briefing `id`) names, when they can
+    /// replace its terms in place: each name is a term the archive has, and
+    /// every term keeps at least one briefing and its number of pages (a
+    /// term appearing or going, or a page more or less, is a full build).
+    fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<Vec<usize>>> {
+        let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
+        let per_page = self.config.paginate;
+        let old = &self.archive.entries[id].terms;
+        let mut terms = Vec::with_capacity(old.len());
+        for (t, before) in old.iter().enumerate() {
+            let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
+            let mut after: Vec<usize> = Vec::with_capacity(names.len());
+            for name in names {
+                let term = lookup.resolve(t, name)?;
+                if !after.contains(&term) {
+                    after.push(term);
+                }
+            }
+            let moved = before.iter().filter(|term| !after.contains(term));
+            let added = after.iter().filter(|term| !before.contains(term));
+            for (&term, gained) in moved
+                .map(|term| (term, false))
+                .chain(added.map(|t| (t, true)))
+            {
+                let count = self.archive.taxonomies[t].terms[term].briefings.len();
+                let now = if gained { count + 1 } else { count - 1 };
+                if count == 0
+                    || now == 0
+                    || render::pages_for(count, per_page) != render::pages_for(now, per_page)
+                {
+                    return None;
+                }
+            }
+            terms.push(after);
+        }
+        Some(terms)
     }
 }
 
@@ -73,12 +116,21 @@ pub struct Session {
     last: Option<Built>,
 }
 
+/// A briefing changed in place.
+struct Changed {
+    id: BriefingId,
+    /// The briefing as it is now.
+    briefing: Briefing,
+    /// Its terms, when its tags changed ([`Built::retag`]).
+    terms: Option<Vec<Vec<usize>>>,
+}
+
 /// How a rebuild will go.
 enum Plan {
     /// Nothing the site is made from changed (an editor's swap file, say).
     Nothing,
-    /// These briefings changed in place: `(id, the briefing as it is now)`.
-    Briefings(Vec<(BriefingId, Briefing)>),
+    /// These briefings changed in place.
+    Briefings(Vec<Changed>),
     Full,
 }
 
@@ -148,13 +200,32 @@ impl Session {
             let Some(&id) = last.by_path.get(&rel) else {
                 return Plan::Full; // a new briefing, or a draft becoming visible
             };
-            match reparse(&self.options.root, &rel, &last.config) {
-                Some(briefing) if same_place(&last.archive.entries[id].briefing, &briefing) => {
-                    edits.push((id, briefing));
-                }
-                // Deleted, unreadable, invalid or moved: the full build says why.
-                _ => return Plan::Full,
+            let Some(briefing) = reparse(&self.options.root, &rel, &last.config) else {
+                // Deleted, unreadable or invalid: the full build says why.
+                return Plan::Full;
+            };
+            let old = &last.archive.entries[id].briefing;
+            if !same_spot(old, &briefing) {
+                return Plan::Full;
             }
+            let terms = if old.tags == briefing.tags {
+                None
+            } else {
+                match last.retag(id, &briefing) {
+                    Some(terms) => Some(terms),
+                    None => return Plan::Full,
+                }
+            };
+            edits.push(Changed {
+                id,
+                briefing,
+                terms,
+            });
+        }
+        // Each change of tags is worked out against the index as it was:
+        // with another edit in the same rebuild, start over.
+        if edits.len() > 1 && edits.iter().any(|edit| edit.terms.is_some()) {
+            return Plan::Full;
         }
         if edits.is_empty() {
             Plan::Nothing
@@ -165,7 +236,7 @@ impl Session {
 
     fn rerender(
         &mut self,
-        edits: Vec<(BriefingId, Briefing)>,
+        edits: Vec<Changed>,
         started: Instant,
     ) -> Result<BuildReport, Diagnostics> {
         let Some(last) = self.last.as_mut() else {
@@ -174,15 +245,24 @@ impl Session {
         let mut clock = Stopwatch::new();
         let sink = InPlace::new(&self.options.output);
         let mut stats = render::RenderStats::default();
-        for (id, briefing) in edits {
+        for Changed {
+            id,
+            briefing,
+            terms,
+        } in edits
+        {
             last.archive.entries[id].briefing = briefing;
+            let edit = Edit {
+                id,
+                retagged: terms.map(|terms| last.archive.retag(id, terms)),
+            };
             let pages = render::rerender_briefing(
                 &last.config,
                 &last.archive,
                 &last.templates,
                 &last.highlighter,
                 &mut last.prepared,
-                id,
+                &edit,
                 &sink,
             )
             .map_err(Diagnostics)?;
@@ -216,13 +296,13 @@ fn reparse(root: &Path, rel: &Path, config: &SiteConfig) -> Option<Briefing> {
     front_matter::parse_briefing(&file, &config.taxonomies).ok()
 }
 
-/// Whether `new` sits where `old` did in the index: same slug, date, draft
-/// flag and tags, so no other briefing's neighbours, terms or related list
-/// moved; and the same `updated`, so no page's date in the sitemap changed.
-fn same_place(old: &Briefing, new: &Briefing) -> bool {
+/// Whether `new` keeps the place of `old` in the archive: same slug, date
+/// and draft flag, so the briefings' order, their neighbours and the pages
+/// of the site are as they were; and the same `updated`, so no page's date
+/// in the sitemap moved. Its tags may differ ([`Built::retag`]).
+fn same_spot(old: &Briefing, new: &Briefing) -> bool {
     old.slug == new.slug
         && old.date == new.date
         && old.updated == new.updated
         && old.draft == new.draft
-        && old.tags == new.tags
 }

@@ -30,7 +30,7 @@ use tera::{Context, Value};
 use crate::config::SiteConfig;
 use crate::diag::Diagnostic;
 use crate::highlight::Highlighter;
-use crate::index::{Archive, BriefingId};
+use crate::index::{Archive, BriefingId, Retagged};
 use crate::markdown;
 use crate::mentions::{Linker, Matcher, MentionScope};
 use crate::model::SharedText;
@@ -80,7 +80,7 @@ impl std::ops::AddAssign for RenderStats {
 }
 
 /// One page to make.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Job {
     Home {
         page: usize,
@@ -198,6 +198,9 @@ pub struct Prepared {
     /// the first in-place edit (a build never needs it), so that each edit
     /// finds the pages to render again without a pass over the archive.
     related_by: OnceLock<Vec<Vec<BriefingId>>>,
+    /// Every listed page's sitemap entry, in the order of the page list:
+    /// set by [`render_site`] between its passes.
+    sitemap: OnceLock<Vec<sitemap::SitemapUrlView>>,
 }
 
 impl Prepared {
@@ -228,6 +231,7 @@ impl Prepared {
             cards: OnceLock::new(),
             bodies: kept.iter().map(|&keep| keep.then(OnceLock::new)).collect(),
             related_by: OnceLock::new(),
+            sitemap: OnceLock::new(),
         }
     }
 
@@ -317,23 +321,33 @@ pub fn render_site(
         sitemap_urls: renderer.sitemap_len(),
         ..renderer.stats(&pages, card_renders.into_inner())
     };
-    drop(renderer);
     Ok((stats, prepared))
 }
 
-/// Re-renders what shows briefing `id` after an edit that left its slug,
-/// dates, draft flag and terms as they were (so the index and the sitemap
-/// are unchanged): its own page, the briefings that link to it (neighbours
-/// and related), the listing pages that show its card and the feeds that
-/// carry it. Every page is rendered before any is written, so a template
-/// error writes nothing.
+/// An in-place edit of one briefing, for [`rerender_briefing`].
+pub struct Edit {
+    pub id: BriefingId,
+    /// What [`Archive::retag`] changed, when the edit changed the briefing's
+    /// tags (already applied to the archive).
+    pub retagged: Option<Retagged>,
+}
+
+/// Re-renders what shows briefing `edit.id` after an edit that left its
+/// slug, dates and draft flag as they were (so the order of the archive and
+/// the set of pages are unchanged): its own page, the briefings that link to
+/// it (neighbours and related), the listing pages that show its card and the
+/// feeds that carry it. When its tags changed, also every page of the terms
+/// whose briefings, co-occurring terms or timeline changed, the briefings
+/// whose related list changed, the taxonomy pages, those terms' feeds and,
+/// if a page's date in it moved, the sitemap. Every page is rendered before
+/// any is written, so a template error writes nothing.
 pub fn rerender_briefing(
     config: &SiteConfig,
     archive: &Archive,
     templates: &Templates,
     highlighter: &Highlighter,
     prepared: &mut Prepared,
-    id: BriefingId,
+    edit: &Edit,
     sink: &dyn PageSink,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     if config.search && !templates.has(templates::SEARCH) {
@@ -351,6 +365,7 @@ pub fn rerender_briefing(
             )),
         ]);
     }
+    let id = edit.id;
     prepared.views.resummarize(archive, id);
     let renders = AtomicUsize::new(0);
     let card = render_cards(
@@ -368,10 +383,31 @@ pub fn rerender_briefing(
     if let Some(slot @ Some(_)) = prepared.bodies.get_mut(id) {
         *slot = Some(OnceLock::new());
     }
+    let mut jobs = Vec::new();
+    let mut feeds = Vec::new();
+    if let Some(retagged) = &edit.retagged {
+        prepared.related_by = OnceLock::new();
+        jobs.extend(prepared.keep_new_bodies(config, archive));
+        prepared.redate_sitemap(
+            config,
+            archive,
+            templates,
+            highlighter,
+            retagged,
+            &mut feeds,
+        );
+    }
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
-    let jobs = renderer.jobs_showing(id, prepared.related_by(archive, id));
-    let feeds = renderer.feeds_showing(id);
+    jobs.extend(renderer.jobs_showing(id, prepared.related_by(archive, id)));
+    feeds.extend(renderer.feeds_showing(id));
+    if let Some(retagged) = &edit.retagged {
+        jobs.extend(renderer.jobs_retagged(retagged));
+        if config.term_feeds.made() {
+            feeds.extend(retagged.members.iter().map(|&term| Job::Feed(Some(term))));
+        }
+    }
+    let (jobs, feeds) = (unique(jobs), unique(feeds));
     // The feeds read the body the briefing's page leaves: pages first.
     let mut rendered = render_all(&renderer, &jobs)?;
     rendered.extend(render_all(&renderer, &feeds)?);
@@ -382,10 +418,87 @@ pub fn rerender_briefing(
     if !written.is_empty() {
         return Err(written);
     }
+    let is_sitemap = |j: &&Job| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. });
+    let sitemaps = feeds.iter().filter(is_sitemap).count();
     Ok(RenderStats {
-        feeds: feeds.len(),
+        feeds: feeds.len() - sitemaps,
+        sitemaps,
         ..renderer.stats(&jobs, renders.into_inner())
     })
+}
+
+/// `jobs` without repeats, in their first order.
+fn unique(jobs: Vec<Job>) -> Vec<Job> {
+    let mut seen = HashSet::new();
+    jobs.into_iter().filter(|job| seen.insert(*job)).collect()
+}
+
+impl Prepared {
+    /// After a change of tags, with `term_feeds: full`: a slot for the body
+    /// of each briefing some term feed now shows whole that none did, and
+    /// the pages that fill them.
+    fn keep_new_bodies(&mut self, config: &SiteConfig, archive: &Archive) -> Vec<Job> {
+        if !config.term_feeds.whole() {
+            return Vec::new();
+        }
+        let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
+        let mut pages = Vec::new();
+        for (id, (keep, slot)) in kept.into_iter().zip(&mut self.bodies).enumerate() {
+            if keep && slot.is_none() {
+                *slot = Some(OnceLock::new());
+                pages.push(Job::Briefing(id));
+            }
+        }
+        pages
+    }
+
+    /// After a change of tags: the sitemap dates of the pages of the terms
+    /// that gained or lost the briefing, and of their taxonomies' pages,
+    /// made again; when one moved, the sitemap's files join `jobs`.
+    fn redate_sitemap(
+        &mut self,
+        config: &SiteConfig,
+        archive: &Archive,
+        templates: &Templates,
+        highlighter: &Highlighter,
+        retagged: &Retagged,
+        jobs: &mut Vec<Job>,
+    ) {
+        let moved: Vec<(usize, Option<String>)> = {
+            let views = self.views(config, archive);
+            let renderer = PageRenderer::new(&views, templates, highlighter, self);
+            let Some(urls) = self.sitemap.get() else {
+                return;
+            };
+            let touched = |job: &Job| match *job {
+                Job::Term { taxonomy, term, .. } => retagged.members.contains(&(taxonomy, term)),
+                Job::Taxonomy(t) => retagged.members.iter().any(|&(mt, _)| mt == t),
+                _ => false,
+            };
+            renderer
+                .jobs()
+                .into_iter()
+                .filter(Job::is_listed_page)
+                .zip(urls)
+                .enumerate()
+                .filter(|(_, (job, _))| touched(job))
+                .filter_map(|(i, (job, url))| {
+                    let lastmod = renderer.lastmod(job).map(|d| d.w3c());
+                    (lastmod != url.lastmod).then_some((i, lastmod))
+                })
+                .collect()
+        };
+        if moved.is_empty() {
+            return;
+        }
+        if let Some(urls) = self.sitemap.get_mut() {
+            for (i, lastmod) in moved {
+                urls[i].lastmod = lastmod;
+            }
+        }
+        let views = self.views(config, archive);
+        jobs.extend(PageRenderer::new(&views, templates, highlighter, self).sitemap_jobs());
+    }
 }
 
 /// Renders `jobs` in parallel, keeping the pages in memory; every problem once.
@@ -575,8 +688,8 @@ struct PageRenderer<'a> {
     renders: AtomicUsize,
     /// The feeds' bodies: see [`Prepared`].
     bodies: &'a [Option<OnceLock<String>>],
-    /// Every page of the first pass for the sitemap, set between the passes.
-    sitemap: OnceLock<Vec<sitemap::SitemapUrlView>>,
+    /// Every page of the first pass for the sitemap: see [`Prepared::sitemap`].
+    sitemap: &'a OnceLock<Vec<sitemap::SitemapUrlView>>,
 }
 
 #[derive(Serialize)]
@@ -640,7 +753,7 @@ impl<'a> PageRenderer<'a> {
             calendar: &prepared.calendar,
             cards: &prepared.cards,
             bodies: &prepared.bodies,
-            sitemap: OnceLock::new(),
+            sitemap: &prepared.sitemap,
             views,
             templates,
             highlighter,
@@ -734,6 +847,25 @@ impl<'a> PageRenderer<'a> {
             }
         }
         jobs.push(Job::Year(archive.entries[id].briefing.date.year()));
+        jobs
+    }
+
+    /// After a change of tags: the briefings whose related list changed,
+    /// the pages of the taxonomies whose terms gained or lost a briefing
+    /// (their counts), and every page of each term whose briefings,
+    /// co-occurring terms or timeline changed.
+    fn jobs_retagged(&self, retagged: &Retagged) -> Vec<Job> {
+        let per_page = self.views.config.paginate;
+        let mut jobs: Vec<Job> = retagged.related.iter().map(|&b| Job::Briefing(b)).collect();
+        jobs.extend(retagged.members.iter().map(|&(t, _)| Job::Taxonomy(t)));
+        for &(taxonomy, term) in retagged.members.iter().chain(&retagged.profiles) {
+            let count = self.views.term(taxonomy, term).briefings.len();
+            jobs.extend((1..=page_count(count, per_page)).map(|page| Job::Term {
+                taxonomy,
+                term,
+                page,
+            }));
+        }
         jobs
     }
 

@@ -108,7 +108,7 @@ impl PageRenderer<'_> {
     /// `date` of the briefings it shows. Each page reads only its own
     /// briefings (the taxonomy indexes and the archive page read them all,
     /// once each), so the whole sitemap costs one pass over the pages.
-    fn lastmod(&self, job: Job) -> Option<PublishDate> {
+    pub(super) fn lastmod(&self, job: Job) -> Option<PublishDate> {
         let archive = self.views.archive;
         let per_page = self.views.config.paginate;
         let page_of = |ids: &[BriefingId], page: usize| {

@@ -170,12 +170,97 @@ fn edits_that_move_a_briefing_in_the_index_rebuild_everything() {
     let site = Site::fixture();
     let (mut session, _out) = session(&site);
     for (from, to) in [
+        // A term no briefing named before.
         ("countries: [Turkey]", "countries: [Turkey, Greece]"),
+        // A term with a second page.
+        ("countries: [Turkey, Greece]", "countries: [Turkey, Syria]"),
         ("date: 2019-03-05", "date: 2018-12-30"),
     ] {
         edit(&site, TALKS, from, to);
         let report = rebuild(&mut session, &site, TALKS);
         assert!(!report.incremental, "{from} → {to}: {}", report.summary());
+        assert_same_tree(&session, &site);
+    }
+}
+
+/// A change of tags among the archive's terms is rebuilt in place: the terms
+/// that gained or lost the briefing (their pages shifting, their counts,
+/// co-occurring terms and timelines), the related lists of the briefings
+/// sharing them, the taxonomy pages, the feeds and the sitemap's dates. After
+/// each edit the output must be what a fresh build writes. A term left
+/// without briefings, or given its first, or a page more or less, is a full
+/// build.
+#[test]
+fn a_change_of_tags_among_known_terms_rebuilds_in_place() {
+    const ROME: &str = "content/briefings/2020/rome-meeting.md";
+    const GENEVA: &str = "content/briefings/2021/geneva.md";
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    let pages = output_of(&session).pages().len();
+    for (rel, from, to, in_place) in [
+        // A topic another briefing has.
+        (
+            TALKS,
+            "topics: [Border security]",
+            "topics: [Border security, Humanitarian aid]",
+            true,
+        ),
+        // Ada Lovelace's newest briefing: both her pages shift, and their
+        // dates in the sitemap.
+        (
+            ROME,
+            "people: [Luigi De Maio, Grace Hopper]",
+            "people: [Luigi De Maio, Grace Hopper, Ada Lovelace]",
+            true,
+        ),
+        // A person dropped; the same people in another order, by an alias.
+        (GENEVA, "people: [Grace Hopper]", "people: []", true),
+        (
+            TALKS,
+            "people: [recep tayyip erdogan, Ada Lovelace]",
+            "people: [Ada Lovelace, Erdogan]",
+            true,
+        ),
+        (
+            TALKS,
+            "topics: [Border security, Humanitarian aid]",
+            "topics: [Border security]",
+            true,
+        ),
+        // Humanitarian aid left with no briefing and no profile: it goes.
+        (GENEVA, "topics: [Humanitarian aid]", "topics: []", false),
+        // Nobody Yet's first briefing.
+        (GENEVA, "people: []", "people: [Nobody Yet]", false),
+        // Ada Lovelace back to three briefings, her two pages kept.
+        (
+            ROME,
+            "people: [Luigi De Maio, Grace Hopper, Ada Lovelace]",
+            "people: [Luigi De Maio, Grace Hopper]",
+            true,
+        ),
+        // Turkey's third briefing: a second page.
+        (
+            ROME,
+            "countries: [Italy]",
+            "countries: [Italy, Turkey]",
+            false,
+        ),
+    ] {
+        edit(&site, rel, from, to);
+        let report = rebuild(&mut session, &site, rel);
+        assert_eq!(
+            report.incremental,
+            in_place,
+            "{from} → {to}: {}",
+            report.summary()
+        );
+        if in_place {
+            assert!(
+                report.render.pages < pages,
+                "{from} → {to} re-rendered {} of {pages} pages",
+                report.render.pages
+            );
+        }
         assert_same_tree(&session, &site);
     }
 }
@@ -261,5 +346,164 @@ fn a_broken_edit_keeps_the_last_good_output_and_the_fix_rebuilds_it() {
     rebuild(&mut session, &site, TALKS);
     let page = output_of(&session).page("/briefings/ankara-talks/");
     assert!(page.text("article").contains("Talks ended early."));
+    assert_same_tree(&session, &site);
+}
+
+/// Changes of tags one after another on a generated archive (four
+/// briefings a page, full term feeds of four entries, mentions linked
+/// only for tagged terms), each compared with a fresh build of the same
+/// files: whichever way each rebuild goes, the output is the same.
+#[test]
+fn changes_of_tags_in_a_row_match_fresh_builds() {
+    const PEOPLE: [&str; 6] = [
+        "Ada Lovelace",
+        "Grace Hopper",
+        "Alan Turing",
+        "Emmy Noether",
+        "Kurt Gödel",
+        "Lise Meitner",
+    ];
+    const TOPICS: [&str; 4] = ["Energy", "Trade", "Border security", "Elections"];
+    // A small linear congruential generator: the same archive and edits
+    // every run.
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) as usize % n
+        }
+        /// `at_least` to `at_least + 2` names of `pool`, each once.
+        fn pick(&mut self, pool: &[&'static str], at_least: usize) -> Vec<&'static str> {
+            let count = (at_least + self.below(3)).min(pool.len());
+            let mut chosen: Vec<&str> = Vec::new();
+            while chosen.len() < count {
+                let name = pool[self.below(pool.len())];
+                if !chosen.contains(&name) {
+                    chosen.push(name);
+                }
+            }
+            chosen
+        }
+    }
+    let mut random = Lcg(2017);
+    let text = |n: usize, people: &[&str], topics: &[&str]| {
+        format!(
+            "---\ntitle: Briefing {n}\ndate: 2021-01-{:02}\npeople: [{}]\ntopics: [{}]\n---\n\
+             {} met about {}. Later, {} spoke.\n",
+            n % 28 + 1,
+            people.join(", "),
+            topics.join(", "),
+            people.first().copied().unwrap_or("Nobody"),
+            topics.first().copied().unwrap_or("nothing"),
+            PEOPLE[n % PEOPLE.len()],
+        )
+    };
+    let site = Site::empty();
+    site.write(
+        "dossier.yaml",
+        "title: Tags\nbase_url: https://tags.example.org/\npaginate: 4\nfeed_limit: 4\n\
+         term_feeds: full\nmention_scope: tagged\ntaxonomies:\n  - name: people\n    \
+         title: People\n  - name: topics\n    title: Topics\n",
+    );
+    // Every name has a profile, so no term ever disappears: only a page
+    // more or less sends a change of tags to a full build.
+    for name in PEOPLE {
+        let slug = name.to_lowercase().replace(' ', "-").replace('ö', "o");
+        site.write(
+            &format!("content/people/{slug}.md"),
+            &format!("---\nname: {name}\n---\nA person.\n"),
+        );
+    }
+    let mut tags: Vec<(Vec<&str>, Vec<&str>)> = (0..30)
+        .map(|_| (random.pick(&PEOPLE, 1), random.pick(&TOPICS, 0)))
+        .collect();
+    for (n, (people, topics)) in tags.iter().enumerate() {
+        site.write(
+            &format!("content/briefings/b{n}.md"),
+            &text(n, people, topics),
+        );
+    }
+    let (mut session, _out) = session(&site);
+    let mut in_place = 0;
+    for edit in 0..16 {
+        // One name added or dropped: a person, or every other time a topic.
+        let n = random.below(tags.len());
+        let (list, pool): (&mut Vec<&str>, &[&'static str]) = if edit % 2 == 0 {
+            (&mut tags[n].0, &PEOPLE)
+        } else {
+            (&mut tags[n].1, &TOPICS)
+        };
+        let name = pool[random.below(pool.len())];
+        match list.iter().position(|&x| x == name) {
+            Some(at) => {
+                list.remove(at);
+            }
+            None => list.insert(random.below(list.len() + 1), name),
+        }
+        let rel = format!("content/briefings/b{n}.md");
+        site.write(&rel, &text(n, &tags[n].0, &tags[n].1));
+        let report = rebuild(&mut session, &site, &rel);
+        if report.incremental {
+            in_place += 1;
+        }
+        assert_same_tree(&session, &site);
+    }
+    assert!(in_place >= 6, "only {in_place} of 16 changes went in place");
+}
+
+/// With `term_feeds: full`, a term's feed shows its newest briefings whole.
+/// When a change of tags brings a briefing into a term's feed that no feed
+/// showed before, its body must be there, as in a fresh build.
+#[test]
+fn a_change_of_tags_gives_a_full_term_feed_its_new_bodies() {
+    let site = Site::empty();
+    site.write(
+        "dossier.yaml",
+        "title: Feeds\nbase_url: https://feeds.example.org/\nfeed_limit: 1\nterm_feeds: full\n",
+    );
+    // Briefing c is in no feed before the change (Energy's shows a, the
+    // others' show newer briefings) and none of its pages shows a: only its
+    // body being kept makes c's page render again.
+    let briefings = [
+        ("a", 9, "Energy"),
+        ("d", 8, "P, Q"),
+        ("e", 7, "P, Q"),
+        ("f", 6, "P, Q"),
+        ("g", 5, "P, Q"),
+        ("h", 4, "P, Q"),
+        ("b", 2, "Trade"),
+        ("c", 1, "Energy, P, Q"),
+    ];
+    for (name, day, topics) in briefings {
+        site.write(
+            &format!("content/briefings/{name}.md"),
+            &format!(
+                "---\ntitle: Briefing {name}\ndate: 2021-03-0{day}\ntopics: [{topics}]\n---\n\
+                 The whole text of briefing {name}.\n"
+            ),
+        );
+    }
+    let (mut session, _out) = session(&site);
+    let feed = |session: &Session| {
+        std::fs::read_to_string(output_of(session).file("/topics/energy/atom.xml"))
+            .expect("the Energy feed")
+    };
+    // The body, escaped inside <content type="html">; the summary (its
+    // first paragraph as text) says the same words without the <p>.
+    let body = |name: &str| format!("&lt;p&gt;The whole text of briefing {name}.&lt;/p&gt;");
+    assert!(feed(&session).contains(&body("a")), "{}", feed(&session));
+
+    edit(
+        &site,
+        "content/briefings/a.md",
+        "topics: [Energy]",
+        "topics: [Trade]",
+    );
+    let report = rebuild(&mut session, &site, "content/briefings/a.md");
+    assert!(report.incremental, "{}", report.summary());
+    assert!(feed(&session).contains(&body("c")), "{}", feed(&session));
     assert_same_tree(&session, &site);
 }
