@@ -115,11 +115,13 @@ def table(work):
                 f"| {label} | dossier, no-op rebuild | {seconds(*timings['dossier-noop'])} "
                 f"| {ratio(m, median.get('hugo'))} | {ratio(m, median.get('floor'))} | | | | |"
             )
-        edit = results[(size, "dossier")].get("serve_edit_ms")
-        if edit is not None:
-            pages = results[(size, "dossier")].get("serve_edit_pages", "?")
+        for key, what in (("serve_edit", "edit"), ("serve_retag", "tag change")):
+            edit = results[(size, "dossier")].get(f"{key}_ms")
+            if edit is None:
+                continue
+            pages = results[(size, "dossier")].get(f"{key}_pages", "?")
             lines.append(
-                f"| {label} | dossier serve, one-briefing edit | {float(edit):.1f} ms "
+                f"| {label} | dossier serve, one-briefing {what} | {float(edit):.1f} ms "
                 f"(+ {SERVE_DEBOUNCE_MS} ms debounce) | | | | | {pages} re-rendered | |"
             )
         note = f"{label}: {runs} runs"

@@ -226,6 +226,12 @@ print(f'{max(0.0, busy - ours) / capacity * 100:.1f}')")"
   echo "$edit_line" >&2
   record "$n" dossier serve_edit_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$edit_line")"
   record "$n" dossier serve_edit_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$edit_line")"
+  # The same with a topic added to the briefing and taken away again.
+  echo "== $n briefings: serve rebuild after a change of one briefing's tags" >&2
+  retag_line=$("$rebuild" --root "$corpus" --edits 20 --tags | tail -n 1)
+  echo "$retag_line" >&2
+  record "$n" dossier serve_retag_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$retag_line")"
+  record "$n" dossier serve_retag_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$retag_line")"
 
   # Keep tmpfs small between sizes: only the numbers are needed now.
   rm -rf "$corpus" "$out_dossier" "$out_hugo" "$out_floor" "$hugo_site"

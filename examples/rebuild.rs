@@ -2,9 +2,13 @@
 //! `Session`, then edits one briefing's body again and again and times each
 //! `Session::rebuild`, from the file's change to its pages written. The
 //! file watcher's debounce (see `dossier serve`) comes on top of this.
+//! With `--tags` the edits change the briefing's tags instead: a topic of
+//! another briefing is added to its `topics:` list, then taken away, and so
+//! on.
 //!
 //! ```sh
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20
+//! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20 --tags
 //! ```
 
 use std::path::PathBuf;
@@ -25,6 +29,9 @@ struct Args {
     /// How many edits to time.
     #[arg(long, default_value_t = 20)]
     edits: usize,
+    /// Add and remove a topic instead of editing the body.
+    #[arg(long)]
+    tags: bool,
 }
 
 fn main() -> Result<()> {
@@ -53,10 +60,20 @@ fn main() -> Result<()> {
         bail!("no briefings under {}", args.root.display());
     };
     let original = std::fs::read_to_string(&path)?;
+    let edited = if args.tags {
+        with_topic(&mut session, &path, &original, &briefings)?
+    } else {
+        String::new()
+    };
     let mut times = Vec::with_capacity(args.edits);
     let mut pages = 0;
     for edit in 0..args.edits {
-        std::fs::write(&path, format!("{original}\nEdit number {edit}.\n"))?;
+        let text = match (args.tags, edit % 2) {
+            (true, 0) => edited.clone(),
+            (true, _) => original.clone(),
+            (false, _) => format!("{original}\nEdit number {edit}.\n"),
+        };
+        std::fs::write(&path, text)?;
         let started = Instant::now();
         let report = session
             .rebuild(std::slice::from_ref(&path))
@@ -66,13 +83,14 @@ fn main() -> Result<()> {
         if !report.incremental {
             bail!("the edit took the full-build path");
         }
-        pages = report.render.pages;
+        pages = pages.max(report.render.pages);
     }
     std::fs::write(&path, original)?;
     times.sort();
     let median = times[times.len() / 2];
     println!(
-        "one-briefing edit ({}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} edits, {pages} pages re-rendered",
+        "one-briefing {} ({}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} edits, {pages} pages re-rendered",
+        if args.tags { "tag change" } else { "edit" },
         path.display(),
         ms(median),
         ms(times[0]),
@@ -80,6 +98,61 @@ fn main() -> Result<()> {
         times.len()
     );
     Ok(())
+}
+
+/// `original` (the text of `path`) with one more topic: the first topic of a
+/// nearby briefing that `path` lacks and that the session rebuilds in place
+/// (a topic given a page more by it would make every edit a full build).
+fn with_topic(
+    session: &mut Session,
+    path: &PathBuf,
+    original: &str,
+    briefings: &[PathBuf],
+) -> Result<String> {
+    let Some(line) = original.lines().find(|l| l.starts_with("topics: [")) else {
+        bail!("{} has no `topics: [...]` line", path.display());
+    };
+    let own = topics(line);
+    let at = briefings.iter().position(|p| p == path).unwrap_or(0);
+    for other in briefings.iter().skip(at + 1).take(50) {
+        let text = std::fs::read_to_string(other)?;
+        let Some(other_line) = text.lines().find(|l| l.starts_with("topics: [")) else {
+            continue;
+        };
+        for topic in topics(other_line) {
+            if own.contains(&topic) {
+                continue;
+            }
+            let mut list = own.clone();
+            list.push(topic);
+            let edited = original.replacen(line, &format!("topics: [{}]", list.join(", ")), 1);
+            std::fs::write(path, &edited)?;
+            let report = session
+                .rebuild(std::slice::from_ref(path))
+                .map_err(|d| anyhow::anyhow!("rebuild failed: {} problems", d.0.len()))?;
+            std::fs::write(path, original)?;
+            let undone = session
+                .rebuild(std::slice::from_ref(path))
+                .map_err(|d| anyhow::anyhow!("rebuild failed: {} problems", d.0.len()))?;
+            if report.is_some_and(|r| r.incremental) && undone.is_some_and(|r| r.incremental) {
+                return Ok(edited);
+            }
+        }
+    }
+    bail!(
+        "no topic of the next 50 briefings can be added to {} in place",
+        path.display()
+    )
+}
+
+/// The items of a `topics: [...]` line, quoted as they were.
+fn topics(line: &str) -> Vec<String> {
+    line.trim_start_matches("topics: [")
+        .trim_end_matches(']')
+        .split(", ")
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn ms(d: Duration) -> f64 {

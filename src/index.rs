@@ -124,7 +124,9 @@ impl Archive {
     /// had or has. Everything else in the index stays as it was, so the
     /// result is the index a fresh build of the same briefings makes, as
     /// long as every term keeps a briefing or a profile (a term that would
-    /// be left with neither disappears in a fresh build: the caller checks).
+    /// be left with neither disappears in a fresh build) and its name (a
+    /// term without a profile takes the spelling of the newest briefing
+    /// naming it): the caller checks both.
     pub fn retag(&mut self, id: BriefingId, terms: Vec<Vec<usize>>) -> Retagged {
         let old = std::mem::replace(&mut self.entries[id].terms, terms);
         let mut touched: Vec<TermRef> = Vec::new();

@@ -2,20 +2,26 @@
 //! keeps what the last good build worked out, so an edit to one briefing
 //! re-renders only the pages that show it.
 //!
-//! The fast path takes an edit that leaves a briefing's slug, dates, draft
-//! flag and tags as they were: the index (terms, neighbours, related
-//! briefings, timelines) cannot have changed, so the briefing is swapped into
-//! the archive and [`render::rerender_briefing`] rewrites its page, the pages
-//! that link to it and the listing pages that show its card, in place.
-//! Anything else (a new or deleted file, a changed tag or date, a profile,
-//! a template, the config, static files) is a full build into staging with
-//! the atomic swap, exactly as `dossier build` does. After a failed build
-//! the next one is full too, so no problem can hide behind a fast path.
+//! The fast path takes an edit that leaves a briefing's slug, dates and
+//! draft flag as they were: the archive's order, every briefing's
+//! neighbours and the set of pages cannot have changed, so the briefing is
+//! swapped into the archive and [`render::rerender_briefing`] rewrites its
+//! page, the pages that link to it and the listing pages that show its card,
+//! in place. If its tags changed too, among terms the archive already has
+//! (`Built::retag` says when), [`crate::index::Archive::retag`] first
+//! works out what that moved in the index (the terms' lists, the related
+//! briefings, the co-occurring terms and timelines), and the renderer
+//! rewrites those pages as well. Anything else (a new or deleted file, a
+//! changed date or slug, a new term, a profile, a template, the config,
+//! static files) is a full build into staging with the atomic swap, exactly
+//! as `dossier build` does. After a failed build the next one is full too,
+//! so no problem can hide behind a fast path.
 //!
 //! The search index is the one thing the fast path leaves behind: Pagefind
 //! builds its index from every page at once, which takes seconds on a large
 //! archive, so an in-place edit keeps the index of the last full build
-//! (search finds the briefing under its old words) until the next full one.
+//! (search finds the briefing under its old words and tags) until the next
+//! full one.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -71,9 +77,10 @@ impl Built {
     }
 
     /// The terms `briefing` (an edit of briefing `id`) names, when they can
-    /// replace its terms in place: each name is a term the archive has, and
+    /// replace its terms in place: each name is a term the archive has,
     /// every term keeps at least one briefing and its number of pages (a
-    /// term appearing or going, or a page more or less, is a full build).
+    /// term appearing or going, or a page more or less, is a full build),
+    /// and every term keeps its name ([`Built::keeps_name`]).
     fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<Vec<usize>>> {
         let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
         let per_page = self.config.paginate;
@@ -103,9 +110,58 @@ impl Built {
                     return None;
                 }
             }
+            let kept = before.iter().chain(&after).all(|&term| {
+                self.keeps_name(lookup, id, briefing, (t, term), after.contains(&term))
+            });
+            if !kept {
+                return None;
+            }
             terms.push(after);
         }
         Some(terms)
+    }
+}
+
+impl Built {
+    /// Whether `term`, which briefing `id` names after the edit (`names`)
+    /// or not, keeps its name. A term without a profile is named as the
+    /// newest briefing naming it spells it (the index numbers terms in
+    /// briefing order): when that briefing is or was `id`, the spelling
+    /// now first must be the term's name, or every page showing it would
+    /// change.
+    fn keeps_name(
+        &self,
+        lookup: &TermLookup,
+        id: BriefingId,
+        edited: &Briefing,
+        (t, term): (usize, usize),
+        names: bool,
+    ) -> bool {
+        let entry = &self.archive.taxonomies[t].terms[term];
+        if entry.profile.is_some() {
+            return true;
+        }
+        // Newest first is ascending ids.
+        let first = entry.briefings.iter().copied().find(|&b| b != id);
+        let namer = match first {
+            Some(b) if !names || b < id => b,
+            _ => id,
+        };
+        if entry.briefings.first() == Some(&namer) && namer != id {
+            return true; // the same briefing names it first, unchanged
+        }
+        let briefing = if namer == id {
+            edited
+        } else {
+            &self.archive.entries[namer].briefing
+        };
+        let spelling = briefing
+            .tags
+            .get(t)
+            .into_iter()
+            .flatten()
+            .find(|name| lookup.resolve(t, name) == Some(term));
+        spelling.is_some_and(|name| *name == entry.name)
     }
 }
 

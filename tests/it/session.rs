@@ -188,8 +188,8 @@ fn edits_that_move_a_briefing_in_the_index_rebuild_everything() {
 /// co-occurring terms and timelines), the related lists of the briefings
 /// sharing them, the taxonomy pages, the feeds and the sitemap's dates. After
 /// each edit the output must be what a fresh build writes. A term left
-/// without briefings, or given its first, or a page more or less, is a full
-/// build.
+/// without briefings, or given its first, or a page more or less, or
+/// renamed by a new spelling, is a full build.
 #[test]
 fn a_change_of_tags_among_known_terms_rebuilds_in_place() {
     const ROME: &str = "content/briefings/2020/rome-meeting.md";
@@ -212,6 +212,21 @@ fn a_change_of_tags_among_known_terms_rebuilds_in_place() {
             "people: [Luigi De Maio, Grace Hopper]",
             "people: [Luigi De Maio, Grace Hopper, Ada Lovelace]",
             true,
+        ),
+        // Grace Hopper has no profile: she is named as the newest briefing
+        // naming her spells it, and that is this one. Another spelling
+        // renames her on every page that shows her.
+        (
+            GENEVA,
+            "people: [Grace Hopper]",
+            "people: [GRACE HOPPER]",
+            false,
+        ),
+        (
+            GENEVA,
+            "people: [GRACE HOPPER]",
+            "people: [Grace Hopper]",
+            false,
         ),
         // A person dropped; the same people in another order, by an alias.
         (GENEVA, "people: [Grace Hopper]", "people: []", true),
