@@ -384,7 +384,8 @@ pub fn rerender_briefing(
         *slot = Some(OnceLock::new());
     }
     let mut jobs = Vec::new();
-    let mut feeds = Vec::new();
+    // The feeds, and the sitemap if it changed: made from what the pages leave.
+    let mut derived = Vec::new();
     if let Some(retagged) = &edit.retagged {
         prepared.related_by = OnceLock::new();
         jobs.extend(prepared.keep_new_bodies(config, archive));
@@ -394,23 +395,23 @@ pub fn rerender_briefing(
             templates,
             highlighter,
             retagged,
-            &mut feeds,
+            &mut derived,
         );
     }
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     jobs.extend(renderer.jobs_showing(id, prepared.related_by(archive, id)));
-    feeds.extend(renderer.feeds_showing(id));
+    derived.extend(renderer.feeds_showing(id));
     if let Some(retagged) = &edit.retagged {
         jobs.extend(renderer.jobs_retagged(retagged));
         if config.term_feeds.made() {
-            feeds.extend(retagged.members.iter().map(|&term| Job::Feed(Some(term))));
+            derived.extend(retagged.members.iter().map(|&term| Job::Feed(Some(term))));
         }
     }
-    let (jobs, feeds) = (unique(jobs), unique(feeds));
+    let (jobs, derived) = (unique(jobs), unique(derived));
     // The feeds read the body the briefing's page leaves: pages first.
     let mut rendered = render_all(&renderer, &jobs)?;
-    rendered.extend(render_all(&renderer, &feeds)?);
+    rendered.extend(render_all(&renderer, &derived)?);
     let written: Vec<Diagnostic> = rendered
         .par_iter()
         .filter_map(|page| sink.write(&page.file, &page.text).err())
@@ -419,9 +420,9 @@ pub fn rerender_briefing(
         return Err(written);
     }
     let is_sitemap = |j: &&Job| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. });
-    let sitemaps = feeds.iter().filter(is_sitemap).count();
+    let sitemaps = derived.iter().filter(is_sitemap).count();
     Ok(RenderStats {
-        feeds: feeds.len() - sitemaps,
+        feeds: derived.len() - sitemaps,
         sitemaps,
         ..renderer.stats(&jobs, renders.into_inner())
     })
@@ -454,7 +455,7 @@ impl Prepared {
 
     /// After a change of tags: the sitemap dates of the pages of the terms
     /// that gained or lost the briefing, and of their taxonomies' pages,
-    /// made again; when one moved, the sitemap's files join `jobs`.
+    /// made again; when one moved, the sitemap's files join `derived`.
     fn redate_sitemap(
         &mut self,
         config: &SiteConfig,
@@ -462,7 +463,7 @@ impl Prepared {
         templates: &Templates,
         highlighter: &Highlighter,
         retagged: &Retagged,
-        jobs: &mut Vec<Job>,
+        derived: &mut Vec<Job>,
     ) {
         let moved: Vec<(usize, Option<String>)> = {
             let views = self.views(config, archive);
@@ -497,7 +498,7 @@ impl Prepared {
             }
         }
         let views = self.views(config, archive);
-        jobs.extend(PageRenderer::new(&views, templates, highlighter, self).sitemap_jobs());
+        derived.extend(PageRenderer::new(&views, templates, highlighter, self).sitemap_jobs());
     }
 }
 
