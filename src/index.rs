@@ -101,7 +101,7 @@ impl Archive {
     }
 }
 
-/// A term: its taxonomy's index and its own.
+/// A term, as `(taxonomy index, term index)`.
 pub type TermRef = (usize, usize);
 
 /// What [`Archive::retag`] changed, for the renderer to show.
@@ -155,7 +155,7 @@ impl Archive {
         for &(t, term) in &touched {
             let list = &self.taxonomies[t].terms[term].briefings;
             let before = if members.contains(&(t, term)) {
-                if list.contains(&id) {
+                if list.binary_search(&id).is_ok() {
                     list.len() - 1
                 } else {
                     list.len() + 1

@@ -45,8 +45,7 @@ pub enum MentionScope {
     All,
 }
 
-/// A term, as `(taxonomy index, term index)`.
-pub type TermRef = (usize, usize);
+pub use crate::index::TermRef;
 
 /// One pattern of the automaton.
 #[derive(Debug)]

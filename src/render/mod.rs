@@ -30,7 +30,7 @@ use tera::{Context, Value};
 use crate::config::SiteConfig;
 use crate::diag::Diagnostic;
 use crate::highlight::Highlighter;
-use crate::index::{Archive, BriefingId, Retagged};
+use crate::index::{Archive, BriefingId, Retagged, TermRef};
 use crate::markdown;
 use crate::mentions::{Linker, Matcher, MentionScope};
 use crate::model::SharedText;
@@ -143,17 +143,14 @@ struct Scratch {
     term: LastTermView,
 }
 
-/// A term: its taxonomy's index and its own.
-type TermKey = (usize, usize);
-
 /// The serialized view of the term whose page a thread rendered last.
 #[derive(Default)]
-struct LastTermView(Option<(TermKey, Value)>);
+struct LastTermView(Option<(TermRef, Value)>);
 
 impl LastTermView {
     /// The view of term `key`: the one kept if it is this term's, otherwise
     /// the one `make` serializes, which is kept for the next page.
-    fn get_or_make(&mut self, key: TermKey, make: impl FnOnce() -> Value) -> Value {
+    fn get_or_make(&mut self, key: TermRef, make: impl FnOnce() -> Value) -> Value {
         let view = match self.0.take() {
             Some((made_for, view)) if made_for == key => view,
             _ => make(),
@@ -1157,7 +1154,7 @@ impl<'a> PageRenderer<'a> {
     /// pages through `last`.
     fn term(
         &self,
-        key: TermKey,
+        key: TermRef,
         page: usize,
         last: &mut LastTermView,
     ) -> (&'static str, String, Context) {
