@@ -36,7 +36,8 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let output = tempfile::tempdir().context("create an output folder")?;
+    // Where `dossier serve` would build the preview.
+    let output = dossier::serve::preview_folder(&args.root).context("create an output folder")?;
     let options = BuildOptions {
         output: output.path().join("site"),
         ..BuildOptions::new(&args.root)

@@ -92,10 +92,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let base_path = base_path(&options.root);
     let url = format!("http://{}{base_path}", url_host(address));
 
-    let preview = tempfile::Builder::new()
-        .prefix("dossier-serve-")
-        .tempdir()
-        .map_err(|e| io("create the preview folder", &e))?;
+    let preview = preview_folder(&options.root).map_err(|e| io("create the preview folder", &e))?;
     let output = preview.path().join("site");
     let mut build_options = BuildOptions::new(&options.root);
     build_options.output = output.clone();
@@ -265,6 +262,61 @@ fn base_path(root: &Path) -> String {
         .unwrap_or_else(|_| "/".to_string())
 }
 
+/// A preview built in memory needs room for about this many times the
+/// bytes of `content/`: the site weighs six to seven times its sources, and
+/// a full rebuild holds the old site and the new one at once.
+const PREVIEW_ROOM_PER_CONTENT_BYTE: u64 = 16;
+/// And this much besides, for the theme's files and some slack.
+const PREVIEW_ROOM_EXTRA: u64 = 256 << 20;
+
+/// A new, empty preview folder for the site at `root`, removed when dropped:
+/// in memory when [`preview_parent`] finds room there, else in the system's
+/// temporary folder.
+pub fn preview_folder(root: &Path) -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("dossier-serve-");
+    match preview_parent(root).and_then(|parent| builder.tempdir_in(parent).ok()) {
+        Some(folder) => Ok(folder),
+        None => builder.tempdir(),
+    }
+}
+
+/// Where the preview folder goes, when not in the system's temporary folder:
+/// `/dev/shm` (memory) on Linux, if it has room for the site
+/// ([`has_room`]) and `TMPDIR` does not name a place of the user's choosing.
+/// A full rebuild writes the whole site again, and into a disk that costs
+/// more than the build itself: 10,000 briefings took 6 to 10 s into `/tmp`
+/// on ext4 on the benchmark machine, against 1.4 s into memory.
+fn preview_parent(root: &Path) -> Option<PathBuf> {
+    if !cfg!(target_os = "linux") || std::env::var_os("TMPDIR").is_some() {
+        return None;
+    }
+    let shm = Path::new("/dev/shm");
+    let stats = rustix::fs::statvfs(shm).ok()?;
+    let free = stats.f_bavail.saturating_mul(stats.f_frsize);
+    has_room(free, content_bytes(&root.join("content"))).then(|| shm.to_path_buf())
+}
+
+/// Whether `free` bytes hold the preview of a site whose `content/` has
+/// `content` bytes.
+fn has_room(free: u64, content: u64) -> bool {
+    let needed = content
+        .saturating_mul(PREVIEW_ROOM_PER_CONTENT_BYTE)
+        .saturating_add(PREVIEW_ROOM_EXTRA);
+    free >= needed
+}
+
+/// The bytes of the files under `dir` (what can be read of them).
+fn content_bytes(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(std::fs::Metadata::is_file)
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
 /// The host part of the preview's URL: a wildcard address is reached as loopback.
 fn url_host(address: SocketAddr) -> String {
     let ip = match address.ip() {
@@ -285,6 +337,26 @@ fn io(action: &str, error: &std::io::Error) -> ServeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_preview_goes_in_memory_only_with_room_for_the_site() {
+        let mib = 1 << 20;
+        // 60 MiB of sources (10,000 briefings): about a GiB and a quarter.
+        assert!(has_room(2048 * mib, 60 * mib));
+        assert!(!has_room(1024 * mib, 60 * mib));
+        // Docker's default /dev/shm of 64 MiB holds no site at all.
+        assert!(!has_room(64 * mib, 0));
+        assert!(has_room(PREVIEW_ROOM_EXTRA, 0));
+        assert!(!has_room(u64::MAX - 1, u64::MAX / 2), "no overflow");
+
+        let dir = tempfile::tempdir().expect("a folder");
+        let content = dir.path().join("content");
+        std::fs::create_dir_all(content.join("briefings/2021")).expect("folders");
+        std::fs::write(content.join("briefings/2021/a.md"), [b'a'; 300]).expect("a file");
+        std::fs::write(content.join("people.md"), [b'b'; 12]).expect("a file");
+        assert_eq!(content_bytes(&content), 312);
+        assert_eq!(content_bytes(&dir.path().join("missing")), 0);
+    }
 
     #[test]
     fn a_taken_port_names_the_next_free_one() {
