@@ -120,9 +120,7 @@ impl Built {
         }
         Some(terms)
     }
-}
 
-impl Built {
     /// Whether `term`, which briefing `id` names after the edit (`names`)
     /// or not, keeps its name. A term without a profile is named as the
     /// newest briefing naming it spells it (the index numbers terms in
