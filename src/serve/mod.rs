@@ -270,8 +270,8 @@ const PREVIEW_ROOM_PER_CONTENT_BYTE: u64 = 16;
 const PREVIEW_ROOM_EXTRA: u64 = 256 << 20;
 
 /// A new, empty preview folder for the site at `root`, removed when dropped:
-/// in memory when [`preview_parent`] finds room there, else in the system's
-/// temporary folder.
+/// in memory (`/dev/shm` on Linux) when it has room for the site and
+/// `TMPDIR` is not set, else in the system's temporary folder.
 pub fn preview_folder(root: &Path) -> std::io::Result<tempfile::TempDir> {
     let mut builder = tempfile::Builder::new();
     builder.prefix("dossier-serve-");
