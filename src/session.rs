@@ -2,7 +2,7 @@
 //! keeps what the last good build worked out, so an edit to one briefing
 //! re-renders only the pages that show it.
 //!
-//! The fast path takes an edit that leaves a briefing's slug, dates and
+//! The fast path takes an edit that leaves a briefing's slug, date and
 //! draft flag as they were: the archive's order, every briefing's
 //! neighbours and the set of pages cannot have changed, so the briefing is
 //! swapped into the archive and [`render::rerender_briefing`] rewrites its
@@ -305,10 +305,12 @@ impl Session {
             terms,
         } in edits
         {
+            let redated = last.archive.entries[id].briefing.updated != briefing.updated;
             last.archive.entries[id].briefing = briefing;
             let edit = Edit {
                 id,
                 retagged: terms.map(|terms| last.archive.retag(id, terms)),
+                redated,
             };
             let pages = render::rerender_briefing(
                 &last.config,
@@ -352,11 +354,8 @@ fn reparse(root: &Path, rel: &Path, config: &SiteConfig) -> Option<Briefing> {
 
 /// Whether `new` keeps the place of `old` in the archive: same slug, date
 /// and draft flag, so the briefings' order, their neighbours and the pages
-/// of the site are as they were; and the same `updated`, so no page's date
-/// in the sitemap moved. Its tags may differ ([`Built::retag`]).
+/// of the site are as they were. Its tags may differ ([`Built::retag`]),
+/// and its `updated` date (the sitemap's dates are made again).
 fn same_spot(old: &Briefing, new: &Briefing) -> bool {
-    old.slug == new.slug
-        && old.date == new.date
-        && old.updated == new.updated
-        && old.draft == new.draft
+    old.slug == new.slug && old.date == new.date && old.draft == new.draft
 }

@@ -327,10 +327,13 @@ pub struct Edit {
     /// What [`Archive::retag`] changed, when the edit changed the briefing's
     /// tags (already applied to the archive).
     pub retagged: Option<Retagged>,
+    /// Whether its `updated` date changed: the sitemap's dates of the pages
+    /// that show it may have moved.
+    pub redated: bool,
 }
 
 /// Re-renders what shows briefing `edit.id` after an edit that left its
-/// slug, dates and draft flag as they were (so the order of the archive and
+/// slug, date and draft flag as they were (so the order of the archive and
 /// the set of pages are unchanged): its own page, the briefings that link to
 /// it (neighbours and related), the listing pages that show its card and the
 /// feeds that carry it. When its tags changed, also every page of the terms
@@ -383,17 +386,12 @@ pub fn rerender_briefing(
     let mut jobs = Vec::new();
     // The feeds, and the sitemap if it changed: made from what the pages leave.
     let mut derived = Vec::new();
-    if let Some(retagged) = &edit.retagged {
+    if edit.retagged.is_some() {
         prepared.related_by = OnceLock::new();
         jobs.extend(prepared.keep_new_bodies(config, archive));
-        prepared.redate_sitemap(
-            config,
-            archive,
-            templates,
-            highlighter,
-            retagged,
-            &mut derived,
-        );
+    }
+    if edit.retagged.is_some() || edit.redated {
+        prepared.redate_sitemap(config, archive, templates, highlighter, edit, &mut derived);
     }
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
@@ -450,16 +448,18 @@ impl Prepared {
         pages
     }
 
-    /// After a change of tags: the sitemap dates of the pages of the terms
-    /// that gained or lost the briefing, and of their taxonomies' pages,
-    /// made again; when one moved, the sitemap's files join `derived`.
+    /// After a change of tags or of the `updated` date: the sitemap's dates
+    /// made again for the pages whose briefings may have changed (the pages
+    /// of the terms that gained or lost the briefing and of their
+    /// taxonomies; with a new `updated`, every page that shows it); when one
+    /// moved, the sitemap's files join `derived`.
     fn redate_sitemap(
         &mut self,
         config: &SiteConfig,
         archive: &Archive,
         templates: &Templates,
         highlighter: &Highlighter,
-        retagged: &Retagged,
+        edit: &Edit,
         derived: &mut Vec<Job>,
     ) {
         let moved: Vec<(usize, Option<String>)> = {
@@ -468,10 +468,22 @@ impl Prepared {
             let Some(urls) = self.sitemap.get() else {
                 return;
             };
+            let members = edit
+                .retagged
+                .as_ref()
+                .map_or(&[][..], |r| r.members.as_slice());
+            let showing: HashSet<Job> = if edit.redated {
+                renderer.jobs_showing(edit.id, &[]).into_iter().collect()
+            } else {
+                HashSet::new()
+            };
+            let named = |t: usize| !archive.entries[edit.id].terms[t].is_empty();
             let touched = |job: &Job| match *job {
-                Job::Term { taxonomy, term, .. } => retagged.members.contains(&(taxonomy, term)),
-                Job::Taxonomy(t) => retagged.members.iter().any(|&(mt, _)| mt == t),
-                _ => false,
+                Job::Term { taxonomy, term, .. } if members.contains(&(taxonomy, term)) => true,
+                Job::Taxonomy(t) if members.iter().any(|&(mt, _)| mt == t) => true,
+                Job::Taxonomy(t) => edit.redated && named(t),
+                Job::Archive => edit.redated,
+                _ => showing.contains(job),
             };
             renderer
                 .jobs()

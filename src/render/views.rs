@@ -264,7 +264,7 @@ fn summary_of(entry: &Entry) -> Option<String> {
 /// summaries, every term's URL and link, each briefing's URL and dates, the
 /// years. It is owned apart from the archive so that a
 /// [`crate::session::Session`] keeps it from one rebuild to the next: an
-/// edit that keeps a briefing's slug and dates and names no new term changes
+/// edit that keeps a briefing's slug and date and names no new term changes
 /// nothing here but that briefing's summary ([`ViewData::resummarize`]). At 100,000 briefings
 /// making it again for every edit took 20 ms, and dropping it 10 more.
 pub struct ViewData {
@@ -333,7 +333,7 @@ impl ViewData {
     }
 
     /// Makes briefing `id`'s summary again from `archive`, after an edit
-    /// that left its slug and dates as they were and named no new term
+    /// that left its slug and date as they were and named no new term
     /// (everything else here depends only on those, the terms and the
     /// config).
     pub fn resummarize(&mut self, archive: &Archive, id: BriefingId) {

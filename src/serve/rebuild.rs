@@ -7,7 +7,7 @@
 //! template, theme or config change is a full build (staged, then swapped in,
 //! so the server never sees a half-written site); for anything else the
 //! session decides: an edit that leaves a briefing where it was in the
-//! archive (same slug, dates and draft flag; its tags may change among the
+//! archive (same slug, date and draft flag; its tags may change among the
 //! archive's terms) re-renders only the pages that show what changed, each
 //! file replaced atomically.
 

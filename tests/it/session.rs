@@ -183,6 +183,55 @@ fn edits_that_move_a_briefing_in_the_index_rebuild_everything() {
     }
 }
 
+/// A new, changed or removed `updated` date is rebuilt in place: the page
+/// says when it was updated, the feeds carry the date, and the sitemap's
+/// date of every page showing the briefing follows it (its terms' pages, its
+/// year, the archive, the taxonomy pages, its home page).
+#[test]
+fn an_updated_date_is_rebuilt_in_place() {
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    for (from, to) in [
+        (
+            "date: 2019-03-05\n",
+            "date: 2019-03-05\nupdated: 2022-05-01\n",
+        ),
+        ("updated: 2022-05-01", "updated: 2022-05-02"),
+        // Before its date: the date counts again.
+        ("updated: 2022-05-02", "updated: 2019-01-01"),
+        ("updated: 2019-01-01\n", ""),
+    ] {
+        edit(&site, TALKS, from, to);
+        let report = rebuild(&mut session, &site, TALKS);
+        assert!(
+            report.incremental,
+            "{from:?} → {to:?}: {}",
+            report.summary()
+        );
+        assert_same_tree(&session, &site);
+    }
+    edit(
+        &site,
+        TALKS,
+        "date: 2019-03-05\n",
+        "date: 2019-03-05\nupdated: 2022-05-01\n",
+    );
+    rebuild(&mut session, &site, TALKS);
+    let page = output_of(&session).page("/briefings/ankara-talks/");
+    assert!(
+        page.text(".dateline").contains("Updated"),
+        "{}",
+        page.text(".dateline")
+    );
+    let sitemap =
+        std::fs::read_to_string(output_of(&session).file("/sitemap.xml")).expect("the sitemap");
+    assert!(
+        sitemap.contains("<lastmod>2022-05-01</lastmod>"),
+        "{sitemap}"
+    );
+    assert_same_tree(&session, &site);
+}
+
 /// A change of tags among the archive's terms is rebuilt in place: the terms
 /// that gained or lost the briefing (their pages shifting, their counts,
 /// co-occurring terms and timelines), the related lists of the briefings
