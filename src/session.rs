@@ -251,10 +251,16 @@ impl Session {
             if !source::is_briefing(&rel) {
                 return Plan::Full;
             }
+            let reparsed = reparse(&self.options.root, &rel, &last.config);
             let Some(&id) = last.by_path.get(&rel) else {
+                // A draft the site does not show, still one: nothing it
+                // makes can have changed.
+                if reparsed.is_some_and(|b| b.draft && !self.options.drafts) {
+                    continue;
+                }
                 return Plan::Full; // a new briefing, or a draft becoming visible
             };
-            let Some(briefing) = reparse(&self.options.root, &rel, &last.config) else {
+            let Some(briefing) = reparsed else {
                 // Deleted, unreadable or invalid: the full build says why.
                 return Plan::Full;
             };

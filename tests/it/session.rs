@@ -359,6 +359,37 @@ fn new_deleted_and_non_content_files_rebuild_everything() {
     );
 }
 
+/// A draft the site does not show is left out of every page: editing it,
+/// as long as it stays a draft, changes nothing the site is made of. Once
+/// it is published, the site is rebuilt.
+#[test]
+fn edits_to_a_hidden_draft_do_not_rebuild() {
+    const DRAFT: &str = "content/briefings/2021/secret-draft.md";
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    let before = output_of(&session).tree();
+    edit(
+        &site,
+        DRAFT,
+        "This briefing is a draft.",
+        "Still a draft, longer now.",
+    );
+    let result = session.rebuild(&[site.root().join(DRAFT)]);
+    assert!(
+        matches!(result, Ok(None)),
+        "{:?}",
+        result.map(|r| r.map(|r| r.summary()))
+    );
+    assert!(differences(&before, &output_of(&session).tree()).is_empty());
+    assert_same_tree(&session, &site);
+
+    edit(&site, DRAFT, "draft: true\n", "");
+    let report = rebuild(&mut session, &site, DRAFT);
+    assert!(!report.incremental, "{}", report.summary());
+    assert!(output_of(&session).exists("/briefings/secret-draft/"));
+    assert_same_tree(&session, &site);
+}
+
 #[test]
 fn editor_leftovers_do_not_rebuild() {
     let site = Site::fixture();
