@@ -128,26 +128,7 @@ impl Archive {
     /// term without a profile takes the spelling of the newest briefing
     /// naming it): the caller checks both.
     pub fn retag(&mut self, id: BriefingId, terms: Vec<Vec<usize>>) -> Retagged {
-        let old = std::mem::replace(&mut self.entries[id].terms, terms);
-        let mut touched: Vec<TermRef> = Vec::new();
-        let mut members = Vec::new();
-        for (t, (before, after)) in old.iter().zip(&self.entries[id].terms).enumerate() {
-            for &term in before.iter().chain(after) {
-                if !touched.contains(&(t, term)) {
-                    touched.push((t, term));
-                }
-                let list = &mut self.taxonomies[t].terms[term].briefings;
-                // Newest first is ascending ids.
-                match (after.contains(&term), list.binary_search(&id)) {
-                    (true, Err(at)) => list.insert(at, id),
-                    (false, Ok(at)) => {
-                        list.remove(at);
-                    }
-                    _ => continue,
-                }
-                members.push((t, term));
-            }
-        }
+        let (touched, members) = self.move_terms(id, terms);
         // Related lists count shared terms of at most RELATED_MAX_TERM_SIZE
         // briefings: only briefings sharing such a term with `id` (before
         // or after, a term crossing the size included) can have moved.
@@ -169,7 +150,88 @@ impl Archive {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let related: Vec<(BriefingId, Vec<(BriefingId, usize)>)> = candidates
+        let related = self.relate(&candidates);
+        let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
+        Retagged {
+            members,
+            profiles,
+            related,
+        }
+    }
+
+    /// Adds `briefing` at `at`, its place newest first, naming `terms` (as
+    /// [`Archive::retag`] takes them); every briefing from `at` on moves one
+    /// place down. Works out again what depends on it, as `retag` does,
+    /// with the same conditions for the result to be a fresh build's index.
+    /// Every related list is made again: they break ties by distance in the
+    /// archive, which grew by one for every pair across `at`.
+    pub fn insert(
+        &mut self,
+        at: BriefingId,
+        briefing: Briefing,
+        terms: Vec<Vec<usize>>,
+    ) -> Retagged {
+        let shift = |id: &mut BriefingId| {
+            if *id >= at {
+                *id += 1;
+            }
+        };
+        for term in self.taxonomies.iter_mut().flat_map(|t| &mut t.terms) {
+            term.briefings.iter_mut().for_each(shift);
+        }
+        for entry in &mut self.entries {
+            entry.related.iter_mut().for_each(|(id, _)| shift(id));
+        }
+        let entry = Entry {
+            briefing,
+            terms: vec![Vec::new(); self.taxonomies.len()],
+            related: Vec::new(),
+        };
+        self.entries.insert(at, entry);
+        let (touched, members) = self.move_terms(at, terms);
+        let all: Vec<BriefingId> = (0..self.entries.len()).collect();
+        let related = self.relate(&all);
+        let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
+        Retagged {
+            members,
+            profiles,
+            related,
+        }
+    }
+
+    /// Gives briefing `id` the terms `terms` and moves it between the
+    /// terms' lists: the terms it had or has, and those it gained or lost.
+    fn move_terms(
+        &mut self,
+        id: BriefingId,
+        terms: Vec<Vec<usize>>,
+    ) -> (Vec<TermRef>, Vec<TermRef>) {
+        let old = std::mem::replace(&mut self.entries[id].terms, terms);
+        let mut touched: Vec<TermRef> = Vec::new();
+        let mut members = Vec::new();
+        for (t, (before, after)) in old.iter().zip(&self.entries[id].terms).enumerate() {
+            for &term in before.iter().chain(after) {
+                if !touched.contains(&(t, term)) {
+                    touched.push((t, term));
+                }
+                let list = &mut self.taxonomies[t].terms[term].briefings;
+                // Newest first is ascending ids.
+                match (after.contains(&term), list.binary_search(&id)) {
+                    (true, Err(at)) => list.insert(at, id),
+                    (false, Ok(at)) => {
+                        list.remove(at);
+                    }
+                    _ => continue,
+                }
+                members.push((t, term));
+            }
+        }
+        (touched, members)
+    }
+
+    /// Makes the related lists of `ids` again; returns those that changed.
+    fn relate(&mut self, ids: &[BriefingId]) -> Vec<BriefingId> {
+        let made: Vec<(BriefingId, Vec<(BriefingId, usize)>)> = ids
             .par_iter()
             .map(|&other| {
                 let list = Scratch::with(self.entries.len(), |scratch| {
@@ -179,18 +241,13 @@ impl Archive {
             })
             .collect();
         let mut changed = Vec::new();
-        for (other, list) in related {
+        for (other, list) in made {
             if self.entries[other].related != list {
                 self.entries[other].related = list;
                 changed.push(other);
             }
         }
-        let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
-        Retagged {
-            members,
-            profiles,
-            related: changed,
-        }
+        changed
     }
 }
 

@@ -121,6 +121,63 @@ impl Built {
         Some(terms)
     }
 
+    /// Where a new `briefing` goes in the archive (newest first, then by
+    /// slug) and the terms it names, when it can be added in place: its slug
+    /// is free, its year already has briefings, each name is a term the
+    /// archive has and that has briefings, and neither the home pages nor
+    /// any of its terms' listings gain a page. A term without a profile
+    /// must keep its name (see [`Built::keeps_name`]).
+    fn place(&self, briefing: &Briefing) -> Option<(BriefingId, Vec<Vec<usize>>)> {
+        let entries = &self.archive.entries;
+        let per_page = self.config.paginate;
+        let year = briefing.date.year();
+        if entries.iter().any(|e| e.briefing.slug == briefing.slug)
+            || !entries.iter().any(|e| e.briefing.date.year() == year)
+            || render::pages_for(entries.len(), per_page)
+                != render::pages_for(entries.len() + 1, per_page)
+        {
+            return None;
+        }
+        let at = entries.partition_point(|e| {
+            let other = &e.briefing;
+            other.date > briefing.date
+                || (other.date == briefing.date && other.slug < briefing.slug)
+        });
+        let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
+        let mut terms = Vec::with_capacity(self.archive.taxonomies.len());
+        for (t, taxonomy) in self.archive.taxonomies.iter().enumerate() {
+            let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
+            let mut named: Vec<usize> = Vec::with_capacity(names.len());
+            for name in names {
+                let term = lookup.resolve(t, name)?;
+                if !named.contains(&term) {
+                    named.push(term);
+                }
+            }
+            for &term in &named {
+                let entry = &taxonomy.terms[term];
+                let count = entry.briefings.len();
+                if count == 0
+                    || render::pages_for(count, per_page) != render::pages_for(count + 1, per_page)
+                {
+                    return None;
+                }
+                // Newest first is ascending ids: from `at` on, it comes first.
+                let first_namer = entry.briefings.first().is_some_and(|&first| at <= first);
+                if entry.profile.is_none() && first_namer {
+                    let spelling = names
+                        .iter()
+                        .find(|name| lookup.resolve(t, name) == Some(term));
+                    if spelling.is_none_or(|name| *name != entry.name) {
+                        return None;
+                    }
+                }
+            }
+            terms.push(named);
+        }
+        Some((at, terms))
+    }
+
     /// Whether `term`, which briefing `id` names after the edit (`names`)
     /// or not, keeps its name. A term without a profile is named as the
     /// newest briefing naming it spells it (the index numbers terms in
@@ -175,8 +232,11 @@ struct Changed {
     id: BriefingId,
     /// The briefing as it is now.
     briefing: Briefing,
-    /// Its terms, when its tags changed ([`Built::retag`]).
+    /// Its terms, when its tags changed ([`Built::retag`]) or it is new.
     terms: Option<Vec<Vec<usize>>>,
+    /// For a new briefing, its file (relative to the site root); `id` is
+    /// then the place it goes ([`Built::place`]).
+    new_file: Option<PathBuf>,
 }
 
 /// How a rebuild will go.
@@ -253,12 +313,25 @@ impl Session {
             }
             let reparsed = reparse(&self.options.root, &rel, &last.config);
             let Some(&id) = last.by_path.get(&rel) else {
-                // A draft the site does not show, still one: nothing it
-                // makes can have changed.
-                if reparsed.is_some_and(|b| b.draft && !self.options.drafts) {
+                // A new briefing, or a draft made visible; or a draft the
+                // site does not show, still one: nothing it makes can have
+                // changed.
+                let Some(briefing) = reparsed else {
+                    return Plan::Full;
+                };
+                if briefing.draft && !self.options.drafts {
                     continue;
                 }
-                return Plan::Full; // a new briefing, or a draft becoming visible
+                let Some((at, terms)) = last.place(&briefing) else {
+                    return Plan::Full;
+                };
+                edits.push(Changed {
+                    id: at,
+                    briefing,
+                    terms: Some(terms),
+                    new_file: Some(rel),
+                });
+                continue;
             };
             let Some(briefing) = reparsed else {
                 // Deleted, unreadable or invalid: the full build says why.
@@ -280,6 +353,7 @@ impl Session {
                 id,
                 briefing,
                 terms,
+                new_file: None,
             });
         }
         // Each change of tags is worked out against the index as it was:
@@ -309,14 +383,34 @@ impl Session {
             id,
             briefing,
             terms,
+            new_file,
         } in edits
         {
-            let redated = last.archive.entries[id].briefing.updated != briefing.updated;
-            last.archive.entries[id].briefing = briefing;
-            let edit = Edit {
-                id,
-                retagged: terms.map(|terms| last.archive.retag(id, terms)),
-                redated,
+            let edit = match (new_file, terms) {
+                (Some(file), Some(terms)) => {
+                    for other in last.by_path.values_mut() {
+                        if *other >= id {
+                            *other += 1;
+                        }
+                    }
+                    last.by_path.insert(file, id);
+                    Edit {
+                        id,
+                        retagged: Some(last.archive.insert(id, briefing, terms)),
+                        redated: false,
+                        inserted: true,
+                    }
+                }
+                (_, terms) => {
+                    let redated = last.archive.entries[id].briefing.updated != briefing.updated;
+                    last.archive.entries[id].briefing = briefing;
+                    Edit {
+                        id,
+                        retagged: terms.map(|terms| last.archive.retag(id, terms)),
+                        redated,
+                        inserted: false,
+                    }
+                }
             };
             let pages = render::rerender_briefing(
                 &last.config,

@@ -330,6 +330,9 @@ pub struct Edit {
     /// Whether its `updated` date changed: the sitemap's dates of the pages
     /// that show it may have moved.
     pub redated: bool,
+    /// Whether it is a new briefing, just added to the archive by
+    /// [`Archive::insert`] (`retagged` says what that changed in the index).
+    pub inserted: bool,
 }
 
 /// Re-renders what shows briefing `edit.id` after an edit that left its
@@ -366,6 +369,9 @@ pub fn rerender_briefing(
         ]);
     }
     let id = edit.id;
+    if edit.inserted {
+        prepared.make_room(archive, id);
+    }
     prepared.views.resummarize(archive, id);
     let renders = AtomicUsize::new(0);
     let card = render_cards(
@@ -388,15 +394,26 @@ pub fn rerender_briefing(
     let mut derived = Vec::new();
     if edit.retagged.is_some() {
         prepared.related_by = OnceLock::new();
-        jobs.extend(prepared.keep_new_bodies(config, archive));
+        jobs.extend(prepared.keep_new_bodies(config, archive, edit.inserted));
     }
-    if edit.retagged.is_some() || edit.redated {
+    if edit.inserted {
+        prepared.list_in_sitemap(config, archive, templates, highlighter, id);
+    }
+    if edit.retagged.is_some() || edit.redated || edit.inserted {
         prepared.redate_sitemap(config, archive, templates, highlighter, edit, &mut derived);
     }
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     jobs.extend(renderer.jobs_showing(id, prepared.related_by(archive, id)));
     derived.extend(renderer.feeds_showing(id));
+    if edit.inserted {
+        // Every home page's items moved by one; the archive page and every
+        // year's page (its list of years) count it.
+        let pages = page_count(archive.entries.len(), config.paginate);
+        jobs.extend((1..=pages).map(|page| Job::Home { page }));
+        jobs.push(Job::Archive);
+        jobs.extend(prepared.calendar.keys().map(|&year| Job::Year(year)));
+    }
     if let Some(retagged) = &edit.retagged {
         jobs.extend(renderer.jobs_retagged(retagged));
         if config.term_feeds.made() {
@@ -430,11 +447,17 @@ fn unique(jobs: Vec<Job>) -> Vec<Job> {
 }
 
 impl Prepared {
-    /// After a change of tags, with `term_feeds: full`: a slot for the body
-    /// of each briefing some term feed now shows whole that none did, and
-    /// the pages that fill them.
-    fn keep_new_bodies(&mut self, config: &SiteConfig, archive: &Archive) -> Vec<Job> {
-        if !config.term_feeds.whole() {
+    /// After a change of tags with `term_feeds: full`, or a new briefing
+    /// (`inserted`: the site's feed moved too): a slot for the body of each
+    /// briefing some feed now shows whole that none did, and the pages that
+    /// fill them.
+    fn keep_new_bodies(
+        &mut self,
+        config: &SiteConfig,
+        archive: &Archive,
+        inserted: bool,
+    ) -> Vec<Job> {
+        if !inserted && !config.term_feeds.whole() {
             return Vec::new();
         }
         let kept = feed::feed_briefings(archive, config.feed_limit, config.term_feeds);
@@ -446,6 +469,48 @@ impl Prepared {
             }
         }
         pages
+    }
+
+    /// Room for briefing `at`, just added to `archive` by
+    /// [`Archive::insert`]: everything kept by briefing id moves one place
+    /// down from there. Its card is made by the caller.
+    fn make_room(&mut self, archive: &Archive, at: BriefingId) {
+        self.views.insert(archive, at);
+        if let Some(cards) = self.cards.get_mut() {
+            cards.insert(at, Value::from(()));
+        }
+        self.bodies.insert(at, None);
+        self.calendar = calendar(archive);
+    }
+
+    /// An entry for new briefing `at`'s page in the sitemap, at its place;
+    /// its date is made with the others' ([`Prepared::redate_sitemap`]).
+    fn list_in_sitemap(
+        &mut self,
+        config: &SiteConfig,
+        archive: &Archive,
+        templates: &Templates,
+        highlighter: &Highlighter,
+        at: BriefingId,
+    ) {
+        let place = {
+            let views = self.views(config, archive);
+            let renderer = PageRenderer::new(&views, templates, highlighter, self);
+            renderer
+                .jobs()
+                .into_iter()
+                .filter(Job::is_listed_page)
+                .position(|job| job == Job::Briefing(at))
+        };
+        let loc = config
+            .urls
+            .permalink(&paths::briefing(archive.entries[at].briefing.slug.as_str()));
+        if let (Some(place), Some(urls)) = (place, self.sitemap.get_mut()) {
+            urls.insert(
+                place.min(urls.len()),
+                sitemap::SitemapUrlView { loc, lastmod: None },
+            );
+        }
     }
 
     /// After a change of tags or of the `updated` date: the sitemap's dates
@@ -479,6 +544,8 @@ impl Prepared {
             };
             let named = |t: usize| !archive.entries[edit.id].terms[t].is_empty();
             let touched = |job: &Job| match *job {
+                // A new briefing moves every listing after it.
+                _ if edit.inserted => true,
                 Job::Term { taxonomy, term, .. } if members.contains(&(taxonomy, term)) => true,
                 Job::Taxonomy(t) if members.iter().any(|&(mt, _)| mt == t) => true,
                 Job::Taxonomy(t) => edit.redated && named(t),

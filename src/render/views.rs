@@ -332,6 +332,16 @@ impl ViewData {
         }
     }
 
+    /// Room for briefing `at`, just added to `archive`: its summary and
+    /// link parts; every briefing's from `at` on move one place down. The
+    /// years are the caller's to keep (a new year is a full build).
+    pub fn insert(&mut self, archive: &Archive, at: BriefingId) {
+        if let Some(entry) = archive.entries.get(at) {
+            self.summaries.insert(at, summary_of(entry));
+            self.link_parts.insert(at, OnceLock::new());
+        }
+    }
+
     /// Makes briefing `id`'s summary again from `archive`, after an edit
     /// that left its slug and date as they were and named no new term
     /// (everything else here depends only on those, the terms and the

@@ -359,6 +359,84 @@ fn new_deleted_and_non_content_files_rebuild_everything() {
     );
 }
 
+/// A new briefing that names only terms the archive has, in a year it has,
+/// is added in place: its page, its neighbours, every home page (their items
+/// move by one), its terms' pages, the taxonomy, year and archive pages, the
+/// related lists that moved, the feeds and the sitemap. A new year, a new
+/// term, a page more for a listing, or a deleted briefing is a full build.
+/// After each the output must be what a fresh build writes.
+#[test]
+fn a_new_briefing_among_known_terms_is_added_in_place() {
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    let briefing = |title: &str, date: &str, tags: &str| {
+        format!(
+            "---\ntitle: {title}\ndate: {date}\n{tags}---\n{title}: Ada Lovelace spoke in Rome.\n"
+        )
+    };
+    let steps: [(&str, Option<String>, bool); 6] = [
+        // Between the Rome meeting (2020-06-28) and the Geneva appeal.
+        (
+            "content/briefings/2020/summer-talks.md",
+            Some(briefing(
+                "Summer talks",
+                "2020-07-01",
+                "people: [Ada Lovelace, Luigi Di Maio]\ncountries: [Italy]\ntopics: [Humanitarian aid]\n",
+            )),
+            true,
+        ),
+        // Deleted: a full build.
+        ("content/briefings/2020/summer-talks.md", None, false),
+        // The newest of all: every briefing moves one place down.
+        (
+            "content/briefings/2021/spring.md",
+            Some(briefing(
+                "Spring review",
+                "2021-05-01",
+                "people: [Ada Lovelace]\ntopics: [Humanitarian aid]\n",
+            )),
+            true,
+        ),
+        // A seventh briefing: a fourth home page.
+        (
+            "content/briefings/2021/autumn.md",
+            Some(briefing("Autumn", "2021-09-01", "people: [Ada Lovelace]\n")),
+            false,
+        ),
+        // A year the archive has no briefing from.
+        (
+            "content/briefings/2018/old.md",
+            Some(briefing("Old", "2018-01-01", "countries: [Italy]\n")),
+            false,
+        ),
+        // A person no briefing named before.
+        (
+            "content/briefings/2019/new-name.md",
+            Some(briefing(
+                "New name",
+                "2019-05-05",
+                "people: [Someone New]\n",
+            )),
+            false,
+        ),
+    ];
+    for (rel, text, in_place) in steps {
+        match &text {
+            Some(text) => site.write(rel, text),
+            None => site.remove(rel),
+        }
+        let report = rebuild(&mut session, &site, rel);
+        assert_eq!(report.incremental, in_place, "{rel}: {}", report.summary());
+        assert_same_tree(&session, &site);
+    }
+    let home = output_of(&session).page("/");
+    assert!(
+        home.text("main").contains("Spring review"),
+        "{}",
+        home.text("main")
+    );
+}
+
 /// A draft the site does not show is left out of every page: editing it,
 /// as long as it stays a draft, changes nothing the site is made of. Once
 /// it is published, the site is rebuilt.
@@ -446,8 +524,9 @@ fn a_broken_edit_keeps_the_last_good_output_and_the_fix_rebuilds_it() {
 
 /// Changes of tags one after another on a generated archive (four
 /// briefings a page, full term feeds of four entries, mentions linked
-/// only for tagged terms), each compared with a fresh build of the same
-/// files: whichever way each rebuild goes, the output is the same.
+/// only for tagged terms), then new briefings, each compared with a fresh
+/// build of the same files: whichever way each rebuild goes, the output is
+/// the same.
 #[test]
 fn changes_of_tags_in_a_row_match_fresh_builds() {
     const PEOPLE: [&str; 6] = [
@@ -547,6 +626,25 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
         assert_same_tree(&session, &site);
     }
     assert!(in_place >= 6, "only {in_place} of 16 changes went in place");
+    // New briefings among them, each in place or not as its tags and the
+    // home pages allow.
+    let mut added_in_place = 0;
+    for n in 30..38 {
+        // One person each: every term more is another chance of a page more.
+        let people = [PEOPLE[random.below(PEOPLE.len())]];
+        let topics: [&str; 0] = [];
+        let rel = format!("content/briefings/b{n}.md");
+        site.write(&rel, &text(n, &people, &topics));
+        let report = rebuild(&mut session, &site, &rel);
+        if report.incremental {
+            added_in_place += 1;
+        }
+        assert_same_tree(&session, &site);
+    }
+    assert!(
+        added_in_place >= 2,
+        "only {added_in_place} of 8 new briefings went in place"
+    );
 }
 
 /// With `term_feeds: full`, a term's feed shows its newest briefings whole.
