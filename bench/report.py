@@ -115,13 +115,17 @@ def table(work):
                 f"| {label} | dossier, no-op rebuild | {seconds(*timings['dossier-noop'])} "
                 f"| {ratio(m, median.get('hugo'))} | {ratio(m, median.get('floor'))} | | | | |"
             )
-        for key, what in (("serve_edit", "edit"), ("serve_retag", "tag change")):
+        for key, what in (
+            ("serve_edit", "one-briefing edit"),
+            ("serve_retag", "one-briefing tag change"),
+            ("serve_new", "new briefing"),
+        ):
             edit = results[(size, "dossier")].get(f"{key}_ms")
             if edit is None:
                 continue
             pages = results[(size, "dossier")].get(f"{key}_pages", "?")
             lines.append(
-                f"| {label} | dossier serve, one-briefing {what} | {float(edit):.1f} ms "
+                f"| {label} | dossier serve, {what} | {float(edit):.1f} ms "
                 f"(+ {SERVE_DEBOUNCE_MS} ms debounce) | | | | | {pages} re-rendered | |"
             )
         note = f"{label}: {runs} runs"

@@ -11,7 +11,7 @@
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20 --tags
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -32,6 +32,10 @@ struct Args {
     /// Add and remove a topic instead of editing the body.
     #[arg(long)]
     tags: bool,
+    /// Add new briefings instead (copies of the chosen one, each with a
+    /// slug of its own and one topic of it); they are removed at the end.
+    #[arg(long, conflicts_with = "tags")]
+    new: bool,
 }
 
 fn main() -> Result<()> {
@@ -61,6 +65,9 @@ fn main() -> Result<()> {
         bail!("no briefings under {}", args.root.display());
     };
     let original = std::fs::read_to_string(&path)?;
+    if args.new {
+        return time_new_briefings(&mut session, &path, &original, args.edits);
+    }
     let edited = if args.tags {
         with_topic(&mut session, &path, &original, &briefings)?
     } else {
@@ -144,6 +151,81 @@ fn with_topic(
         "no topic of the next 50 briefings can be added to {} in place",
         path.display()
     )
+}
+
+/// Adds `count` new briefings next to `path`, one at a time, each timed;
+/// prints the median of those added in place and how many were not.
+fn time_new_briefings(
+    session: &mut Session,
+    path: &Path,
+    original: &str,
+    count: usize,
+) -> Result<()> {
+    let mut times = Vec::with_capacity(count);
+    let mut created = Vec::with_capacity(count);
+    let (mut full, mut pages) = (0, 0);
+    let result = (|| -> Result<()> {
+        for n in 0..count {
+            let file = path.with_file_name(format!("dossier-rebuild-new-{n}.md"));
+            std::fs::write(&file, new_briefing(original, n))?;
+            created.push(file.clone());
+            let started = Instant::now();
+            let report = session
+                .rebuild(std::slice::from_ref(&file))
+                .map_err(|d| anyhow::anyhow!("rebuild failed: {} problems", d.0.len()))?
+                .context("the new file was not seen as a change")?;
+            if report.incremental {
+                times.push(started.elapsed());
+                pages = pages.max(report.render.pages);
+            } else {
+                full += 1;
+            }
+        }
+        Ok(())
+    })();
+    for file in &created {
+        std::fs::remove_file(file)?;
+    }
+    result?;
+    times.sort();
+    let Some(median) = times.get(times.len() / 2) else {
+        bail!("none of the {count} new briefings was added in place");
+    };
+    println!(
+        "new briefing (next to {}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} added in place ({full} full builds), {pages} pages re-rendered",
+        path.display(),
+        ms(*median),
+        ms(times[0]),
+        ms(times[times.len() - 1]),
+        times.len()
+    );
+    Ok(())
+}
+
+/// `original` as a new briefing: its own slug and title, and of its tags
+/// only its first topic (each term more is one more chance that a listing
+/// gains a page, which is a full build).
+fn new_briefing(original: &str, n: usize) -> String {
+    original
+        .lines()
+        .map(|line| {
+            if let Some(slug) = line.strip_prefix("slug: ") {
+                format!("slug: {slug}-new-{n}")
+            } else if line.starts_with("title: ") {
+                format!("title: \"New briefing {n}\"")
+            } else if line.starts_with("people: ") || line.starts_with("countries: ") {
+                let key = line.split(':').next().unwrap_or_default();
+                format!("{key}: []")
+            } else if line.starts_with("topics: [") {
+                let first = topics(line).into_iter().next().unwrap_or_default();
+                format!("topics: [{first}]")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// The items of a `topics: [...]` line, quoted as they were.

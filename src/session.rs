@@ -11,7 +11,9 @@
 //! (`Built::retag` says when), [`crate::index::Archive::retag`] first
 //! works out what that moved in the index (the terms' lists, the related
 //! briefings, the co-occurring terms and timelines), and the renderer
-//! rewrites those pages as well. Anything else (a new or deleted file, a
+//! rewrites those pages as well. A new briefing that names known terms, in
+//! a year the archive has (`Built::place`), is added the same way
+//! ([`crate::index::Archive::insert`]). Anything else (a deleted file, a
 //! changed date or slug, a new term, a profile, a template, the config,
 //! static files) is a full build into staging with the atomic swap, exactly
 //! as `dossier build` does. After a failed build the next one is full too,
@@ -20,8 +22,8 @@
 //! The search index is the one thing the fast path leaves behind: Pagefind
 //! builds its index from every page at once, which takes seconds on a large
 //! archive, so an in-place edit keeps the index of the last full build
-//! (search finds the briefing under its old words and tags) until the next
-//! full one.
+//! (search finds the briefing under its old words and tags, and a new one
+//! not at all) until the next full one.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
