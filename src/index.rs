@@ -199,6 +199,40 @@ impl Archive {
         }
     }
 
+    /// Takes briefing `at` out, with the same conditions as
+    /// [`Archive::insert`] in reverse: every briefing after it moves one
+    /// place up, and what depended on it is worked out again (its terms'
+    /// lists, co-occurring terms and timelines, and every related list).
+    /// Returns the briefing and what changed; `related` holds the new ids.
+    pub fn remove(&mut self, at: BriefingId) -> (Briefing, Retagged) {
+        let none = vec![Vec::new(); self.taxonomies.len()];
+        let (touched, members) = self.move_terms(at, none);
+        let entry = self.entries.remove(at);
+        // A list naming `at` changed whatever it becomes: mark it so.
+        let shift = |id: &mut BriefingId| {
+            if *id == at {
+                *id = BriefingId::MAX;
+            } else if *id > at {
+                *id -= 1;
+            }
+        };
+        for term in self.taxonomies.iter_mut().flat_map(|t| &mut t.terms) {
+            term.briefings.iter_mut().for_each(shift);
+        }
+        for entry in &mut self.entries {
+            entry.related.iter_mut().for_each(|(id, _)| shift(id));
+        }
+        let all: Vec<BriefingId> = (0..self.entries.len()).collect();
+        let related = self.relate(&all);
+        let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
+        let changed = Retagged {
+            members,
+            profiles,
+            related,
+        };
+        (entry.briefing, changed)
+    }
+
     /// Gives briefing `id` the terms `terms` and moves it between the
     /// terms' lists: the terms it had or has, and those it gained or lost.
     fn move_terms(

@@ -201,6 +201,23 @@ impl InPlace {
     }
 }
 
+impl InPlace {
+    /// Removes the page at site path `page` (a folder, `briefings/rome/`):
+    /// its `index.html`, and the folder once nothing else is in it.
+    pub fn remove_page(&self, page: &str) -> Result<(), Diagnostic> {
+        let folder = inside(&self.output, page.trim_end_matches('/'))?;
+        let file = folder.join("index.html");
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&file, "remove", &e)),
+        }
+        // Anything else the folder holds stays, and so does the folder.
+        let _ = std::fs::remove_dir(&folder);
+        Ok(())
+    }
+}
+
 impl PageSink for InPlace {
     fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
         let target = inside(&self.output, path)?;

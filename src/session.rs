@@ -37,7 +37,9 @@ use crate::index::{Archive, BriefingId};
 use crate::mentions::TermLookup;
 use crate::model::Briefing;
 use crate::output::InPlace;
-use crate::render::{self, Edit, Prepared, templates::Templates};
+use crate::render::{
+    self, Edit, Prepared, Removed, RenderStats, templates::Templates, views::paths,
+};
 use crate::{BuildReport, Stopwatch, front_matter, source};
 
 /// What a successful full build leaves for the next rebuild.
@@ -121,6 +123,96 @@ impl Built {
             terms.push(after);
         }
         Some(terms)
+    }
+
+    /// Renders again what `edit` changed, in place.
+    fn rerender(&mut self, edit: &Edit, sink: &InPlace) -> Result<RenderStats, Diagnostics> {
+        render::rerender_briefing(
+            &self.config,
+            &self.archive,
+            &self.templates,
+            &self.highlighter,
+            &mut self.prepared,
+            edit,
+            sink,
+        )
+        .map_err(Diagnostics)
+    }
+
+    /// Takes briefing `id` (its file, `file`, is gone) out of the archive,
+    /// renders again what showed it, and removes its page.
+    fn remove(
+        &mut self,
+        id: BriefingId,
+        file: &Path,
+        sink: &InPlace,
+    ) -> Result<RenderStats, Diagnostics> {
+        self.by_path.remove(file);
+        self.shift_paths(id, false);
+        let (briefing, changed) = self.archive.remove(id);
+        let removed = Removed {
+            at: id,
+            page: paths::briefing(briefing.slug.as_str()),
+            changed,
+        };
+        let stats = render::rerender_without(
+            &self.config,
+            &self.archive,
+            &self.templates,
+            &self.highlighter,
+            &mut self.prepared,
+            &removed,
+            sink,
+        )
+        .map_err(Diagnostics)?;
+        sink.remove_page(&removed.page)
+            .map_err(|d| Diagnostics(vec![d]))?;
+        Ok(stats)
+    }
+
+    /// Moves the ids in `by_path` from `at` on one place down (a briefing
+    /// goes in there: `inserted`) or up (the one there went).
+    fn shift_paths(&mut self, at: BriefingId, inserted: bool) {
+        for id in self.by_path.values_mut() {
+            if *id > at || (*id == at && inserted) {
+                if inserted {
+                    *id += 1;
+                } else {
+                    *id -= 1;
+                }
+            }
+        }
+    }
+
+    /// Whether briefing `id` can be taken out in place (its file is gone):
+    /// the mirror of [`Built::place`]. Every term it names keeps a briefing,
+    /// and its name (a term without a profile is named by the newest
+    /// briefing naming it); its year keeps a briefing; neither the home
+    /// pages nor any of its terms' listings lose a page.
+    fn can_remove(&self, id: BriefingId) -> bool {
+        let entries = &self.archive.entries;
+        let per_page = self.config.paginate;
+        let year = entries[id].briefing.date.year();
+        let same_year = entries
+            .iter()
+            .filter(|e| e.briefing.date.year() == year)
+            .count();
+        if same_year < 2
+            || render::pages_for(entries.len(), per_page)
+                != render::pages_for(entries.len() - 1, per_page)
+        {
+            return false;
+        }
+        let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
+        let gone = &entries[id].briefing;
+        entries[id].terms.iter().enumerate().all(|(t, terms)| {
+            terms.iter().all(|&term| {
+                let count = self.archive.taxonomies[t].terms[term].briefings.len();
+                count > 1
+                    && render::pages_for(count, per_page) == render::pages_for(count - 1, per_page)
+                    && self.keeps_name(lookup, id, gone, (t, term), false)
+            })
+        })
     }
 
     /// Where a new `briefing` goes in the archive (newest first, then by
@@ -230,15 +322,32 @@ pub struct Session {
 }
 
 /// A briefing changed in place.
-struct Changed {
-    id: BriefingId,
-    /// The briefing as it is now.
-    briefing: Briefing,
-    /// Its terms, when its tags changed ([`Built::retag`]) or it is new.
-    terms: Option<Vec<Vec<usize>>>,
-    /// For a new briefing, its file (relative to the site root); `id` is
-    /// then the place it goes ([`Built::place`]).
-    new_file: Option<PathBuf>,
+enum Changed {
+    /// Edited where it is: the briefing as it is now, and its terms when
+    /// its tags changed ([`Built::retag`]).
+    Edited {
+        id: BriefingId,
+        briefing: Briefing,
+        terms: Option<Vec<Vec<usize>>>,
+    },
+    /// A new briefing (its file relative to the site root), where it goes
+    /// and the terms it names ([`Built::place`]).
+    Added {
+        at: BriefingId,
+        file: PathBuf,
+        briefing: Briefing,
+        terms: Vec<Vec<usize>>,
+    },
+    /// A briefing whose file is gone ([`Built::can_remove`]).
+    Removed { id: BriefingId, file: PathBuf },
+}
+
+impl Changed {
+    /// Whether it moves things in the index, which is worked out against
+    /// the index as it was: one such change per rebuild, or a full build.
+    fn moves_index(&self) -> bool {
+        !matches!(self, Changed::Edited { terms: None, .. })
+    }
 }
 
 /// How a rebuild will go.
@@ -327,16 +436,24 @@ impl Session {
                 let Some((at, terms)) = last.place(&briefing) else {
                     return Plan::Full;
                 };
-                edits.push(Changed {
-                    id: at,
+                edits.push(Changed::Added {
+                    at,
+                    file: rel,
                     briefing,
-                    terms: Some(terms),
-                    new_file: Some(rel),
+                    terms,
                 });
                 continue;
             };
             let Some(briefing) = reparsed else {
-                // Deleted, unreadable or invalid: the full build says why.
+                // Gone; or unreadable or invalid: the full build says why.
+                let gone = matches!(
+                    std::fs::symlink_metadata(self.options.root.join(&rel)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound
+                );
+                if gone && last.can_remove(id) {
+                    edits.push(Changed::Removed { id, file: rel });
+                    continue;
+                }
                 return Plan::Full;
             };
             let old = &last.archive.entries[id].briefing;
@@ -351,16 +468,13 @@ impl Session {
                     None => return Plan::Full,
                 }
             };
-            edits.push(Changed {
+            edits.push(Changed::Edited {
                 id,
                 briefing,
                 terms,
-                new_file: None,
             });
         }
-        // Each change of tags is worked out against the index as it was:
-        // with another edit in the same rebuild, start over.
-        if edits.len() > 1 && edits.iter().any(|edit| edit.terms.is_some()) {
+        if edits.len() > 1 && edits.iter().any(Changed::moves_index) {
             return Plan::Full;
         }
         if edits.is_empty() {
@@ -380,51 +494,42 @@ impl Session {
         };
         let mut clock = Stopwatch::new();
         let sink = InPlace::new(&self.options.output);
-        let mut stats = render::RenderStats::default();
-        for Changed {
-            id,
-            briefing,
-            terms,
-            new_file,
-        } in edits
-        {
-            let edit = match (new_file, terms) {
-                (Some(file), Some(terms)) => {
-                    for other in last.by_path.values_mut() {
-                        if *other >= id {
-                            *other += 1;
-                        }
-                    }
-                    last.by_path.insert(file, id);
-                    Edit {
-                        id,
-                        retagged: Some(last.archive.insert(id, briefing, terms)),
+        let mut stats = RenderStats::default();
+        for change in edits {
+            stats += match change {
+                Changed::Removed { id, file } => last.remove(id, &file, &sink)?,
+                Changed::Added {
+                    at,
+                    file,
+                    briefing,
+                    terms,
+                } => {
+                    last.shift_paths(at, true);
+                    last.by_path.insert(file, at);
+                    let edit = Edit {
+                        id: at,
+                        retagged: Some(last.archive.insert(at, briefing, terms)),
                         redated: false,
                         inserted: true,
-                    }
+                    };
+                    last.rerender(&edit, &sink)?
                 }
-                (_, terms) => {
+                Changed::Edited {
+                    id,
+                    briefing,
+                    terms,
+                } => {
                     let redated = last.archive.entries[id].briefing.updated != briefing.updated;
                     last.archive.entries[id].briefing = briefing;
-                    Edit {
+                    let edit = Edit {
                         id,
                         retagged: terms.map(|terms| last.archive.retag(id, terms)),
                         redated,
                         inserted: false,
-                    }
+                    };
+                    last.rerender(&edit, &sink)?
                 }
             };
-            let pages = render::rerender_briefing(
-                &last.config,
-                &last.archive,
-                &last.templates,
-                &last.highlighter,
-                &mut last.prepared,
-                &edit,
-                &sink,
-            )
-            .map_err(Diagnostics)?;
-            stats += pages;
         }
         clock.lap("render and write pages");
         Ok(BuildReport {

@@ -400,13 +400,22 @@ pub fn rerender_briefing(
         prepared.list_in_sitemap(config, archive, templates, highlighter, id);
     }
     if edit.retagged.is_some() || edit.redated || edit.inserted {
-        prepared.redate_sitemap(config, archive, templates, highlighter, edit, &mut derived);
+        prepared.redate_sitemap(
+            config,
+            archive,
+            templates,
+            highlighter,
+            Some(edit),
+            &mut derived,
+        );
     }
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     jobs.extend(renderer.jobs_showing(id, prepared.related_by(archive, id)));
     derived.extend(renderer.feeds_showing(id));
     if edit.inserted {
+        // Its page joined the sitemap.
+        derived.extend(renderer.sitemap_jobs());
         // Every home page's items moved by one; the archive page and every
         // year's page (its list of years) count it.
         let pages = page_count(archive.entries.len(), config.paginate);
@@ -437,6 +446,85 @@ pub fn rerender_briefing(
         feeds: derived.len() - sitemaps,
         sitemaps,
         ..renderer.stats(&jobs, renders.into_inner())
+    })
+}
+
+/// A briefing taken out of the archive by [`Archive::remove`], for
+/// [`rerender_without`].
+pub struct Removed {
+    /// Where it was: the briefing there now is the one after it.
+    pub at: BriefingId,
+    /// Its page's site path (`briefings/rome/`).
+    pub page: String,
+    /// What taking it out changed in the index.
+    pub changed: Retagged,
+}
+
+/// Re-renders what showed a briefing now taken out of the archive: its
+/// neighbours (now next to each other), every home page and year page, the
+/// archive page, the pages of its terms and their taxonomies, the briefings
+/// whose related list changed, the feeds and the sitemap. Its own page is
+/// the caller's to remove from the output.
+pub fn rerender_without(
+    config: &SiteConfig,
+    archive: &Archive,
+    templates: &Templates,
+    highlighter: &Highlighter,
+    prepared: &mut Prepared,
+    removed: &Removed,
+    sink: &dyn PageSink,
+) -> Result<RenderStats, Vec<Diagnostic>> {
+    let at = removed.at;
+    prepared.take_room(archive, at);
+    prepared.related_by = OnceLock::new();
+    let mut jobs = prepared.keep_new_bodies(config, archive, true);
+    let loc = config.urls.permalink(&removed.page);
+    if let Some(urls) = prepared.sitemap.get_mut() {
+        urls.retain(|url| url.loc != loc);
+    }
+    let mut derived = Vec::new();
+    prepared.redate_sitemap(config, archive, templates, highlighter, None, &mut derived);
+    let views = prepared.views(config, archive);
+    let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
+    // Its page left the sitemap, whether or not any date in it moved.
+    derived.extend(renderer.sitemap_jobs());
+    let pages = page_count(archive.entries.len(), config.paginate);
+    jobs.extend((1..=pages).map(|page| Job::Home { page }));
+    jobs.push(Job::Archive);
+    jobs.extend(prepared.calendar.keys().map(|&year| Job::Year(year)));
+    jobs.extend(at.checked_sub(1).map(Job::Briefing));
+    if at < archive.entries.len() {
+        jobs.push(Job::Briefing(at));
+    }
+    jobs.extend(renderer.jobs_retagged(&removed.changed));
+    if !archive.entries.is_empty() {
+        derived.push(Job::Feed(None));
+    }
+    if config.term_feeds.made() {
+        derived.extend(
+            removed
+                .changed
+                .members
+                .iter()
+                .map(|&term| Job::Feed(Some(term))),
+        );
+    }
+    let (jobs, derived) = (unique(jobs), unique(derived));
+    let mut rendered = render_all(&renderer, &jobs)?;
+    rendered.extend(render_all(&renderer, &derived)?);
+    let written: Vec<Diagnostic> = rendered
+        .par_iter()
+        .filter_map(|page| sink.write(&page.file, &page.text).err())
+        .collect();
+    if !written.is_empty() {
+        return Err(written);
+    }
+    let is_sitemap = |j: &&Job| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. });
+    let sitemaps = derived.iter().filter(is_sitemap).count();
+    Ok(RenderStats {
+        feeds: derived.len() - sitemaps,
+        sitemaps,
+        ..renderer.stats(&jobs, 0)
     })
 }
 
@@ -483,6 +571,19 @@ impl Prepared {
         self.calendar = calendar(archive);
     }
 
+    /// What was kept for briefing `at`, just taken out of `archive` by
+    /// [`Archive::remove`], let go: everything kept by id after it moves up.
+    fn take_room(&mut self, archive: &Archive, at: BriefingId) {
+        self.views.remove(at);
+        if let Some(cards) = self.cards.get_mut().filter(|cards| at < cards.len()) {
+            cards.remove(at);
+        }
+        if at < self.bodies.len() {
+            self.bodies.remove(at);
+        }
+        self.calendar = calendar(archive);
+    }
+
     /// An entry for new briefing `at`'s page in the sitemap, at its place;
     /// its date is made with the others' ([`Prepared::redate_sitemap`]).
     fn list_in_sitemap(
@@ -516,15 +617,16 @@ impl Prepared {
     /// After a change of tags or of the `updated` date: the sitemap's dates
     /// made again for the pages whose briefings may have changed (the pages
     /// of the terms that gained or lost the briefing and of their
-    /// taxonomies; with a new `updated`, every page that shows it); when one
-    /// moved, the sitemap's files join `derived`.
+    /// taxonomies; with a new `updated`, every page that shows it; after a
+    /// briefing was added, or taken out (`edit` is `None`), every page);
+    /// when one moved, the sitemap's files join `derived`.
     fn redate_sitemap(
         &mut self,
         config: &SiteConfig,
         archive: &Archive,
         templates: &Templates,
         highlighter: &Highlighter,
-        edit: &Edit,
+        edit: Option<&Edit>,
         derived: &mut Vec<Job>,
     ) {
         let moved: Vec<(usize, Option<String>)> = {
@@ -533,24 +635,30 @@ impl Prepared {
             let Some(urls) = self.sitemap.get() else {
                 return;
             };
-            let members = edit
-                .retagged
-                .as_ref()
-                .map_or(&[][..], |r| r.members.as_slice());
-            let showing: HashSet<Job> = if edit.redated {
-                renderer.jobs_showing(edit.id, &[]).into_iter().collect()
-            } else {
-                HashSet::new()
-            };
-            let named = |t: usize| !archive.entries[edit.id].terms[t].is_empty();
-            let touched = |job: &Job| match *job {
-                // A new briefing moves every listing after it.
-                _ if edit.inserted => true,
-                Job::Term { taxonomy, term, .. } if members.contains(&(taxonomy, term)) => true,
-                Job::Taxonomy(t) if members.iter().any(|&(mt, _)| mt == t) => true,
-                Job::Taxonomy(t) => edit.redated && named(t),
-                Job::Archive => edit.redated,
-                _ => showing.contains(job),
+            // A briefing added or taken out moves every listing after it.
+            let touched: Box<dyn Fn(&Job) -> bool> = match edit {
+                Some(edit) if !edit.inserted => {
+                    let members = edit
+                        .retagged
+                        .as_ref()
+                        .map_or(&[][..], |r| r.members.as_slice());
+                    let showing: HashSet<Job> = if edit.redated {
+                        renderer.jobs_showing(edit.id, &[]).into_iter().collect()
+                    } else {
+                        HashSet::new()
+                    };
+                    let named = move |t: usize| !archive.entries[edit.id].terms[t].is_empty();
+                    Box::new(move |job: &Job| match *job {
+                        Job::Term { taxonomy, term, .. } if members.contains(&(taxonomy, term)) => {
+                            true
+                        }
+                        Job::Taxonomy(t) if members.iter().any(|&(mt, _)| mt == t) => true,
+                        Job::Taxonomy(t) => edit.redated && named(t),
+                        Job::Archive => edit.redated,
+                        _ => showing.contains(job),
+                    })
+                }
+                _ => Box::new(|_: &Job| true),
             };
             renderer
                 .jobs()

@@ -342,6 +342,15 @@ impl ViewData {
         }
     }
 
+    /// What was kept for briefing `at`, taken out of the archive, let go;
+    /// every briefing's after it moves one place up.
+    pub fn remove(&mut self, at: BriefingId) {
+        if at < self.summaries.len() {
+            self.summaries.remove(at);
+            self.link_parts.remove(at);
+        }
+    }
+
     /// Makes briefing `id`'s summary again from `archive`, after an edit
     /// that left its slug and date as they were and named no new term
     /// (everything else here depends only on those, the terms and the

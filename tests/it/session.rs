@@ -362,11 +362,12 @@ fn new_deleted_and_non_content_files_rebuild_everything() {
 /// A new briefing that names only terms the archive has, in a year it has,
 /// is added in place: its page, its neighbours, every home page (their items
 /// move by one), its terms' pages, the taxonomy, year and archive pages, the
-/// related lists that moved, the feeds and the sitemap. A new year, a new
-/// term, a page more for a listing, or a deleted briefing is a full build.
+/// related lists that moved, the feeds and the sitemap; and a deleted one
+/// is taken out the same way. A new year, a new term, a page more or less
+/// for a listing, a year or term left without briefings is a full build.
 /// After each the output must be what a fresh build writes.
 #[test]
-fn a_new_briefing_among_known_terms_is_added_in_place() {
+fn briefings_added_and_removed_among_known_terms_go_in_place() {
     let site = Site::fixture();
     let (mut session, _out) = session(&site);
     let briefing = |title: &str, date: &str, tags: &str| {
@@ -374,7 +375,7 @@ fn a_new_briefing_among_known_terms_is_added_in_place() {
             "---\ntitle: {title}\ndate: {date}\n{tags}---\n{title}: Ada Lovelace spoke in Rome.\n"
         )
     };
-    let steps: [(&str, Option<String>, bool); 6] = [
+    let steps: [(&str, Option<String>, bool); 8] = [
         // Between the Rome meeting (2020-06-28) and the Geneva appeal.
         (
             "content/briefings/2020/summer-talks.md",
@@ -385,8 +386,8 @@ fn a_new_briefing_among_known_terms_is_added_in_place() {
             )),
             true,
         ),
-        // Deleted: a full build.
-        ("content/briefings/2020/summer-talks.md", None, false),
+        // Deleted again: in place too.
+        ("content/briefings/2020/summer-talks.md", None, true),
         // The newest of all: every briefing moves one place down.
         (
             "content/briefings/2021/spring.md",
@@ -419,6 +420,10 @@ fn a_new_briefing_among_known_terms_is_added_in_place() {
             )),
             false,
         ),
+        // Taking out the only briefing naming Someone New: a full build.
+        ("content/briefings/2019/new-name.md", None, false),
+        // Taking out the Rome meeting, the only briefing left from 2020.
+        ("content/briefings/2020/rome-meeting.md", None, false),
     ];
     for (rel, text, in_place) in steps {
         match &text {
@@ -524,9 +529,9 @@ fn a_broken_edit_keeps_the_last_good_output_and_the_fix_rebuilds_it() {
 
 /// Changes of tags one after another on a generated archive (four
 /// briefings a page, full term feeds of four entries, mentions linked
-/// only for tagged terms), then new briefings, each compared with a fresh
-/// build of the same files: whichever way each rebuild goes, the output is
-/// the same.
+/// only for tagged terms), then new briefings, then deletions, each
+/// compared with a fresh build of the same files: whichever way each
+/// rebuild goes, the output is the same.
 #[test]
 fn changes_of_tags_in_a_row_match_fresh_builds() {
     const PEOPLE: [&str; 6] = [
@@ -644,6 +649,23 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
     assert!(
         added_in_place >= 2,
         "only {added_in_place} of 8 new briefings went in place"
+    );
+    // And some taken out again, whichever way each goes.
+    let mut left: Vec<usize> = (0..38).collect();
+    let mut removed_in_place = 0;
+    for _ in 0..8 {
+        let n = left.remove(random.below(left.len()));
+        let rel = format!("content/briefings/b{n}.md");
+        site.remove(&rel);
+        let report = rebuild(&mut session, &site, &rel);
+        if report.incremental {
+            removed_in_place += 1;
+        }
+        assert_same_tree(&session, &site);
+    }
+    assert!(
+        removed_in_place >= 2,
+        "only {removed_in_place} of 8 removals went in place"
     );
 }
 
