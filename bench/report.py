@@ -119,6 +119,7 @@ def table(work):
             ("serve_edit", "one-briefing edit"),
             ("serve_retag", "one-briefing tag change"),
             ("serve_new", "new briefing"),
+            ("serve_removed", "removed briefing"),
         ):
             edit = results[(size, "dossier")].get(f"{key}_ms")
             if edit is None:

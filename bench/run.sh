@@ -232,12 +232,15 @@ print(f'{max(0.0, busy - ours) / capacity * 100:.1f}')")"
   echo "$retag_line" >&2
   record "$n" dossier serve_retag_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$retag_line")"
   record "$n" dossier serve_retag_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$retag_line")"
-  # And new briefings, added one at a time (removed again at the end).
-  echo "== $n briefings: serve rebuild after a new briefing" >&2
-  new_line=$("$rebuild" --root "$corpus" --edits 10 --new | tail -n 1)
-  echo "$new_line" >&2
-  record "$n" dossier serve_new_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$new_line")"
-  record "$n" dossier serve_new_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$new_line")"
+  # And new briefings, added one at a time, then removed one at a time.
+  echo "== $n briefings: serve rebuild after a new briefing, and after removing one" >&2
+  new_lines=$("$rebuild" --root "$corpus" --edits 10 --new)
+  echo "$new_lines" >&2
+  for kind in new removed; do
+    line=$(grep "^$kind briefing" <<<"$new_lines")
+    record "$n" dossier "serve_${kind}_ms" "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$line")"
+    record "$n" dossier "serve_${kind}_pages" "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$line")"
+  done
 
   # Keep tmpfs small between sizes: only the numbers are needed now.
   rm -rf "$corpus" "$out_dossier" "$out_hugo" "$out_floor" "$hugo_site"

@@ -4,7 +4,8 @@
 //! file watcher's debounce (see `dossier serve`) comes on top of this.
 //! With `--tags` the edits change the briefing's tags instead: a topic of
 //! another briefing is added to its `topics:` list, then taken away, and so
-//! on.
+//! on. With `--new`, new briefings are added next to it one at a time, then
+//! removed one at a time.
 //!
 //! ```sh
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20
@@ -33,7 +34,7 @@ struct Args {
     #[arg(long)]
     tags: bool,
     /// Add new briefings instead (copies of the chosen one, each with a
-    /// slug of its own and one topic of it); they are removed at the end.
+    /// slug of its own and one topic of it), then remove them, timing both.
     #[arg(long, conflicts_with = "tags")]
     new: bool,
 }
@@ -153,33 +154,28 @@ fn with_topic(
     )
 }
 
-/// Adds `count` new briefings next to `path`, one at a time, each timed;
-/// prints the median of those added in place and how many were not.
+/// Adds `count` new briefings next to `path`, one at a time, each timed,
+/// then removes them again, one at a time, each timed; prints the median of
+/// each kind done in place, and how many were full builds.
 fn time_new_briefings(
     session: &mut Session,
     path: &Path,
     original: &str,
     count: usize,
 ) -> Result<()> {
-    let mut times = Vec::with_capacity(count);
     let mut created = Vec::with_capacity(count);
-    let (mut full, mut pages) = (0, 0);
+    let mut added = Timed::default();
+    let mut removed = Timed::default();
     let result = (|| -> Result<()> {
         for n in 0..count {
             let file = path.with_file_name(format!("dossier-rebuild-new-{n}.md"));
             std::fs::write(&file, new_briefing(original, n))?;
             created.push(file.clone());
-            let started = Instant::now();
-            let report = session
-                .rebuild(std::slice::from_ref(&file))
-                .map_err(|d| anyhow::anyhow!("rebuild failed: {} problems", d.0.len()))?
-                .context("the new file was not seen as a change")?;
-            if report.incremental {
-                times.push(started.elapsed());
-                pages = pages.max(report.render.pages);
-            } else {
-                full += 1;
-            }
+            added.time(session, &file)?;
+        }
+        while let Some(file) = created.pop() {
+            std::fs::remove_file(&file)?;
+            removed.time(session, &file)?;
         }
         Ok(())
     })();
@@ -187,19 +183,51 @@ fn time_new_briefings(
         std::fs::remove_file(file)?;
     }
     result?;
-    times.sort();
-    let Some(median) = times.get(times.len() / 2) else {
-        bail!("none of the {count} new briefings was added in place");
-    };
-    println!(
-        "new briefing (next to {}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} added in place ({full} full builds), {pages} pages re-rendered",
-        path.display(),
-        ms(*median),
-        ms(times[0]),
-        ms(times[times.len() - 1]),
-        times.len()
-    );
-    Ok(())
+    added.print("new briefing", path)?;
+    removed.print("removed briefing", path)
+}
+
+/// Rebuilds timed, those done in place apart from the full builds.
+#[derive(Default)]
+struct Timed {
+    times: Vec<Duration>,
+    full: usize,
+    pages: usize,
+}
+
+impl Timed {
+    fn time(&mut self, session: &mut Session, file: &Path) -> Result<()> {
+        let started = Instant::now();
+        let report = session
+            .rebuild(&[file.to_path_buf()])
+            .map_err(|d| anyhow::anyhow!("rebuild failed: {} problems", d.0.len()))?
+            .context("the change was not seen")?;
+        if report.incremental {
+            self.times.push(started.elapsed());
+            self.pages = self.pages.max(report.render.pages);
+        } else {
+            self.full += 1;
+        }
+        Ok(())
+    }
+
+    fn print(mut self, what: &str, path: &Path) -> Result<()> {
+        self.times.sort();
+        let Some(median) = self.times.get(self.times.len() / 2) else {
+            bail!("no {what} was done in place");
+        };
+        println!(
+            "{what} (next to {}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} in place ({} full builds), {} pages re-rendered",
+            path.display(),
+            ms(*median),
+            ms(self.times[0]),
+            ms(self.times[self.times.len() - 1]),
+            self.times.len(),
+            self.full,
+            self.pages,
+        );
+        Ok(())
+    }
 }
 
 /// `original` as a new briefing: its own slug and title, and of its tags

@@ -13,8 +13,9 @@
 //! briefings, the co-occurring terms and timelines), and the renderer
 //! rewrites those pages as well. A new briefing that names known terms, in
 //! a year the archive has (`Built::place`), is added the same way
-//! ([`crate::index::Archive::insert`]). Anything else (a deleted file, a
-//! changed date or slug, a new term, a profile, a template, the config,
+//! ([`crate::index::Archive::insert`]), and a deleted one taken out
+//! ([`crate::index::Archive::remove`]). Anything else (a changed date or
+//! slug, a new term, a profile, a template, the config,
 //! static files) is a full build into staging with the atomic swap, exactly
 //! as `dossier build` does. After a failed build the next one is full too,
 //! so no problem can hide behind a fast path.
@@ -22,8 +23,8 @@
 //! The search index is the one thing the fast path leaves behind: Pagefind
 //! builds its index from every page at once, which takes seconds on a large
 //! archive, so an in-place edit keeps the index of the last full build
-//! (search finds the briefing under its old words and tags, and a new one
-//! not at all) until the next full one.
+//! (search finds the briefing under its old words and tags, a new one not
+//! at all, a deleted one still) until the next full one.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

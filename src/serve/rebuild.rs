@@ -8,8 +8,9 @@
 //! so the server never sees a half-written site); for anything else the
 //! session decides: an edit that leaves a briefing where it was in the
 //! archive (same slug, date and draft flag; its tags may change among the
-//! archive's terms), or adds a briefing naming known terms, re-renders only
-//! the pages that show what changed, each file replaced atomically.
+//! archive's terms), or adds or removes a briefing naming known terms,
+//! re-renders only the pages that show what changed, each file replaced
+//! atomically.
 
 use std::path::PathBuf;
 use std::sync::Arc;
