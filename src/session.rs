@@ -14,10 +14,10 @@
 //! rewrites those pages as well. A new briefing that names known terms, in
 //! a year the archive has (`Built::place`), is added the same way
 //! ([`crate::index::Archive::insert`]), and a deleted one taken out
-//! ([`crate::index::Archive::remove`]). Anything else (a changed date or
-//! slug, a new term, a profile, a template, the config,
-//! static files) is a full build into staging with the atomic swap, exactly
-//! as `dossier build` does. After a failed build the next one is full too,
+//! ([`crate::index::Archive::remove`]); a changed date, slug or draft flag
+//! is both. Anything else (a new term, a new year, a listing gaining or
+//! losing a page, a profile, a template, the config, static files) is a full
+//! build into staging with the atomic swap, exactly as `dossier build` does. After a failed build the next one is full too,
 //! so no problem can hide behind a fast path.
 //!
 //! The search index is the one thing the fast path leaves behind: Pagefind
@@ -140,8 +140,29 @@ impl Built {
         .map_err(Diagnostics)
     }
 
-    /// Takes briefing `id` (its file, `file`, is gone) out of the archive,
-    /// renders again what showed it, and removes its page.
+    /// Adds new briefing `briefing` (its file, `file`) at `at`, naming
+    /// `terms` (see [`Built::place`]), and renders what shows it.
+    fn add(
+        &mut self,
+        at: BriefingId,
+        file: PathBuf,
+        briefing: Briefing,
+        terms: Vec<Vec<usize>>,
+        sink: &InPlace,
+    ) -> Result<RenderStats, Diagnostics> {
+        self.shift_paths(at, true);
+        self.by_path.insert(file, at);
+        let edit = Edit {
+            id: at,
+            retagged: Some(self.archive.insert(at, briefing, terms)),
+            redated: false,
+            inserted: true,
+        };
+        self.rerender(&edit, sink)
+    }
+
+    /// Takes briefing `id` (its file, `file`, is gone or hidden now) out of
+    /// the archive, renders again what showed it, and removes its page.
     fn remove(
         &mut self,
         id: BriefingId,
@@ -339,8 +360,17 @@ enum Changed {
         briefing: Briefing,
         terms: Vec<Vec<usize>>,
     },
-    /// A briefing whose file is gone ([`Built::can_remove`]).
+    /// A briefing that left the site: its file is gone, or it is now a
+    /// draft the site does not show ([`Built::can_remove`]).
     Removed { id: BriefingId, file: PathBuf },
+    /// A briefing whose date, slug or draft flag changed, so its place in
+    /// the archive may have: taken out, then added again where it goes now
+    /// ([`Built::place`], asked once it is out; a full build if it says no).
+    Moved {
+        id: BriefingId,
+        file: PathBuf,
+        briefing: Briefing,
+    },
 }
 
 impl Changed {
@@ -459,7 +489,20 @@ impl Session {
             };
             let old = &last.archive.entries[id].briefing;
             if !same_spot(old, &briefing) {
-                return Plan::Full;
+                if !last.can_remove(id) {
+                    return Plan::Full;
+                }
+                // Made a draft the site does not show: it leaves the site.
+                edits.push(if briefing.draft && !self.options.drafts {
+                    Changed::Removed { id, file: rel }
+                } else {
+                    Changed::Moved {
+                        id,
+                        file: rel,
+                        briefing,
+                    }
+                });
+                continue;
             }
             let terms = if old.tags == briefing.tags {
                 None
@@ -496,6 +539,7 @@ impl Session {
         let mut clock = Stopwatch::new();
         let sink = InPlace::new(&self.options.output);
         let mut stats = RenderStats::default();
+        let mut full = false;
         for change in edits {
             stats += match change {
                 Changed::Removed { id, file } => last.remove(id, &file, &sink)?,
@@ -504,16 +548,17 @@ impl Session {
                     file,
                     briefing,
                     terms,
-                } => {
-                    last.shift_paths(at, true);
-                    last.by_path.insert(file, at);
-                    let edit = Edit {
-                        id: at,
-                        retagged: Some(last.archive.insert(at, briefing, terms)),
-                        redated: false,
-                        inserted: true,
+                } => last.add(at, file, briefing, terms, &sink)?,
+                Changed::Moved { id, file, briefing } => {
+                    let mut moved = last.remove(id, &file, &sink)?;
+                    let Some((at, terms)) = last.place(&briefing) else {
+                        // Out, but not back in place: the output is the
+                        // archive without it; build it all with it.
+                        full = true;
+                        break;
                     };
-                    last.rerender(&edit, &sink)?
+                    moved += last.add(at, file, briefing, terms, &sink)?;
+                    moved
                 }
                 Changed::Edited {
                     id,
@@ -531,6 +576,9 @@ impl Session {
                     last.rerender(&edit, &sink)?
                 }
             };
+        }
+        if full {
+            return self.build();
         }
         clock.lap("render and write pages");
         Ok(BuildReport {

@@ -529,9 +529,9 @@ fn a_broken_edit_keeps_the_last_good_output_and_the_fix_rebuilds_it() {
 
 /// Changes of tags one after another on a generated archive (four
 /// briefings a page, full term feeds of four entries, mentions linked
-/// only for tagged terms), then new briefings, then deletions, each
-/// compared with a fresh build of the same files: whichever way each
-/// rebuild goes, the output is the same.
+/// only for tagged terms), then new briefings, deletions, and changes of
+/// date, slug and draft flag, each compared with a fresh build of the same
+/// files: whichever way each rebuild goes, the output is the same.
 #[test]
 fn changes_of_tags_in_a_row_match_fresh_builds() {
     const PEOPLE: [&str; 6] = [
@@ -666,6 +666,46 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
     assert!(
         removed_in_place >= 2,
         "only {removed_in_place} of 8 removals went in place"
+    );
+    // And some moved: a new date (its place in the archive moves), a new
+    // slug (its page moves), made a draft (it leaves the site).
+    let mut moved_in_place = 0;
+    for round in 0..9 {
+        let pick = random.below(left.len());
+        // A draft is out of the site: not picked again.
+        let n = if round % 3 == 2 {
+            left.remove(pick)
+        } else {
+            left[pick]
+        };
+        let rel = format!("content/briefings/b{n}.md");
+        let text = std::fs::read_to_string(site.root().join(&rel)).expect("read it");
+        let day = random.below(28) + 1;
+        let changed = match round % 3 {
+            0 => {
+                let date = text
+                    .lines()
+                    .find(|l| l.starts_with("date: "))
+                    .expect("a date");
+                text.replacen(date, &format!("date: 2021-01-{day:02}"), 1)
+            }
+            1 => text.replacen(
+                "---\ntitle:",
+                &format!("---\nslug: moved-{n}-{round}\ntitle:"),
+                1,
+            ),
+            _ => text.replacen("---\ntitle:", "---\ndraft: true\ntitle:", 1),
+        };
+        site.write(&rel, &changed);
+        let report = rebuild(&mut session, &site, &rel);
+        if report.incremental {
+            moved_in_place += 1;
+        }
+        assert_same_tree(&session, &site);
+    }
+    assert!(
+        moved_in_place >= 2,
+        "only {moved_in_place} of 9 moves went in place"
     );
 }
 
