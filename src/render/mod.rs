@@ -336,14 +336,15 @@ pub struct Edit {
 }
 
 /// Re-renders what shows briefing `edit.id` after an edit that left its
-/// slug, date and draft flag as they were (so the order of the archive and
-/// the set of pages are unchanged): its own page, the briefings that link to
-/// it (neighbours and related), the listing pages that show its card and the
-/// feeds that carry it. When its tags changed, also every page of the terms
-/// whose briefings, co-occurring terms or timeline changed, the briefings
-/// whose related list changed, the taxonomy pages, those terms' feeds and,
-/// if a page's date in it moved, the sitemap. Every page is rendered before
-/// any is written, so a template error writes nothing.
+/// slug, date and draft flag as they were, or after it was added: its own
+/// page, the briefings that link to it (neighbours and related), the listing
+/// pages that show its card and the feeds that carry it. When its tags
+/// changed (or it is new), also every page of the terms whose briefings,
+/// co-occurring terms or timeline changed, the briefings whose related list
+/// changed, the taxonomy pages and those terms' feeds; when it is new, every
+/// home page, year page and the archive page; and the sitemap, if an entry
+/// came or a page's date in it moved. Every page is rendered before any is
+/// written, so a template error writes nothing.
 pub fn rerender_briefing(
     config: &SiteConfig,
     archive: &Archive,
