@@ -92,14 +92,7 @@ impl Built {
         let old = &self.archive.entries[id].terms;
         let mut terms = Vec::with_capacity(old.len());
         for (t, before) in old.iter().enumerate() {
-            let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
-            let mut after: Vec<usize> = Vec::with_capacity(names.len());
-            for name in names {
-                let term = lookup.resolve(t, name)?;
-                if !after.contains(&term) {
-                    after.push(term);
-                }
-            }
+            let after = terms_named(lookup, briefing, t)?;
             let moved = before.iter().filter(|term| !after.contains(term));
             let added = after.iter().filter(|term| !before.contains(term));
             for (&term, gained) in moved
@@ -263,13 +256,7 @@ impl Built {
         let mut terms = Vec::with_capacity(self.archive.taxonomies.len());
         for (t, taxonomy) in self.archive.taxonomies.iter().enumerate() {
             let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
-            let mut named: Vec<usize> = Vec::with_capacity(names.len());
-            for name in names {
-                let term = lookup.resolve(t, name)?;
-                if !named.contains(&term) {
-                    named.push(term);
-                }
-            }
+            let named = terms_named(lookup, briefing, t)?;
             for &term in &named {
                 let entry = &taxonomy.terms[term];
                 let count = entry.briefings.len();
@@ -591,6 +578,20 @@ impl Session {
             incremental: true,
         })
     }
+}
+
+/// The terms of taxonomy `t` that `briefing` names, each once, in the order
+/// it names them; `None` if a name is no term of the archive.
+fn terms_named(lookup: &TermLookup, briefing: &Briefing, t: usize) -> Option<Vec<usize>> {
+    let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
+    let mut terms: Vec<usize> = Vec::with_capacity(names.len());
+    for name in names {
+        let term = lookup.resolve(t, name)?;
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
+    }
+    Some(terms)
 }
 
 fn absolute(path: &Path) -> PathBuf {

@@ -430,24 +430,7 @@ pub fn rerender_briefing(
             derived.extend(retagged.members.iter().map(|&term| Job::Feed(Some(term))));
         }
     }
-    let (jobs, derived) = (unique(jobs), unique(derived));
-    // The feeds read the body the briefing's page leaves: pages first.
-    let mut rendered = render_all(&renderer, &jobs)?;
-    rendered.extend(render_all(&renderer, &derived)?);
-    let written: Vec<Diagnostic> = rendered
-        .par_iter()
-        .filter_map(|page| sink.write(&page.file, &page.text).err())
-        .collect();
-    if !written.is_empty() {
-        return Err(written);
-    }
-    let is_sitemap = |j: &&Job| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. });
-    let sitemaps = derived.iter().filter(is_sitemap).count();
-    Ok(RenderStats {
-        feeds: derived.len() - sitemaps,
-        sitemaps,
-        ..renderer.stats(&jobs, renders.into_inner())
-    })
+    write_rendered(&renderer, jobs, derived, renders.into_inner(), sink)
 }
 
 /// A briefing taken out of the archive by [`Archive::remove`], for
@@ -510,9 +493,22 @@ pub fn rerender_without(
                 .map(|&term| Job::Feed(Some(term))),
         );
     }
+    write_rendered(&renderer, jobs, derived, 0, sink)
+}
+
+/// Renders `jobs`, then `derived` (the feeds and the sitemap, which read
+/// what the pages leave: the bodies), each once, and writes them all once
+/// every one is made, so that a template error writes nothing.
+fn write_rendered(
+    renderer: &PageRenderer<'_>,
+    jobs: Vec<Job>,
+    derived: Vec<Job>,
+    card_renders: usize,
+    sink: &dyn PageSink,
+) -> Result<RenderStats, Vec<Diagnostic>> {
     let (jobs, derived) = (unique(jobs), unique(derived));
-    let mut rendered = render_all(&renderer, &jobs)?;
-    rendered.extend(render_all(&renderer, &derived)?);
+    let mut rendered = render_all(renderer, &jobs)?;
+    rendered.extend(render_all(renderer, &derived)?);
     let written: Vec<Diagnostic> = rendered
         .par_iter()
         .filter_map(|page| sink.write(&page.file, &page.text).err())
@@ -525,7 +521,7 @@ pub fn rerender_without(
     Ok(RenderStats {
         feeds: derived.len() - sitemaps,
         sitemaps,
-        ..renderer.stats(&jobs, 0)
+        ..renderer.stats(&jobs, card_renders)
     })
 }
 
