@@ -104,7 +104,9 @@ impl Archive {
 /// A term, as `(taxonomy index, term index)`.
 pub type TermRef = (usize, usize);
 
-/// What [`Archive::retag`] changed, for the renderer to show.
+/// What [`Archive::retag`] changed, for the renderer to show; also what
+/// [`Archive::insert`] and [`Archive::remove`] changed (the briefing's terms
+/// are then all members).
 #[derive(Debug, Default)]
 pub struct Retagged {
     /// The terms the briefing gained or lost: their lists of briefings changed.
@@ -150,13 +152,7 @@ impl Archive {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let related = self.relate(&candidates);
-        let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
-        Retagged {
-            members,
-            profiles,
-            related,
-        }
+        self.work_out(touched, members, &candidates)
     }
 
     /// Adds `briefing` at `at`, its place newest first, naming `terms` (as
@@ -171,17 +167,11 @@ impl Archive {
         briefing: Briefing,
         terms: Vec<Vec<usize>>,
     ) -> Retagged {
-        let shift = |id: &mut BriefingId| {
+        self.renumber(|id| {
             if *id >= at {
                 *id += 1;
             }
-        };
-        for term in self.taxonomies.iter_mut().flat_map(|t| &mut t.terms) {
-            term.briefings.iter_mut().for_each(shift);
-        }
-        for entry in &mut self.entries {
-            entry.related.iter_mut().for_each(|(id, _)| shift(id));
-        }
+        });
         let entry = Entry {
             briefing,
             terms: vec![Vec::new(); self.taxonomies.len()],
@@ -190,13 +180,7 @@ impl Archive {
         self.entries.insert(at, entry);
         let (touched, members) = self.move_terms(at, terms);
         let all: Vec<BriefingId> = (0..self.entries.len()).collect();
-        let related = self.relate(&all);
-        let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
-        Retagged {
-            members,
-            profiles,
-            related,
-        }
+        self.work_out(touched, members, &all)
     }
 
     /// Takes briefing `at` out, with the same conditions as
@@ -209,28 +193,44 @@ impl Archive {
         let (touched, members) = self.move_terms(at, none);
         let entry = self.entries.remove(at);
         // A list naming `at` changed whatever it becomes: mark it so.
-        let shift = |id: &mut BriefingId| {
+        self.renumber(|id| {
             if *id == at {
                 *id = BriefingId::MAX;
             } else if *id > at {
                 *id -= 1;
             }
-        };
+        });
+        let all: Vec<BriefingId> = (0..self.entries.len()).collect();
+        (entry.briefing, self.work_out(touched, members, &all))
+    }
+
+    /// Applies `shift` to every briefing id the terms' lists and the related
+    /// lists hold, after a briefing went in or out.
+    fn renumber(&mut self, shift: impl Fn(&mut BriefingId)) {
         for term in self.taxonomies.iter_mut().flat_map(|t| &mut t.terms) {
-            term.briefings.iter_mut().for_each(shift);
+            term.briefings.iter_mut().for_each(&shift);
         }
         for entry in &mut self.entries {
             entry.related.iter_mut().for_each(|(id, _)| shift(id));
         }
-        let all: Vec<BriefingId> = (0..self.entries.len()).collect();
-        let related = self.relate(&all);
+    }
+
+    /// After [`Archive::move_terms`] (`touched`, `members`): the related
+    /// lists of `candidates` and the touched terms' co-occurring terms and
+    /// timelines made again; what changed.
+    fn work_out(
+        &mut self,
+        touched: Vec<TermRef>,
+        members: Vec<TermRef>,
+        candidates: &[BriefingId],
+    ) -> Retagged {
+        let related = self.relate(candidates);
         let profiles = reprofile(&self.entries, &mut self.taxonomies, &touched);
-        let changed = Retagged {
+        Retagged {
             members,
             profiles,
             related,
-        };
-        (entry.briefing, changed)
+        }
     }
 
     /// Gives briefing `id` the terms `terms` and moves it between the

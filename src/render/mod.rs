@@ -417,12 +417,7 @@ pub fn rerender_briefing(
     if edit.inserted {
         // Its page joined the sitemap.
         derived.extend(renderer.sitemap_jobs());
-        // Every home page's items moved by one; the archive page and every
-        // year's page (its list of years) count it.
-        let pages = page_count(archive.entries.len(), config.paginate);
-        jobs.extend((1..=pages).map(|page| Job::Home { page }));
-        jobs.push(Job::Archive);
-        jobs.extend(prepared.calendar.keys().map(|&year| Job::Year(year)));
+        jobs.extend(renderer.jobs_renumbered());
     }
     if let Some(retagged) = &edit.retagged {
         jobs.extend(renderer.jobs_retagged(retagged));
@@ -472,10 +467,7 @@ pub fn rerender_without(
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     // Its page left the sitemap, whether or not any date in it moved.
     derived.extend(renderer.sitemap_jobs());
-    let pages = page_count(archive.entries.len(), config.paginate);
-    jobs.extend((1..=pages).map(|page| Job::Home { page }));
-    jobs.push(Job::Archive);
-    jobs.extend(prepared.calendar.keys().map(|&year| Job::Year(year)));
+    jobs.extend(renderer.jobs_renumbered());
     jobs.extend(at.checked_sub(1).map(Job::Briefing));
     if at < archive.entries.len() {
         jobs.push(Job::Briefing(at));
@@ -1030,6 +1022,16 @@ impl<'a> PageRenderer<'a> {
         }
         jobs.push(Job::Year(archive.entries[id].briefing.date.year()));
         jobs
+    }
+
+    /// After a briefing went in or out: every home page (their items moved
+    /// by one), the archive page and every year's page (its list of years
+    /// counts them).
+    fn jobs_renumbered(&self) -> Vec<Job> {
+        let pages = page_count(self.views.archive.entries.len(), self.views.config.paginate);
+        let homes = (1..=pages).map(|page| Job::Home { page });
+        let years = self.calendar.keys().map(|&year| Job::Year(year));
+        homes.chain([Job::Archive]).chain(years).collect()
     }
 
     /// After a change of tags: the briefings whose related list changed,

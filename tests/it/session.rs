@@ -60,6 +60,14 @@ fn assert_same_tree(session: &Session, site: &Site) {
     );
 }
 
+/// Rebuilds after the file at `rel` changed, checks the output against a
+/// fresh build, and says whether the rebuild went in place.
+fn rebuilt_in_place(session: &mut Session, site: &Site, rel: &str) -> bool {
+    let report = rebuild(session, site, rel);
+    assert_same_tree(session, site);
+    report.incremental
+}
+
 fn edit(site: &Site, rel: &str, from: &str, to: &str) {
     let text = std::fs::read_to_string(site.root().join(rel)).expect("read the briefing");
     assert!(text.contains(from), "{rel} should contain {from:?}");
@@ -624,11 +632,9 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
         }
         let rel = format!("content/briefings/b{n}.md");
         site.write(&rel, &text(n, &tags[n].0, &tags[n].1));
-        let report = rebuild(&mut session, &site, &rel);
-        if report.incremental {
+        if rebuilt_in_place(&mut session, &site, &rel) {
             in_place += 1;
         }
-        assert_same_tree(&session, &site);
     }
     assert!(in_place >= 6, "only {in_place} of 16 changes went in place");
     // New briefings among them, each in place or not as its tags and the
@@ -640,11 +646,9 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
         let topics: [&str; 0] = [];
         let rel = format!("content/briefings/b{n}.md");
         site.write(&rel, &text(n, &people, &topics));
-        let report = rebuild(&mut session, &site, &rel);
-        if report.incremental {
+        if rebuilt_in_place(&mut session, &site, &rel) {
             added_in_place += 1;
         }
-        assert_same_tree(&session, &site);
     }
     assert!(
         added_in_place >= 2,
@@ -657,11 +661,9 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
         let n = left.remove(random.below(left.len()));
         let rel = format!("content/briefings/b{n}.md");
         site.remove(&rel);
-        let report = rebuild(&mut session, &site, &rel);
-        if report.incremental {
+        if rebuilt_in_place(&mut session, &site, &rel) {
             removed_in_place += 1;
         }
-        assert_same_tree(&session, &site);
     }
     assert!(
         removed_in_place >= 2,
@@ -697,11 +699,9 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
             _ => text.replacen("---\ntitle:", "---\ndraft: true\ntitle:", 1),
         };
         site.write(&rel, &changed);
-        let report = rebuild(&mut session, &site, &rel);
-        if report.incremental {
+        if rebuilt_in_place(&mut session, &site, &rel) {
             moved_in_place += 1;
         }
-        assert_same_tree(&session, &site);
     }
     assert!(
         moved_in_place >= 2,
