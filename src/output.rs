@@ -202,18 +202,28 @@ impl InPlace {
 }
 
 impl InPlace {
-    /// Removes the page at site path `page` (a folder, `briefings/rome/`):
-    /// its `index.html`, and the folder once nothing else is in it.
-    pub fn remove_page(&self, page: &str) -> Result<(), Diagnostic> {
-        let folder = inside(&self.output, page.trim_end_matches('/'))?;
-        let file = folder.join("index.html");
+    /// Removes what a site path names: a page (`briefings/rome/`, `people/ada/page/3/`:
+    /// its `index.html`) or a file (`sitemap-2.xml`), then each folder above
+    /// it that is left empty, up to the output folder.
+    pub fn remove(&self, path: &str) -> Result<(), Diagnostic> {
+        let file = if path.ends_with('/') {
+            inside(&self.output, path.trim_end_matches('/'))?.join("index.html")
+        } else {
+            inside(&self.output, path)?
+        };
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(&file, "remove", &e)),
         }
-        // Anything else the folder holds stays, and so does the folder.
-        let _ = std::fs::remove_dir(&folder);
+        // A folder that still holds anything stays, and so do those above it.
+        let mut folder = file.parent();
+        while let Some(dir) = folder.filter(|dir| *dir != self.output) {
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+            folder = dir.parent();
+        }
         Ok(())
     }
 }

@@ -15,10 +15,13 @@
 //! a year the archive has (`Built::place`), is added the same way
 //! ([`crate::index::Archive::insert`]), and a deleted one taken out
 //! ([`crate::index::Archive::remove`]); a changed date, slug or draft flag
-//! is both. Anything else (a new term, a new year, a listing gaining or
-//! losing a page, a profile, a template, the config, static files) is a full
-//! build into staging with the atomic swap, exactly as `dossier build` does. After a failed build the next one is full too,
-//! so no problem can hide behind a fast path.
+//! is both; a listing that gains a page gets it, one that loses its last
+//! page has it removed, and the sitemap lists the pages the site has.
+//! Anything else (a new term, a new year, a term or year left without
+//! briefings, a profile, a template, the config, static files) is a full
+//! build into staging with the atomic swap, exactly as `dossier build` does.
+//! After a failed build the next one is full too, so no problem can hide
+//! behind a fast path.
 //!
 //! The search index is the one thing the fast path leaves behind: Pagefind
 //! builds its index from every page at once, which takes seconds on a large
@@ -83,30 +86,21 @@ impl Built {
 
     /// The terms `briefing` (an edit of briefing `id`) names, when they can
     /// replace its terms in place: each name is a term the archive has,
-    /// every term keeps at least one briefing and its number of pages (a
-    /// term appearing or going, or a page more or less, is a full build),
-    /// and every term keeps its name ([`Built::keeps_name`]).
+    /// every term keeps at least one briefing (a term appearing or going is
+    /// a full build), and every term keeps its name ([`Built::keeps_name`]).
     fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<Vec<usize>>> {
         let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
-        let per_page = self.config.paginate;
         let old = &self.archive.entries[id].terms;
         let mut terms = Vec::with_capacity(old.len());
         for (t, before) in old.iter().enumerate() {
             let after = terms_named(lookup, briefing, t)?;
-            let moved = before.iter().filter(|term| !after.contains(term));
-            let added = after.iter().filter(|term| !before.contains(term));
-            for (&term, gained) in moved
-                .map(|term| (term, false))
-                .chain(added.map(|t| (t, true)))
-            {
-                let count = self.archive.taxonomies[t].terms[term].briefings.len();
-                let now = if gained { count + 1 } else { count - 1 };
-                if count == 0
-                    || now == 0
-                    || render::pages_for(count, per_page) != render::pages_for(now, per_page)
-                {
-                    return None;
-                }
+            let count = |term: usize| self.archive.taxonomies[t].terms[term].briefings.len();
+            // A term it lost must keep another briefing; one it gained must
+            // have one already.
+            let mut lost = before.iter().filter(|term| !after.contains(term));
+            let mut gained = after.iter().filter(|term| !before.contains(term));
+            if lost.any(|&term| count(term) < 2) || gained.any(|&term| count(term) == 0) {
+                return None;
             }
             let kept = before.iter().chain(&after).all(|&term| {
                 self.keeps_name(lookup, id, briefing, (t, term), after.contains(&term))
@@ -170,7 +164,7 @@ impl Built {
             page: paths::briefing(briefing.slug.as_str()),
             changed,
         };
-        let stats = render::rerender_without(
+        render::rerender_without(
             &self.config,
             &self.archive,
             &self.templates,
@@ -179,10 +173,7 @@ impl Built {
             &removed,
             sink,
         )
-        .map_err(Diagnostics)?;
-        sink.remove_page(&removed.page)
-            .map_err(|d| Diagnostics(vec![d]))?;
-        Ok(stats)
+        .map_err(Diagnostics)
     }
 
     /// Moves the ids in `by_path` from `at` on one place down (a briefing
@@ -202,29 +193,22 @@ impl Built {
     /// Whether briefing `id` can be taken out in place (its file is gone):
     /// the mirror of [`Built::place`]. Every term it names keeps a briefing,
     /// and its name (a term without a profile is named by the newest
-    /// briefing naming it); its year keeps a briefing; neither the home
-    /// pages nor any of its terms' listings lose a page.
+    /// briefing naming it); its year keeps a briefing.
     fn can_remove(&self, id: BriefingId) -> bool {
         let entries = &self.archive.entries;
-        let per_page = self.config.paginate;
         let year = entries[id].briefing.date.year();
         let same_year = entries
             .iter()
             .filter(|e| e.briefing.date.year() == year)
             .count();
-        if same_year < 2
-            || render::pages_for(entries.len(), per_page)
-                != render::pages_for(entries.len() - 1, per_page)
-        {
+        if same_year < 2 {
             return false;
         }
         let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
         let gone = &entries[id].briefing;
         entries[id].terms.iter().enumerate().all(|(t, terms)| {
             terms.iter().all(|&term| {
-                let count = self.archive.taxonomies[t].terms[term].briefings.len();
-                count > 1
-                    && render::pages_for(count, per_page) == render::pages_for(count - 1, per_page)
+                self.archive.taxonomies[t].terms[term].briefings.len() > 1
                     && self.keeps_name(lookup, id, gone, (t, term), false)
             })
         })
@@ -232,18 +216,14 @@ impl Built {
 
     /// Where a new `briefing` goes in the archive (newest first, then by
     /// slug) and the terms it names, when it can be added in place: its slug
-    /// is free, its year already has briefings, each name is a term the
-    /// archive has and that has briefings, and neither the home pages nor
-    /// any of its terms' listings gain a page. A term without a profile
-    /// must keep its name (see [`Built::keeps_name`]).
+    /// is free, its year already has briefings, and each name is a term the
+    /// archive has and that has briefings. A term without a profile must
+    /// keep its name (see [`Built::keeps_name`]).
     fn place(&self, briefing: &Briefing) -> Option<(BriefingId, Vec<Vec<usize>>)> {
         let entries = &self.archive.entries;
-        let per_page = self.config.paginate;
         let year = briefing.date.year();
         if entries.iter().any(|e| e.briefing.slug == briefing.slug)
             || !entries.iter().any(|e| e.briefing.date.year() == year)
-            || render::pages_for(entries.len(), per_page)
-                != render::pages_for(entries.len() + 1, per_page)
         {
             return None;
         }
@@ -259,10 +239,7 @@ impl Built {
             let named = terms_named(lookup, briefing, t)?;
             for &term in &named {
                 let entry = &taxonomy.terms[term];
-                let count = entry.briefings.len();
-                if count == 0
-                    || render::pages_for(count, per_page) != render::pages_for(count + 1, per_page)
-                {
+                if entry.briefings.is_empty() {
                     return None;
                 }
                 // Newest first is ascending ids: from `at` on, it comes first.

@@ -34,11 +34,11 @@ use crate::index::{Archive, BriefingId, Retagged, TermRef};
 use crate::markdown;
 use crate::mentions::{Linker, Matcher, MentionScope};
 use crate::model::SharedText;
+use crate::output::InPlace;
 use paginate::{Pager, page_count, page_path};
 use templates::Templates;
 use views::{ViewData, Views, paths};
 
-pub use paginate::page_count as pages_for;
 pub use sitemap::{SITEMAP_MAX_URLS, robots_txt};
 
 /// Where rendered pages go: a site path (`briefings/rome/index.html`) and its bytes.
@@ -352,7 +352,7 @@ pub fn rerender_briefing(
     highlighter: &Highlighter,
     prepared: &mut Prepared,
     edit: &Edit,
-    sink: &dyn PageSink,
+    sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     if config.search && !templates.has(templates::SEARCH) {
         return Err(vec![
@@ -397,26 +397,25 @@ pub fn rerender_briefing(
         prepared.related_by = OnceLock::new();
         jobs.extend(prepared.keep_new_bodies(config, archive, edit.inserted));
     }
-    if edit.inserted {
-        prepared.list_in_sitemap(config, archive, templates, highlighter, id);
-    }
-    if edit.retagged.is_some() || edit.redated || edit.inserted {
-        prepared.redate_sitemap(
-            config,
-            archive,
-            templates,
-            highlighter,
-            Some(edit),
-            &mut derived,
-        );
-    }
+    // A new page (its own, a listing's next) joins the sitemap; a listing
+    // that lost one had its last page taken out.
+    let relisted = edit.inserted || prepared.repaged(config, archive, edit);
+    let gone = if relisted {
+        prepared.relist_sitemap(config, archive, templates, highlighter)
+    } else {
+        if edit.retagged.is_some() || edit.redated {
+            prepared.redate_sitemap(config, archive, templates, highlighter, edit, &mut derived);
+        }
+        Vec::new()
+    };
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     jobs.extend(renderer.jobs_showing(id, prepared.related_by(archive, id)));
     derived.extend(renderer.feeds_showing(id));
-    if edit.inserted {
-        // Its page joined the sitemap.
+    if relisted {
         derived.extend(renderer.sitemap_jobs());
+    }
+    if edit.inserted {
         jobs.extend(renderer.jobs_renumbered());
     }
     if let Some(retagged) = &edit.retagged {
@@ -425,7 +424,12 @@ pub fn rerender_briefing(
             derived.extend(retagged.members.iter().map(|&term| Job::Feed(Some(term))));
         }
     }
-    write_rendered(&renderer, jobs, derived, renders.into_inner(), sink)
+    let rendered = Rendered {
+        jobs,
+        derived,
+        gone,
+    };
+    write_rendered(&renderer, rendered, renders.into_inner(), sink)
 }
 
 /// A briefing taken out of the archive by [`Archive::remove`], for
@@ -442,8 +446,8 @@ pub struct Removed {
 /// Re-renders what showed a briefing now taken out of the archive: its
 /// neighbours (now next to each other), every home page and year page, the
 /// archive page, the pages of its terms and their taxonomies, the briefings
-/// whose related list changed, the feeds and the sitemap. Its own page is
-/// the caller's to remove from the output.
+/// whose related list changed, the feeds and the sitemap; and removes its
+/// page, and the last page of each listing that lost one.
 pub fn rerender_without(
     config: &SiteConfig,
     archive: &Archive,
@@ -451,22 +455,20 @@ pub fn rerender_without(
     highlighter: &Highlighter,
     prepared: &mut Prepared,
     removed: &Removed,
-    sink: &dyn PageSink,
+    sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let at = removed.at;
     prepared.take_room(archive, at);
     prepared.related_by = OnceLock::new();
     let mut jobs = prepared.keep_new_bodies(config, archive, true);
-    let loc = config.urls.permalink(&removed.page);
-    if let Some(urls) = prepared.sitemap.get_mut() {
-        urls.retain(|url| url.loc != loc);
+    let mut gone = prepared.relist_sitemap(config, archive, templates, highlighter);
+    if !gone.contains(&removed.page) {
+        gone.push(removed.page.clone());
     }
-    let mut derived = Vec::new();
-    prepared.redate_sitemap(config, archive, templates, highlighter, None, &mut derived);
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     // Its page left the sitemap, whether or not any date in it moved.
-    derived.extend(renderer.sitemap_jobs());
+    let mut derived = renderer.sitemap_jobs();
     jobs.extend(renderer.jobs_renumbered());
     jobs.extend(at.checked_sub(1).map(Job::Briefing));
     if at < archive.entries.len() {
@@ -485,28 +487,51 @@ pub fn rerender_without(
                 .map(|&term| Job::Feed(Some(term))),
         );
     }
-    write_rendered(&renderer, jobs, derived, 0, sink)
+    let rendered = Rendered {
+        jobs,
+        derived,
+        gone,
+    };
+    write_rendered(&renderer, rendered, 0, sink)
 }
 
-/// Renders `jobs`, then `derived` (the feeds and the sitemap, which read
-/// what the pages leave: the bodies), each once, and writes them all once
-/// every one is made, so that a template error writes nothing.
+/// What an in-place change renders, and removes.
+struct Rendered {
+    /// The pages to render again.
+    jobs: Vec<Job>,
+    /// The feeds and the sitemap's files, which read what the pages leave
+    /// (the bodies): rendered after `jobs`.
+    derived: Vec<Job>,
+    /// Site paths of pages and files the site no longer has.
+    gone: Vec<String>,
+}
+
+/// Renders `rendered`'s jobs, then its derived jobs, each once; writes them
+/// all once every one is made, so that a template error writes nothing; then
+/// removes what is gone.
 fn write_rendered(
     renderer: &PageRenderer<'_>,
-    jobs: Vec<Job>,
-    derived: Vec<Job>,
+    rendered: Rendered,
     card_renders: usize,
-    sink: &dyn PageSink,
+    sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
-    let (jobs, derived) = (unique(jobs), unique(derived));
-    let mut rendered = render_all(renderer, &jobs)?;
-    rendered.extend(render_all(renderer, &derived)?);
-    let written: Vec<Diagnostic> = rendered
+    let (jobs, derived) = (unique(rendered.jobs), unique(rendered.derived));
+    let mut pages = render_all(renderer, &jobs)?;
+    pages.extend(render_all(renderer, &derived)?);
+    let written: Vec<Diagnostic> = pages
         .par_iter()
         .filter_map(|page| sink.write(&page.file, &page.text).err())
         .collect();
     if !written.is_empty() {
         return Err(written);
+    }
+    let removed: Vec<Diagnostic> = rendered
+        .gone
+        .iter()
+        .filter_map(|path| sink.remove(path).err())
+        .collect();
+    if !removed.is_empty() {
+        return Err(removed);
     }
     let is_sitemap = |j: &&Job| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. });
     let sitemaps = derived.iter().filter(is_sitemap).count();
@@ -573,49 +598,69 @@ impl Prepared {
         self.calendar = calendar(archive);
     }
 
-    /// An entry for new briefing `at`'s page in the sitemap, at its place;
-    /// its date is made with the others' ([`Prepared::redate_sitemap`]).
-    fn list_in_sitemap(
+    /// Whether `edit` (a change of tags) gave a term's listing a page more
+    /// or less: each term the briefing gained has one briefing more than
+    /// before, each it lost one fewer.
+    fn repaged(&self, config: &SiteConfig, archive: &Archive, edit: &Edit) -> bool {
+        let Some(retagged) = &edit.retagged else {
+            return false;
+        };
+        let per_page = config.paginate;
+        retagged.members.iter().any(|&(t, term)| {
+            let count = archive.taxonomies[t].terms[term].briefings.len();
+            let before = if archive.entries[edit.id].terms[t].contains(&term) {
+                count.saturating_sub(1)
+            } else {
+                count + 1
+            };
+            page_count(before, per_page) != page_count(count, per_page)
+        })
+    }
+
+    /// After a change that added or removed pages (a briefing, a listing's
+    /// last page): the sitemap's entries made again for the pages the site
+    /// has now, each dated. Returns the site paths of the pages it listed
+    /// that the site no longer has, and of split sitemap files it no longer
+    /// needs.
+    fn relist_sitemap(
         &mut self,
         config: &SiteConfig,
         archive: &Archive,
         templates: &Templates,
         highlighter: &Highlighter,
-        at: BriefingId,
-    ) {
-        let place = {
+    ) -> Vec<String> {
+        let entries = {
             let views = self.views(config, archive);
-            let renderer = PageRenderer::new(&views, templates, highlighter, self);
-            renderer
-                .jobs()
-                .into_iter()
-                .filter(Job::is_listed_page)
-                .position(|job| job == Job::Briefing(at))
+            PageRenderer::new(&views, templates, highlighter, self).sitemap_entries()
         };
-        let loc = config
-            .urls
-            .permalink(&paths::briefing(archive.entries[at].briefing.slug.as_str()));
-        if let (Some(place), Some(urls)) = (place, self.sitemap.get_mut()) {
-            urls.insert(
-                place.min(urls.len()),
-                sitemap::SitemapUrlView { loc, lastmod: None },
-            );
-        }
+        let Some(urls) = self.sitemap.get_mut() else {
+            return Vec::new();
+        };
+        let old = std::mem::replace(urls, entries);
+        let now: HashSet<&str> = urls.iter().map(|url| url.loc.as_str()).collect();
+        let base = config.urls.permalink("");
+        let mut gone: Vec<String> = old
+            .iter()
+            .filter(|url| !now.contains(url.loc.as_str()))
+            .filter_map(|url| url.loc.strip_prefix(&base).map(str::to_string))
+            .collect();
+        gone.extend(sitemap::stale_parts(old.len(), urls.len()));
+        gone
     }
 
-    /// After a change of tags or of the `updated` date: the sitemap's dates
-    /// made again for the pages whose briefings may have changed (the pages
-    /// of the terms that gained or lost the briefing and of their
-    /// taxonomies; with a new `updated`, every page that shows it; after a
-    /// briefing was added, or taken out (`edit` is `None`), every page);
-    /// when one moved, the sitemap's files join `derived`.
+    /// After a change of tags or of the `updated` date that added or
+    /// removed no page: the sitemap's dates made again for the pages whose
+    /// briefings may have changed (the pages of the terms that gained or
+    /// lost the briefing and of their taxonomies; with a new `updated`,
+    /// every page that shows it); when one moved, the sitemap's files join
+    /// `derived`.
     fn redate_sitemap(
         &mut self,
         config: &SiteConfig,
         archive: &Archive,
         templates: &Templates,
         highlighter: &Highlighter,
-        edit: Option<&Edit>,
+        edit: &Edit,
         derived: &mut Vec<Job>,
     ) {
         let moved: Vec<(usize, Option<String>)> = {
@@ -624,30 +669,22 @@ impl Prepared {
             let Some(urls) = self.sitemap.get() else {
                 return;
             };
-            // A briefing added or taken out moves every listing after it.
-            let touched: Box<dyn Fn(&Job) -> bool> = match edit {
-                Some(edit) if !edit.inserted => {
-                    let members = edit
-                        .retagged
-                        .as_ref()
-                        .map_or(&[][..], |r| r.members.as_slice());
-                    let showing: HashSet<Job> = if edit.redated {
-                        renderer.jobs_showing(edit.id, &[]).into_iter().collect()
-                    } else {
-                        HashSet::new()
-                    };
-                    let named = move |t: usize| !archive.entries[edit.id].terms[t].is_empty();
-                    Box::new(move |job: &Job| match *job {
-                        Job::Term { taxonomy, term, .. } if members.contains(&(taxonomy, term)) => {
-                            true
-                        }
-                        Job::Taxonomy(t) if members.iter().any(|&(mt, _)| mt == t) => true,
-                        Job::Taxonomy(t) => edit.redated && named(t),
-                        Job::Archive => edit.redated,
-                        _ => showing.contains(job),
-                    })
-                }
-                _ => Box::new(|_: &Job| true),
+            let members = edit
+                .retagged
+                .as_ref()
+                .map_or(&[][..], |r| r.members.as_slice());
+            let showing: HashSet<Job> = if edit.redated {
+                renderer.jobs_showing(edit.id, &[]).into_iter().collect()
+            } else {
+                HashSet::new()
+            };
+            let named = |t: usize| !archive.entries[edit.id].terms[t].is_empty();
+            let touched = |job: &Job| match *job {
+                Job::Term { taxonomy, term, .. } if members.contains(&(taxonomy, term)) => true,
+                Job::Taxonomy(t) if members.iter().any(|&(mt, _)| mt == t) => true,
+                Job::Taxonomy(t) => edit.redated && named(t),
+                Job::Archive => edit.redated,
+                _ => showing.contains(job),
             };
             renderer
                 .jobs()
@@ -1080,6 +1117,33 @@ impl<'a> PageRenderer<'a> {
         }
         jobs.push(Job::NotFound);
         jobs
+    }
+
+    /// The site path of page `job` (`None` for a feed or a sitemap file),
+    /// as its renderer below makes it.
+    fn page_path(&self, job: Job) -> Option<String> {
+        let views = self.views;
+        Some(match job {
+            Job::Home { page } => page_path("", page),
+            Job::Briefing(id) => paths::briefing(views.briefing(id).slug.as_str()),
+            Job::Taxonomy(t) => paths::taxonomy(&views.config.taxonomies[t].name),
+            Job::Term {
+                taxonomy,
+                term,
+                page,
+            } => page_path(
+                &paths::term(
+                    &views.config.taxonomies[taxonomy].name,
+                    views.term(taxonomy, term).slug.as_str(),
+                ),
+                page,
+            ),
+            Job::Archive => paths::ARCHIVE.to_string(),
+            Job::Year(year) => paths::archive_year(year),
+            Job::Search => paths::SEARCH.to_string(),
+            Job::NotFound => "404.html".to_string(),
+            Job::Feed(_) | Job::Sitemap { .. } | Job::SitemapIndex { .. } => return None,
+        })
     }
 
     fn context(&self, page: views::PageView) -> Context {

@@ -51,12 +51,28 @@ impl PageRenderer<'_> {
             .par_iter()
             .zip(written)
             .filter(|(job, _)| job.is_listed_page())
-            .map(|(&job, path)| SitemapUrlView {
-                loc: self.views.urls.permalink(path),
-                lastmod: self.lastmod(job).map(|d| d.w3c()),
-            })
+            .map(|(&job, path)| self.sitemap_entry(job, path))
             .collect();
         let _ = self.sitemap.set(urls);
+    }
+
+    /// The sitemap entry of every listed page the site has now, made from
+    /// the archive rather than from written pages: after an in-place change
+    /// that added or removed pages.
+    pub(super) fn sitemap_entries(&self) -> Vec<SitemapUrlView> {
+        self.jobs()
+            .into_par_iter()
+            .filter(Job::is_listed_page)
+            .filter_map(|job| Some(self.sitemap_entry(job, &self.page_path(job)?)))
+            .collect()
+    }
+
+    /// The entry of page `job`, at site path `path`.
+    fn sitemap_entry(&self, job: Job, path: &str) -> SitemapUrlView {
+        SitemapUrlView {
+            loc: self.views.urls.permalink(path),
+            lastmod: self.lastmod(job).map(|d| d.w3c()),
+        }
     }
 
     pub(super) fn sitemap_len(&self) -> usize {
@@ -144,6 +160,21 @@ impl PageRenderer<'_> {
     }
 }
 
+/// The files of a split sitemap that a sitemap of `after` entries no longer
+/// has, where it had `before`: the parts past its last, or all of them when
+/// it is one file again.
+pub(super) fn stale_parts(before: usize, after: usize) -> Vec<String> {
+    let (had, has) = (
+        page_count(before, SITEMAP_MAX_URLS),
+        page_count(after, SITEMAP_MAX_URLS),
+    );
+    if had <= 1 {
+        return Vec::new();
+    }
+    let first_stale = if has <= 1 { 1 } else { has + 1 };
+    (first_stale..=had).map(paths::sitemap_part).collect()
+}
+
 /// Part `part` (1-based) of a list cut into parts of at most `max`.
 fn part_of<T>(all: &[T], part: usize, max: usize) -> &[T] {
     let start = (part.saturating_sub(1) * max).min(all.len());
@@ -171,7 +202,7 @@ pub(super) fn latest(
 
 #[cfg(test)]
 mod tests {
-    use super::{SITEMAP_MAX_URLS, page_count, part_of};
+    use super::{SITEMAP_MAX_URLS, page_count, part_of, stale_parts};
 
     #[test]
     fn big_sitemaps_split_into_parts_of_at_most_the_protocol_limit() {
@@ -184,5 +215,17 @@ mod tests {
         assert_eq!(joined, urls, "every URL in exactly one part, in order");
         assert_eq!(part_of(&urls, 3, SITEMAP_MAX_URLS), [SITEMAP_MAX_URLS * 2]);
         assert_eq!(page_count(SITEMAP_MAX_URLS, SITEMAP_MAX_URLS), 1);
+    }
+
+    #[test]
+    fn a_shrinking_split_sitemap_names_the_parts_it_no_longer_has() {
+        let max = SITEMAP_MAX_URLS;
+        assert!(stale_parts(max, max - 1).is_empty(), "one file before");
+        assert!(stale_parts(max + 1, max + 2).is_empty(), "still two parts");
+        assert_eq!(
+            stale_parts(max + 1, max),
+            ["sitemap-1.xml", "sitemap-2.xml"]
+        );
+        assert_eq!(stale_parts(2 * max + 1, 2 * max), ["sitemap-3.xml"]);
     }
 }

@@ -615,3 +615,29 @@ impl Output {
         problems.join("\n")
     }
 }
+
+/// Every `loc` of a sitemap file, with its `lastmod`; fails on anything but
+/// a `urlset` of the sitemaps.org namespace.
+pub fn sitemap_urls(output: &Output, site_path: &str) -> Vec<(String, Option<String>)> {
+    let text = std::fs::read_to_string(output.file(site_path)).expect("read the sitemap");
+    let doc = roxmltree::Document::parse(&text).expect("the sitemap is XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "urlset");
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some("http://www.sitemaps.org/schemas/sitemap/0.9")
+    );
+    root.children()
+        .filter(|n| n.is_element())
+        .map(|url| {
+            assert_eq!(url.tag_name().name(), "url");
+            let child = |name: &str| {
+                url.children()
+                    .find(|c| c.tag_name().name() == name)
+                    .and_then(|c| c.text())
+                    .map(str::to_string)
+            };
+            (child("loc").expect("a loc"), child("lastmod"))
+        })
+        .collect()
+}
