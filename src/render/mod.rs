@@ -343,8 +343,9 @@ pub struct Edit {
 /// co-occurring terms or timeline changed, the briefings whose related list
 /// changed, the taxonomy pages and those terms' feeds; when it is new, every
 /// home page, year page and the archive page; and the sitemap, if an entry
-/// came or a page's date in it moved. Every page is rendered before any is
-/// written, so a template error writes nothing.
+/// came or went or a page's date in it moved. A term's listing that lost its
+/// last page (a tag taken away) has that page removed. Every page is
+/// rendered before any is written, so a template error writes nothing.
 pub fn rerender_briefing(
     config: &SiteConfig,
     archive: &Archive,
