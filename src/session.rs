@@ -16,10 +16,13 @@
 //! ([`crate::index::Archive::insert`]), and a deleted one taken out
 //! ([`crate::index::Archive::remove`]); a changed date, slug or draft flag
 //! is both; a listing that gains a page gets it, one that loses its last
-//! page has it removed, and the sitemap lists the pages the site has.
-//! Anything else (a new term, a new year, a term or year left without
-//! briefings, a profile, a template, the config, static files) is a full
-//! build into staging with the atomic swap, exactly as `dossier build` does.
+//! page has it removed, and the sitemap lists the pages the site has. A
+//! profile edit that keeps its name, aliases and role re-renders its term's
+//! pages and feed ([`render::rerender_profile`]). Anything else (a new
+//! term, a new year, a term or year left without briefings, a new or
+//! deleted profile, a new name, alias or role, a template, the config,
+//! static files) is a full build into staging with the atomic swap, exactly
+//! as `dossier build` does.
 //! After a failed build the next one is full too, so no problem can hide
 //! behind a fast path.
 //!
@@ -37,9 +40,9 @@ use std::time::Instant;
 use crate::config::{BuildOptions, SiteConfig};
 use crate::diag::Diagnostics;
 use crate::highlight::Highlighter;
-use crate::index::{Archive, BriefingId};
+use crate::index::{Archive, BriefingId, TermRef};
 use crate::mentions::TermLookup;
-use crate::model::Briefing;
+use crate::model::{Briefing, Profile};
 use crate::output::InPlace;
 use crate::render::{
     self, Edit, Prepared, Removed, RenderStats, templates::Templates, views::paths,
@@ -258,6 +261,31 @@ impl Built {
         Some((at, terms))
     }
 
+    /// The term whose profile is the file at `rel`, and that profile as it
+    /// is on disk now, when only what the term's own pages show of it
+    /// changed: its summary, links, other fields or text. A new name,
+    /// alias or role shows on every page naming the term, and a profile
+    /// that does not parse is reported by the full build: `None` then.
+    fn reprofile(&self, root: &Path, rel: &Path) -> Option<(TermRef, Profile)> {
+        let (term, old) = self
+            .archive
+            .taxonomies
+            .iter()
+            .enumerate()
+            .flat_map(|(t, taxonomy)| {
+                let terms = taxonomy.terms.iter().enumerate();
+                terms.filter_map(move |(i, term)| Some(((t, i), term.profile.as_ref()?)))
+            })
+            .find(|(_, profile)| profile.file.path == rel)?;
+        let file = source::read_file(root, &root.join(rel)).ok()?;
+        let new = front_matter::parse_profile(&file, old.taxonomy).ok()?;
+        let same = new.slug == old.slug
+            && new.name == old.name
+            && new.aliases == old.aliases
+            && new.role == old.role;
+        same.then_some((term, new))
+    }
+
     /// Whether `term`, which briefing `id` names after the edit (`names`)
     /// or not, keeps its name. A term without a profile is named as the
     /// newest briefing naming it spells it (the index numbers terms in
@@ -335,13 +363,19 @@ enum Changed {
         file: PathBuf,
         briefing: Briefing,
     },
+    /// The profile of `term` as it is now, with the name, aliases and role
+    /// it had ([`Built::reprofile`]).
+    Profile { term: TermRef, profile: Profile },
 }
 
 impl Changed {
     /// Whether it moves things in the index, which is worked out against
     /// the index as it was: one such change per rebuild, or a full build.
     fn moves_index(&self) -> bool {
-        !matches!(self, Changed::Edited { terms: None, .. })
+        !matches!(
+            self,
+            Changed::Edited { terms: None, .. } | Changed::Profile { .. }
+        )
     }
 }
 
@@ -415,7 +449,13 @@ impl Session {
                 continue;
             }
             if !source::is_briefing(&rel) {
-                return Plan::Full;
+                match last.reprofile(&self.options.root, &rel) {
+                    Some((term, profile)) => {
+                        edits.push(Changed::Profile { term, profile });
+                        continue;
+                    }
+                    None => return Plan::Full,
+                }
             }
             let reparsed = reparse(&self.options.root, &rel, &last.config);
             let Some(&id) = last.by_path.get(&rel) else {
@@ -523,6 +563,20 @@ impl Session {
                     };
                     moved += last.add(at, file, briefing, terms, &sink)?;
                     moved
+                }
+                Changed::Profile { term, profile } => {
+                    let (t, i) = term;
+                    last.archive.taxonomies[t].terms[i].profile = Some(profile);
+                    render::rerender_profile(
+                        &last.config,
+                        &last.archive,
+                        &last.templates,
+                        &last.highlighter,
+                        &last.prepared,
+                        term,
+                        &sink,
+                    )
+                    .map_err(Diagnostics)?
                 }
                 Changed::Edited {
                     id,

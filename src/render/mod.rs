@@ -496,6 +496,42 @@ pub fn rerender_without(
     write_rendered(&renderer, rendered, 0, sink)
 }
 
+/// Re-renders what shows the profile of term `term` after an edit that kept
+/// its name, aliases and role (what other pages show of it): every page of
+/// the term (its summary, links and fields on each, its text on the first)
+/// and its feed (the summary). The profile is already in `archive`.
+pub fn rerender_profile(
+    config: &SiteConfig,
+    archive: &Archive,
+    templates: &Templates,
+    highlighter: &Highlighter,
+    prepared: &Prepared,
+    (taxonomy, term): TermRef,
+    sink: &InPlace,
+) -> Result<RenderStats, Vec<Diagnostic>> {
+    let views = prepared.views(config, archive);
+    let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
+    let count = archive.taxonomies[taxonomy].terms[term].briefings.len();
+    let jobs = (1..=page_count(count, config.paginate))
+        .map(|page| Job::Term {
+            taxonomy,
+            term,
+            page,
+        })
+        .collect();
+    let derived = if config.term_feeds.made() && count > 0 {
+        vec![Job::Feed(Some((taxonomy, term)))]
+    } else {
+        Vec::new()
+    };
+    let rendered = Rendered {
+        jobs,
+        derived,
+        gone: Vec::new(),
+    };
+    write_rendered(&renderer, rendered, 0, sink)
+}
+
 /// What an in-place change renders, and removes.
 struct Rendered {
     /// The pages to render again.

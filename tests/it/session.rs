@@ -519,6 +519,61 @@ fn listings_gain_and_lose_pages_in_place() {
     assert!(out.exists("/page/3/"), "the home page keeps its third page");
 }
 
+/// An edit to a profile's summary, links or text shows only on its term's
+/// pages and feed: rebuilt in place. A new role shows on every page naming
+/// the person (mention links carry it), a new alias may claim another
+/// briefing's name, a new name renames the term everywhere: full builds.
+#[test]
+fn a_profile_edit_rerenders_its_term_pages_in_place() {
+    const ADA: &str = "content/people/ada-lovelace.md";
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    let pages = output_of(&session).pages().len();
+    for (from, to, in_place) in [
+        (
+            "summary: Present at every talk of 2019.",
+            "summary: Mathematician, at every talk of 2019.",
+            true,
+        ),
+        (
+            "so her page spans two pages.",
+            "so her listing spans two pages.\n\nShe wrote the first program.",
+            true,
+        ),
+        (
+            "role: Analyst\n",
+            "role: Analyst\nlinks:\n  - title: Notes\n    url: https://example.org/notes\n",
+            true,
+        ),
+        ("role: Analyst", "role: Chief analyst", false),
+        (
+            "aliases: [Countess of Lovelace]",
+            "aliases: [Countess of Lovelace, Ada King]",
+            false,
+        ),
+        (
+            "name: Ada Lovelace\naliases: [Countess of Lovelace, Ada King]",
+            "name: Ada King\naliases: [Countess of Lovelace, Ada Lovelace]",
+            false,
+        ),
+    ] {
+        edit(&site, ADA, from, to);
+        let report = rebuild(&mut session, &site, ADA);
+        assert_eq!(report.incremental, in_place, "{from} → {to}");
+        if in_place {
+            assert!(
+                report.render.pages <= 2,
+                "{from} → {to} re-rendered {} of {pages} pages",
+                report.render.pages
+            );
+        }
+        assert_same_tree(&session, &site);
+    }
+    let page = output_of(&session).page("/people/ada-lovelace/");
+    assert!(page.text("main").contains("She wrote the first program."));
+    assert!(page.text("main").contains("Mathematician"));
+}
+
 /// A draft the site does not show is left out of every page: editing it,
 /// as long as it stays a draft, changes nothing the site is made of. Once
 /// it is published, the site is rebuilt.
