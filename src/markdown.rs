@@ -118,12 +118,35 @@ impl<'a> Iterator for Annotate<'a, '_, '_, '_> {
     type Item = Event<'a>;
 
     fn next(&mut self) -> Option<Event<'a>> {
-        if let Some(event) = self.pending.pop_front() {
-            return Some(event);
-        }
-        let event = self.parser.next()?;
-        Some(self.annotate(event))
+        let event = match self.pending.pop_front() {
+            Some(event) => event,
+            None => {
+                let event = self.parser.next()?;
+                self.annotate(event)
+            }
+        };
+        Some(note_ids(event))
     }
+}
+
+/// A footnote's reference and definition with their label prefixed by
+/// `fn:`, which pulldown-cmark writes as the note's `id` and the
+/// reference's `href`: a bare label (`[^1]`, `[^main]`) would be the id of
+/// a heading (`## 1`) or of the page's own `<main id="main">`. Heading ids
+/// are slugs and never hold a colon. What the reader sees is the note's
+/// number either way.
+fn note_ids(event: Event<'_>) -> Event<'_> {
+    match event {
+        Event::FootnoteReference(label) => Event::FootnoteReference(note_id(&label)),
+        Event::Start(Tag::FootnoteDefinition(label)) => {
+            Event::Start(Tag::FootnoteDefinition(note_id(&label)))
+        }
+        other => other,
+    }
+}
+
+fn note_id(label: &str) -> CowStr<'static> {
+    CowStr::from(format!("fn:{label}"))
 }
 
 impl<'a> Annotate<'a, '_, '_, '_> {

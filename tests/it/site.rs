@@ -486,6 +486,67 @@ fn headings_get_unique_ids_that_the_contents_link_to() {
     );
 }
 
+/// A footnote's id must not be the id of anything else on the page: not a
+/// heading named like its label (`## 1` and `[^1]`), not the page's own
+/// `<main id="main">` (`[^main]`). Each reference, one in a heading too,
+/// leads to exactly one element, its note, which holds the note's text.
+#[test]
+fn footnotes_have_ids_of_their_own() {
+    let site = Site::tiny(&[(
+        "notes.md",
+        "---\ntitle: Notes\ndate: 2021-03-01\n---\n## 1\n\nA claim[^1] and another[^main].\n\n\
+         ## Background[^h]\n\nMore.\n\n[^1]: The first source.\n[^main]: The main source.\n\
+         [^h]: A note on a heading.\n",
+    )]);
+    site.build();
+    let page = site.output().page("/briefings/notes/");
+    let ids: Vec<&str> = page
+        .select("[id]")
+        .into_iter()
+        .filter_map(|e| e.value().attr("id"))
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "an id used twice: {ids:?}");
+    let here = "/briefings/notes/";
+    let refs: Vec<String> = page
+        .targets("main sup.footnote-reference a")
+        .into_iter()
+        .filter_map(|t| t.strip_prefix(here).map(str::to_string))
+        .collect();
+    assert_eq!(refs.len(), 3, "{refs:?}");
+    let texts = [
+        "The first source.",
+        "The main source.",
+        "A note on a heading.",
+    ];
+    for (fragment, text) in refs.iter().zip(texts) {
+        let id = fragment.trim_start_matches('#');
+        let targets: Vec<_> = page
+            .select("[id]")
+            .into_iter()
+            .filter(|e| e.value().attr("id") == Some(id))
+            .collect();
+        assert_eq!(
+            targets.len(),
+            1,
+            "{fragment} names {} elements",
+            targets.len()
+        );
+        let note = targets[0];
+        assert!(
+            note.value().classes().any(|c| c == "footnote-definition"),
+            "{fragment} leads to a <{}>",
+            note.value().name()
+        );
+        assert!(
+            text_of(note).contains(text),
+            "{fragment}: {}",
+            text_of(note)
+        );
+    }
+    assert_eq!(page.select("main#main").len(), 1);
+}
+
 #[test]
 fn term_pages_give_first_and_last_appearances() {
     let (_site, output) = built_fixture();
