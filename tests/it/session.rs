@@ -572,6 +572,18 @@ fn a_profile_edit_rerenders_its_term_pages_in_place() {
     let page = output_of(&session).page("/people/ada-lovelace/");
     assert!(page.text("main").contains("She wrote the first program."));
     assert!(page.text("main").contains("Mathematician"));
+
+    // A profile no briefing names has a page but no feed.
+    const NOBODY: &str = "content/people/nobody-yet.md";
+    edit(
+        &site,
+        NOBODY,
+        "summary: A profile no briefing names.",
+        "summary: Still named by no briefing.",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, NOBODY));
+    let page = output_of(&session).page("/people/nobody-yet/");
+    assert!(page.text("main").contains("Still named by no briefing."));
 }
 
 /// A draft the site does not show is left out of every page: editing it,
