@@ -93,7 +93,7 @@ fn plural(n: usize) -> &'static str {
 
 /// Builds the site described by `options` into its output folder.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    build_staged(options, Texts::Release).map(|(report, _)| report)
+    build_staged(options, Texts::Release, None).map(|(report, _)| report)
 }
 
 /// [`build`] for a process that exits right after it (`dossier build`): what
@@ -102,16 +102,20 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
 /// which takes a quarter of a second at 100,000 briefings. The output is
 /// complete before this returns.
 pub fn build_then_exit(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    build_staged(options, Texts::Release).map(|(report, staged)| {
+    build_staged(options, Texts::Release, None).map(|(report, staged)| {
         std::mem::forget(staged);
         report
     })
 }
 
 /// [`build`], also returning what a [`session::Session`] keeps to rebuild
-/// part of the site later.
-fn build_all(options: &BuildOptions) -> Result<(BuildReport, session::Built), Diagnostics> {
-    let (report, staged) = build_staged(options, Texts::Keep)?;
+/// part of the site later. The search index follows in `search`'s thread,
+/// after the site is swapped in.
+fn build_all(
+    options: &BuildOptions,
+    search: &mut search::background::Background,
+) -> Result<(BuildReport, session::Built), Diagnostics> {
+    let (report, staged) = build_staged(options, Texts::Keep, Some(search))?;
     let built = session::Built::new(
         staged.config,
         staged.templates,
@@ -132,15 +136,35 @@ enum Texts {
     Release,
 }
 
-/// [`build`], also returning what it worked out on the way.
+/// [`build`], also returning what it worked out on the way. With `later`,
+/// the search index is made after the swap, in its thread.
 fn build_staged(
     options: &BuildOptions,
     texts: Texts,
+    later: Option<&mut search::background::Background>,
 ) -> Result<(BuildReport, Staged), Diagnostics> {
     let started = Instant::now();
     let mut clock = Stopwatch::new();
-    let (staging, mut staged) = stage(options, texts, &mut clock)?;
-    let output = staging.commit().map_err(|d| Diagnostics(vec![d]))?;
+    let search = if later.is_some() {
+        Search::Later
+    } else {
+        Search::InBuild
+    };
+    let (staging, mut staged) = stage(options, texts, search, &mut clock)?;
+    let output = match later {
+        None => staging.commit().map_err(|d| Diagnostics(vec![d]))?,
+        Some(later) => {
+            let searched = staged.search_pages.is_some();
+            let (output, number) = later
+                .commit(staging, searched)
+                .map_err(|d| Diagnostics(vec![d]))?;
+            if let Some(pages) = staged.search_pages.take() {
+                let language = staged.config.language.clone();
+                later.index_later(language, pages, options.output.clone(), number);
+            }
+            output
+        }
+    };
     clock.lap("swap output");
     let report = BuildReport {
         briefings: staged.archive.entries.len(),
@@ -163,7 +187,12 @@ pub fn build_scratch<T>(
 ) -> Result<T, Diagnostics> {
     let mut options = options.clone();
     options.output = std::env::temp_dir().join(format!("dossier-check-{}", std::process::id()));
-    let (staging, staged) = stage(&options, Texts::Release, &mut Stopwatch::new())?;
+    let (staging, staged) = stage(
+        &options,
+        Texts::Release,
+        Search::InBuild,
+        &mut Stopwatch::new(),
+    )?;
     // Never committed: dropping the staging folder removes it.
     Ok(inspect(staging.dir(), &staged.config))
 }
@@ -177,13 +206,27 @@ struct Staged {
     prepared: render::Prepared,
     render: RenderStats,
     warnings: Vec<Diagnostic>,
+    /// With [`Search::Later`] and search on: the briefing pages to index
+    /// once the site is swapped in (output paths, in archive order).
+    search_pages: Option<Vec<String>>,
+}
+
+/// When a build makes the search index (with `search: true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Search {
+    /// While the pages render, written before the swap (`dossier build`).
+    InBuild,
+    /// After the swap, from the pages written (`serve`: see `search::background`).
+    Later,
 }
 
 /// Every stage of a build but the last: the site rendered into a staging
-/// folder beside the output, not yet swapped in.
+/// folder beside the output, not yet swapped in; with [`Search::InBuild`],
+/// the search bundle in it.
 fn stage(
     options: &BuildOptions,
     texts: Texts,
+    search: Search,
     clock: &mut Stopwatch,
 ) -> Result<(Staging, Staged), Diagnostics> {
     let config = SiteConfig::load(options).map_err(Diagnostics)?;
@@ -213,8 +256,7 @@ fn stage(
     write_site_files(&config, &static_dirs, &staging).map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("static files");
     let highlighter = highlight::Highlighter::new();
-    let indexer = config
-        .search
+    let indexer = (config.search && search == Search::InBuild)
         .then(|| search::Indexer::start(&config.language, briefing_pages(&archive)))
         .transpose()
         .map_err(|d| Diagnostics(vec![d]))?;
@@ -249,6 +291,7 @@ fn stage(
     if let Some(indexer) = indexer {
         write_search_bundle(indexer, &staging, clock)?;
     }
+    let search_pages = (config.search && search == Search::Later).then(|| briefing_pages(&archive));
     let staged = Staged {
         config,
         templates,
@@ -257,6 +300,7 @@ fn stage(
         prepared,
         render,
         warnings: diagnostics.0,
+        search_pages,
     };
     Ok((staging, staged))
 }

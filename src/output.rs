@@ -133,13 +133,27 @@ impl Staging {
     }
 
     /// Swaps the staging folder in as the output. Only now does the output change.
-    pub fn commit(mut self) -> Result<OutputStats, Diagnostic> {
+    pub fn commit(self) -> Result<OutputStats, Diagnostic> {
+        self.commit_keeping(None)
+    }
+
+    /// [`Staging::commit`], carrying the folder `keep` (`pagefind`) of the
+    /// previous output over into the new one when the new one has none: the
+    /// search index of the last build, until `serve` writes the new one.
+    pub fn commit_keeping(mut self, keep: Option<&str>) -> Result<OutputStats, Diagnostic> {
         let stats = OutputStats {
             files: self.files.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
         };
         swap_in(&self.dir, &self.output)?;
         self.committed = true;
+        if let Some(keep) = keep {
+            let (old, new) = (self.dir.join(keep), self.output.join(keep));
+            if old.is_dir() && !new.exists() {
+                // Best effort: without it search waits for the new index.
+                let _ = std::fs::rename(&old, &new);
+            }
+        }
         // After the swap the staging path holds the previous output (if any).
         if self.dir.exists() {
             remove_tree(&self.dir)

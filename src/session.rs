@@ -30,7 +30,10 @@
 //! builds its index from every page at once, which takes seconds on a large
 //! archive, so an in-place edit keeps the index of the last full build
 //! (search finds the briefing under its old words and tags, a new one not
-//! at all, a deleted one still) until the next full one.
+//! at all, a deleted one still) until the next full one. A full build does
+//! not wait for it either: its pages are swapped in as soon as they are
+//! rendered, with the previous index, and its own index is written by a
+//! thread of its own once Pagefind is done (`search::background`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +50,7 @@ use crate::output::InPlace;
 use crate::render::{
     self, Edit, Prepared, Removed, RenderStats, templates::Templates, views::paths,
 };
+use crate::search::background::{Background, Listener, Outcome};
 use crate::{BuildReport, Stopwatch, front_matter, source};
 
 /// What a successful full build leaves for the next rebuild.
@@ -333,6 +337,8 @@ pub struct Session {
     options: BuildOptions,
     /// The last good build, when the output on disk is exactly its output.
     last: Option<Built>,
+    /// The search index of the last full build, made after its swap.
+    search: Background,
 }
 
 /// A briefing changed in place.
@@ -393,7 +399,20 @@ impl Session {
         Session {
             options,
             last: None,
+            search: Background::new(),
         }
+    }
+
+    /// Calls `listener` (from another thread) each time a full build's
+    /// search index is written, or fails.
+    pub fn listen_for_search(&mut self, listener: Listener) {
+        self.search.listen(listener);
+    }
+
+    /// Waits for the last full build's search index to be written; `None`
+    /// if there is none to wait for (search is off, or it was waited for).
+    pub fn wait_for_search(&mut self) -> Option<Outcome> {
+        self.search.wait()
     }
 
     pub fn options(&self) -> &BuildOptions {
@@ -403,7 +422,7 @@ impl Session {
     /// Builds the whole site into the output folder.
     pub fn build(&mut self) -> Result<BuildReport, Diagnostics> {
         self.last = None;
-        let (report, built) = crate::build_all(&self.options)?;
+        let (report, built) = crate::build_all(&self.options, &mut self.search)?;
         self.last = Some(built);
         Ok(report)
     }

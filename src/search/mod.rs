@@ -17,6 +17,10 @@
 //! `data-pagefind-filter` and the parts that are not text with
 //! `data-pagefind-ignore`. Listing, term and archive pages are never sent.
 //!
+//! `serve` does not wait for the index: its full builds swap their pages in
+//! first, and [`index_pages`] reads them back from the output afterwards,
+//! on a thread of its own (`background.rs`).
+//!
 //! Pagefind numbers pages in the order they are added, and that order is in
 //! the index files. Records arrive in whatever order the render threads
 //! finish them, so the thread keeps a slot per briefing in archive order and
@@ -25,6 +29,7 @@
 //! far as archive order allows, and the bundle is the same for the same
 //! site however the pages arrived.
 
+pub mod background;
 pub mod record;
 
 use std::collections::{BTreeMap, HashMap};
@@ -233,6 +238,66 @@ impl Slots {
     }
 }
 
+/// A Pagefind index being filled, on a small runtime of its own.
+struct Pagefind {
+    runtime: tokio::runtime::Runtime,
+    index: PagefindIndex,
+    language: String,
+}
+
+impl Pagefind {
+    fn new(language: &str) -> Result<Pagefind, Diagnostic> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| {
+                Diagnostic::error(
+                    BUNDLE_DIR,
+                    format!("cannot start the search indexer's runtime: {e}"),
+                )
+            })?;
+        let options = PagefindServiceConfig::builder()
+            .force_language(language.to_string())
+            .build();
+        let index = PagefindIndex::new(Some(options)).map_err(|e| failure(BUNDLE_DIR, &e))?;
+        Ok(Pagefind {
+            runtime,
+            index,
+            language: language.to_string(),
+        })
+    }
+
+    /// Adds the page at `url` (a site path: `/briefings/rome/`).
+    fn add(&mut self, url: &str, record: Record) -> Result<(), Diagnostic> {
+        self.runtime
+            .block_on(self.index.add_custom_record(
+                url.to_string(),
+                record.content,
+                self.language.clone(),
+                Some(record.meta),
+                Some(record.filters),
+                Some(record.sort),
+            ))
+            .map(|_| ())
+            .map_err(|e| failure(url, &e))
+    }
+
+    /// Builds the index: the bundle's files, sorted by path.
+    fn files(mut self) -> Result<Vec<BundleFile>, Diagnostic> {
+        let files = self
+            .runtime
+            .block_on(self.index.get_files())
+            .map_err(|e| failure(BUNDLE_DIR, &e))?;
+        let files: BTreeMap<String, Vec<u8>> = files
+            .into_iter()
+            .map(|file| (bundle_path(&file.filename), file.contents))
+            .collect();
+        Ok(files
+            .into_iter()
+            .map(|(path, contents)| BundleFile { path, contents })
+            .collect())
+    }
+}
+
 /// The indexing thread: records added in archive order as soon as every
 /// one before them is in, then the index.
 fn index_records(
@@ -241,31 +306,10 @@ fn index_records(
     receiver: &Receiver<Arrival>,
     wanted: &AtomicBool,
 ) -> Result<Bundle, Diagnostic> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| {
-            Diagnostic::error(
-                BUNDLE_DIR,
-                format!("cannot start the search indexer's runtime: {e}"),
-            )
-        })?;
-    let options = PagefindServiceConfig::builder()
-        .force_language(language.to_string())
-        .build();
-    let mut index = PagefindIndex::new(Some(options)).map_err(|e| failure(BUNDLE_DIR, &e))?;
-    let mut add = |slot: usize, record: Record| -> Result<(), Diagnostic> {
-        let url = urls.get(slot).cloned().unwrap_or_default();
-        runtime
-            .block_on(index.add_custom_record(
-                url.clone(),
-                record.content,
-                language.to_string(),
-                Some(record.meta),
-                Some(record.filters),
-                Some(record.sort),
-            ))
-            .map(|_| ())
-            .map_err(|e| failure(&url, &e))
+    let mut index = Pagefind::new(language)?;
+    let mut add = |slot: usize, record: Record| {
+        let url = urls.get(slot).map_or("", String::as_str);
+        index.add(url, record)
     };
     let mut busy = Duration::ZERO;
     let mut slots = Slots::new(urls.len());
@@ -290,21 +334,63 @@ fn index_records(
             add(slot, record)?;
         }
     }
-    let files = runtime
-        .block_on(index.get_files())
-        .map_err(|e| failure(BUNDLE_DIR, &e))?;
-    let files: BTreeMap<String, Vec<u8>> = files
-        .into_iter()
-        .map(|file| (bundle_path(&file.filename), file.contents))
-        .collect();
+    let files = index.files()?;
     busy += started.elapsed();
-    Ok(Bundle {
-        files: files
-            .into_iter()
-            .map(|(path, contents)| BundleFile { path, contents })
-            .collect(),
-        busy,
-    })
+    Ok(Bundle { files, busy })
+}
+
+/// The bundle of the briefing pages at `pages` (output paths, in archive
+/// order) as they are in the `output` folder now, read one after another on
+/// the calling thread: the same index as [`Indexer`] makes of the same
+/// pages. A page gone meanwhile is left out. `None` as soon as `wanted`
+/// says no (it is asked between pages).
+pub fn index_pages(
+    language: &str,
+    output: &Path,
+    pages: &[String],
+    wanted: impl Fn() -> bool,
+) -> Result<Option<Vec<BundleFile>>, Diagnostic> {
+    let mut index = Pagefind::new(language)?;
+    let mut any_body = false;
+    let mut unmarked = Vec::new();
+    for page in pages {
+        if !wanted() {
+            return Ok(None);
+        }
+        let html = match std::fs::read(output.join(page)) {
+            Ok(html) => html,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(Diagnostic::error(
+                    page.as_str(),
+                    format!("cannot read the page for the search index: {e}"),
+                ));
+            }
+        };
+        let record = record::extract(&html).map_err(|e| {
+            Diagnostic::error(
+                page.as_str(),
+                format!("cannot read the page for the search index: {e}"),
+            )
+        })?;
+        let url = record_url(page);
+        if record.has_body {
+            any_body = true;
+            index.add(&url, record)?;
+        } else {
+            unmarked.push((url, record));
+        }
+    }
+    // As `Slots`: pages without a body count only when no page has one.
+    if !any_body {
+        for (url, record) in unmarked {
+            index.add(&url, record)?;
+        }
+    }
+    if !wanted() {
+        return Ok(None);
+    }
+    index.files().map(Some)
 }
 
 /// `pagefind/<file>`, with `/` separators whatever the platform.

@@ -20,6 +20,7 @@ use std::time::Instant;
 use crate::BuildReport;
 use crate::config::BuildOptions;
 use crate::diag::Diagnostics;
+use crate::search::background::Outcome;
 use crate::session::Session;
 
 use super::reload::Hub;
@@ -32,9 +33,22 @@ pub struct Rebuild {
 
 impl Rebuild {
     pub fn new(options: BuildOptions) -> Rebuild {
-        Rebuild {
-            session: Session::new(options),
-        }
+        let mut session = Session::new(options);
+        // A full build's pages are served before its search index is made;
+        // say when the index follows, or why it did not.
+        session.listen_for_search(Arc::new(|outcome: &Outcome| match outcome {
+            Ok(Some(ready)) => println!(
+                "search index: {} files, written {} ms after the pages",
+                ready.files,
+                ready.elapsed.as_millis()
+            ),
+            Ok(None) => {}
+            Err(diagnostics) => eprintln!(
+                "{}\nerror: the search index failed; search shows the previous one",
+                error_text(diagnostics)
+            ),
+        }));
+        Rebuild { session }
     }
 
     /// Brings the output up to date with `changes`; `Ok(None)` when nothing

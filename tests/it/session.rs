@@ -586,6 +586,73 @@ fn a_profile_edit_rerenders_its_term_pages_in_place() {
     assert!(page.text("main").contains("Still named by no briefing."));
 }
 
+/// The `pagefind/` files of an output, with their bytes.
+fn bundle(output: &Output) -> Vec<(PathBuf, Vec<u8>)> {
+    output
+        .tree()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("pagefind"))
+        .collect()
+}
+
+/// Waits for the session's search index and checks it is written.
+fn index_written(session: &mut Session) {
+    match session.wait_for_search() {
+        Some(Ok(Some(ready))) => assert!(ready.files > 0, "{ready:?}"),
+        Some(Ok(None)) => panic!("the search index was stopped"),
+        Some(Err(d)) => panic!("the search index failed:\n{}", lines(&d)),
+        None => panic!("no search index on its way"),
+    }
+}
+
+/// A full build in a session (`serve`) swaps its pages in without waiting
+/// for the search index: the index follows from a thread of its own, and is
+/// the very bundle `dossier build` writes, with nothing of the one before
+/// left over. Until it lands, the previous index stays, so the preview's
+/// search never goes missing.
+#[test]
+fn a_full_build_writes_its_search_index_after_the_pages() {
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    index_written(&mut session);
+    assert_eq!(bundle(&output_of(&session)), bundle(&fresh(&site)));
+    let before = bundle(&output_of(&session));
+
+    // A person no briefing named before: a full build, and a new filter value.
+    edit(
+        &site,
+        TALKS,
+        "people: [recep tayyip erdogan, Ada Lovelace]",
+        "people: [recep tayyip erdogan, Ada Lovelace, Someone New]",
+    );
+    assert!(!rebuild(&mut session, &site, TALKS).incremental);
+    let now = output_of(&session);
+    assert!(
+        now.exists("/pagefind/pagefind-entry.json") && now.exists("/pagefind/pagefind.js"),
+        "the site swapped in without a search index"
+    );
+    index_written(&mut session);
+    let after = bundle(&output_of(&session));
+    assert_ne!(after, before, "the new index is not the old one");
+    assert_eq!(after, bundle(&fresh(&site)));
+
+    // Two full builds in a row: only the second one's index is written.
+    for name in ["Another One", "A Third"] {
+        edit(&site, TALKS, "Someone New", &format!("Someone New, {name}"));
+        assert!(!rebuild(&mut session, &site, TALKS).incremental);
+    }
+    index_written(&mut session);
+    assert_eq!(bundle(&output_of(&session)), bundle(&fresh(&site)));
+
+    // Search turned off: the new site has no index, not the last one's.
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
+    site.write("dossier.yaml", &format!("{config}search: false\n"));
+    assert!(!rebuild(&mut session, &site, "dossier.yaml").incremental);
+    assert!(session.wait_for_search().is_none(), "an index on its way");
+    assert!(bundle(&output_of(&session)).is_empty());
+    assert_same_tree(&session, &site);
+}
+
 /// A draft the site does not show is left out of every page: editing it,
 /// as long as it stays a draft, changes nothing the site is made of. Once
 /// it is published, the site is rebuilt.
