@@ -202,6 +202,8 @@ impl Job {
         let files = match index_pages(&self.language, &self.output, &self.pages, wanted) {
             Ok(Some(files)) => files,
             Ok(None) => return Ok(None),
+            // A stopped index's trouble is nobody's: its site is gone.
+            Err(_) if !wanted() => return Ok(None),
             Err(problem) => return Err(Diagnostics(vec![problem])),
         };
         drop(turn);
