@@ -536,16 +536,16 @@ pub fn rerender_profile(
 struct Rendered {
     /// The pages to render again.
     jobs: Vec<Job>,
-    /// The feeds and the sitemap's files, which read what the pages leave
-    /// (the bodies): rendered after `jobs`.
+    /// The feeds, which read what the pages leave (the bodies): rendered
+    /// after `jobs`; and the sitemap's files, rendered with them.
     derived: Vec<Job>,
     /// Site paths of pages and files the site no longer has.
     gone: Vec<String>,
 }
 
-/// Renders `rendered`'s jobs, then its derived jobs, each once; writes them
-/// all once every one is made, so that a template error writes nothing; then
-/// removes what is gone.
+/// Renders `rendered`'s jobs and sitemap files, then its feeds, each once;
+/// writes them all once every one is made, so that a template error writes
+/// nothing; then removes what is gone.
 fn write_rendered(
     renderer: &PageRenderer<'_>,
     rendered: Rendered,
@@ -553,8 +553,13 @@ fn write_rendered(
     sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let (jobs, derived) = (unique(rendered.jobs), unique(rendered.derived));
-    let mut pages = render_all(renderer, &jobs)?;
-    pages.extend(render_all(renderer, &derived)?);
+    let is_sitemap = |j: &&Job| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. });
+    // The sitemap reads no page: it renders with them (first, being the
+    // largest), where it would otherwise hold one core alone at the end.
+    let (sitemaps, feeds): (Vec<Job>, Vec<Job>) = derived.iter().partition(is_sitemap);
+    let first: Vec<Job> = sitemaps.iter().chain(&jobs).copied().collect();
+    let mut pages = render_all(renderer, &first)?;
+    pages.extend(render_all(renderer, &feeds)?);
     let written: Vec<Diagnostic> = pages
         .par_iter()
         .filter_map(|page| sink.write(&page.file, &page.text).err())
@@ -570,11 +575,9 @@ fn write_rendered(
     if !removed.is_empty() {
         return Err(removed);
     }
-    let is_sitemap = |j: &&Job| matches!(j, Job::Sitemap { .. } | Job::SitemapIndex { .. });
-    let sitemaps = derived.iter().filter(is_sitemap).count();
     Ok(RenderStats {
-        feeds: derived.len() - sitemaps,
-        sitemaps,
+        feeds: feeds.len(),
+        sitemaps: sitemaps.len(),
         ..renderer.stats(&jobs, card_renders)
     })
 }
