@@ -171,12 +171,7 @@ impl PageSink for IndexingSink<'_> {
         let (Some(sender), Some(&slot)) = (self.sender, self.slots.get(path)) else {
             return Ok(());
         };
-        let record = record::extract(contents).map_err(|e| {
-            Diagnostic::error(
-                path,
-                format!("cannot read the page for the search index: {e}"),
-            )
-        })?;
+        let record = record::extract(contents).map_err(|e| unreadable(path, e))?;
         // A closed queue means the indexer has already failed; `finish` says why.
         let _ = sender.send(Arrival { slot, record });
         Ok(())
@@ -360,19 +355,9 @@ pub fn index_pages(
         let html = match std::fs::read(output.join(page)) {
             Ok(html) => html,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                return Err(Diagnostic::error(
-                    page.as_str(),
-                    format!("cannot read the page for the search index: {e}"),
-                ));
-            }
+            Err(e) => return Err(unreadable(page, e)),
         };
-        let record = record::extract(&html).map_err(|e| {
-            Diagnostic::error(
-                page.as_str(),
-                format!("cannot read the page for the search index: {e}"),
-            )
-        })?;
+        let record = record::extract(&html).map_err(|e| unreadable(page, e))?;
         let url = record_url(page);
         if record.has_body {
             any_body = true;
@@ -391,6 +376,14 @@ pub fn index_pages(
         return Ok(None);
     }
     index.files().map(Some)
+}
+
+/// A page the index could not read, and why.
+fn unreadable(page: &str, why: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(
+        page,
+        format!("cannot read the page for the search index: {why}"),
+    )
 }
 
 /// `pagefind/<file>`, with `/` separators whatever the platform.
