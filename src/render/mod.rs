@@ -335,6 +335,27 @@ pub struct Edit {
     pub inserted: bool,
 }
 
+impl Edit {
+    /// Whether this edit (a change of tags) gave a term's listing a page
+    /// more or less: each term the briefing gained has one briefing more
+    /// than before, each it lost one fewer.
+    fn repaged(&self, config: &SiteConfig, archive: &Archive) -> bool {
+        let Some(retagged) = &self.retagged else {
+            return false;
+        };
+        let per_page = config.paginate;
+        retagged.members.iter().any(|&(t, term)| {
+            let count = archive.taxonomies[t].terms[term].briefings.len();
+            let before = if archive.entries[self.id].terms[t].contains(&term) {
+                count.saturating_sub(1)
+            } else {
+                count + 1
+            };
+            page_count(before, per_page) != page_count(count, per_page)
+        })
+    }
+}
+
 /// Re-renders what shows briefing `edit.id` after an edit that left its
 /// slug, date and draft flag as they were, or after it was added: its own
 /// page, the briefings that link to it (neighbours and related), the listing
@@ -400,7 +421,7 @@ pub fn rerender_briefing(
     }
     // A new page (its own, a listing's next) joins the sitemap; a listing
     // that lost one had its last page taken out.
-    let relisted = edit.inserted || prepared.repaged(config, archive, edit);
+    let relisted = edit.inserted || edit.repaged(config, archive);
     let gone = if relisted {
         prepared.relist_sitemap(config, archive, templates, highlighter)
     } else {
@@ -636,25 +657,6 @@ impl Prepared {
             self.bodies.remove(at);
         }
         self.calendar = calendar(archive);
-    }
-
-    /// Whether `edit` (a change of tags) gave a term's listing a page more
-    /// or less: each term the briefing gained has one briefing more than
-    /// before, each it lost one fewer.
-    fn repaged(&self, config: &SiteConfig, archive: &Archive, edit: &Edit) -> bool {
-        let Some(retagged) = &edit.retagged else {
-            return false;
-        };
-        let per_page = config.paginate;
-        retagged.members.iter().any(|&(t, term)| {
-            let count = archive.taxonomies[t].terms[term].briefings.len();
-            let before = if archive.entries[edit.id].terms[t].contains(&term) {
-                count.saturating_sub(1)
-            } else {
-                count + 1
-            };
-            page_count(before, per_page) != page_count(count, per_page)
-        })
     }
 
     /// After a change that added or removed pages (a briefing, a listing's
