@@ -53,6 +53,11 @@ fn main() -> Result<()> {
         .build()
         .map_err(|d| anyhow::anyhow!("the first build failed: {} problems", d.0.len()))?;
     println!("first build: {:.0} ms", ms(started.elapsed()));
+    // With `search: true` the index follows on a thread of its own, which
+    // would share the cores with the edits timed below: wait for it.
+    if let Some(Ok(Some(ready))) = session.wait_for_search() {
+        println!("search index: {} ms after the pages", ms(ready.elapsed));
+    }
 
     // A briefing from the middle of the archive, as a writer would pick.
     let mut briefings: Vec<PathBuf> = WalkDir::new(args.root.join("content/briefings"))
