@@ -442,9 +442,12 @@ pub fn rerender_briefing(
     }
     if let Some(retagged) = &edit.retagged {
         jobs.extend(renderer.jobs_retagged(retagged));
-        if config.term_feeds.made() {
-            derived.extend(retagged.members.iter().map(|&term| Job::Feed(Some(term))));
-        }
+        derived.extend(
+            retagged
+                .members
+                .iter()
+                .filter_map(|&t| renderer.term_feed(t)),
+        );
     }
     let rendered = Rendered {
         jobs,
@@ -500,15 +503,7 @@ pub fn rerender_without(
     if !archive.entries.is_empty() {
         derived.push(Job::Feed(None));
     }
-    if config.term_feeds.made() {
-        derived.extend(
-            removed
-                .changed
-                .members
-                .iter()
-                .map(|&term| Job::Feed(Some(term))),
-        );
-    }
+    derived.extend((removed.changed.members.iter()).filter_map(|&term| renderer.term_feed(term)));
     let rendered = Rendered {
         jobs,
         derived,
@@ -527,27 +522,14 @@ pub fn rerender_profile(
     templates: &Templates,
     highlighter: &Highlighter,
     prepared: &Prepared,
-    (taxonomy, term): TermRef,
+    term: TermRef,
     sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
-    let count = archive.taxonomies[taxonomy].terms[term].briefings.len();
-    let jobs = (1..=page_count(count, config.paginate))
-        .map(|page| Job::Term {
-            taxonomy,
-            term,
-            page,
-        })
-        .collect();
-    let derived = if config.term_feeds.made() && count > 0 {
-        vec![Job::Feed(Some((taxonomy, term)))]
-    } else {
-        Vec::new()
-    };
     let rendered = Rendered {
-        jobs,
-        derived,
+        jobs: renderer.term_pages(term).collect(),
+        derived: renderer.term_feed(term).into_iter().collect(),
         gone: Vec::new(),
     };
     write_rendered(&renderer, rendered, 0, sink)
@@ -1118,18 +1100,30 @@ impl<'a> PageRenderer<'a> {
     /// (their counts), and every page of each term whose briefings,
     /// co-occurring terms or timeline changed.
     fn jobs_retagged(&self, retagged: &Retagged) -> Vec<Job> {
-        let per_page = self.views.config.paginate;
         let mut jobs: Vec<Job> = retagged.related.iter().map(|&b| Job::Briefing(b)).collect();
         jobs.extend(retagged.members.iter().map(|&(t, _)| Job::Taxonomy(t)));
-        for &(taxonomy, term) in retagged.members.iter().chain(&retagged.profiles) {
-            let count = self.views.term(taxonomy, term).briefings.len();
-            jobs.extend((1..=page_count(count, per_page)).map(|page| Job::Term {
-                taxonomy,
-                term,
-                page,
-            }));
+        for &term in retagged.members.iter().chain(&retagged.profiles) {
+            jobs.extend(self.term_pages(term));
         }
         jobs
+    }
+
+    /// Every page of term `key`'s listing (at least one).
+    fn term_pages(&self, key: TermRef) -> impl Iterator<Item = Job> {
+        let (taxonomy, term) = key;
+        let count = self.views.term(taxonomy, term).briefings.len();
+        (1..=page_count(count, self.views.config.paginate)).map(move |page| Job::Term {
+            taxonomy,
+            term,
+            page,
+        })
+    }
+
+    /// Term `key`'s feed, when term feeds are made and it has briefings.
+    fn term_feed(&self, key: TermRef) -> Option<Job> {
+        let made = self.views.config.term_feeds.made();
+        (made && !self.views.term(key.0, key.1).briefings.is_empty())
+            .then_some(Job::Feed(Some(key)))
     }
 
     fn jobs(&self) -> Vec<Job> {
@@ -1142,14 +1136,8 @@ impl<'a> PageRenderer<'a> {
         jobs.extend((0..archive.entries.len()).map(Job::Briefing));
         for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
             jobs.push(Job::Taxonomy(t));
-            for (term, entry) in taxonomy.terms.iter().enumerate() {
-                jobs.extend(
-                    (1..=page_count(entry.briefings.len(), per_page)).map(|page| Job::Term {
-                        taxonomy: t,
-                        term,
-                        page,
-                    }),
-                );
+            for term in 0..taxonomy.terms.len() {
+                jobs.extend(self.term_pages((t, term)));
             }
         }
         jobs.push(Job::Archive);
@@ -1161,8 +1149,8 @@ impl<'a> PageRenderer<'a> {
         jobs
     }
 
-    /// The site path of page `job` (`None` for a feed or a sitemap file),
-    /// as its renderer below makes it.
+    /// The site path of page `job` (`None` for a feed or a sitemap file):
+    /// where its renderer below writes it and what the sitemap lists.
     fn page_path(&self, job: Job) -> Option<String> {
         let views = self.views;
         Some(match job {
@@ -1186,6 +1174,11 @@ impl<'a> PageRenderer<'a> {
             Job::NotFound => "404.html".to_string(),
             Job::Feed(_) | Job::Sitemap { .. } | Job::SitemapIndex { .. } => return None,
         })
+    }
+
+    /// [`PageRenderer::page_path`] of a page job.
+    fn path_of(&self, job: Job) -> String {
+        self.page_path(job).unwrap_or_default()
     }
 
     fn context(&self, page: views::PageView) -> Context {
@@ -1263,20 +1256,8 @@ impl<'a> PageRenderer<'a> {
         if !archive.entries.is_empty() {
             jobs.push(Job::Feed(None));
         }
-        let taxonomies = if self.views.config.term_feeds.made() {
-            archive.taxonomies.as_slice()
-        } else {
-            &[]
-        };
-        for (t, taxonomy) in taxonomies.iter().enumerate() {
-            jobs.extend(
-                taxonomy
-                    .terms
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, term)| !term.briefings.is_empty())
-                    .map(|(term, _)| Job::Feed(Some((t, term)))),
-            );
+        for (t, taxonomy) in archive.taxonomies.iter().enumerate() {
+            jobs.extend((0..taxonomy.terms.len()).filter_map(|term| self.term_feed((t, term))));
         }
         jobs.extend(self.sitemap_jobs());
         jobs
@@ -1306,7 +1287,7 @@ impl<'a> PageRenderer<'a> {
             Job::Archive => self.archive(),
             Job::Year(year) => self.year(year),
             Job::Search => self.search(),
-            Job::NotFound => ("404.html", "404.html".to_string(), {
+            Job::NotFound => ("404.html", self.path_of(job), {
                 let page = self
                     .views
                     .page("404", "Page not found".into(), "404.html", None);
@@ -1370,7 +1351,7 @@ impl<'a> PageRenderer<'a> {
     }
 
     fn home(&self, page: usize) -> (&'static str, String, Context) {
-        let path = page_path("", page);
+        let path = self.path_of(Job::Home { page });
         let title = if page == 1 {
             self.views.config.title.clone()
         } else {
@@ -1386,7 +1367,7 @@ impl<'a> PageRenderer<'a> {
     fn briefing(&self, id: BriefingId, markdown: &str) -> (&'static str, String, Context) {
         let views = self.views;
         let briefing = views.briefing(id);
-        let path = paths::briefing(briefing.slug.as_str());
+        let path = self.path_of(Job::Briefing(id));
         let mut context =
             self.context(views.page("briefing", briefing.title.clone(), &path, views.summary(id)));
         let allowed = match views.config.mention_scope {
@@ -1421,7 +1402,7 @@ impl<'a> PageRenderer<'a> {
 
     fn taxonomy(&self, t: usize) -> (&'static str, String, Context) {
         let config = &self.views.config.taxonomies[t];
-        let path = paths::taxonomy(&config.name);
+        let path = self.path_of(Job::Taxonomy(t));
         let mut context =
             self.context(
                 self.views
@@ -1453,8 +1434,13 @@ impl<'a> PageRenderer<'a> {
         let views = self.views;
         let (t, term_id) = key;
         let term = views.term(t, term_id);
-        let base = paths::term(&views.config.taxonomies[t].name, term.slug.as_str());
-        let path = page_path(&base, page);
+        let at = |page| Job::Term {
+            taxonomy: t,
+            term: term_id,
+            page,
+        };
+        // Page 1 is at the listing's own path.
+        let (base, path) = (self.path_of(at(1)), self.path_of(at(page)));
         let title = if page == 1 {
             term.name.clone()
         } else {
@@ -1524,7 +1510,7 @@ impl<'a> PageRenderer<'a> {
     }
 
     fn archive(&self) -> (&'static str, String, Context) {
-        let path = paths::ARCHIVE.to_string();
+        let path = self.path_of(Job::Archive);
         let mut context = self.context(self.views.page("archive", "Archive".into(), &path, None));
         let years: Vec<YearView> = self
             .calendar
@@ -1537,14 +1523,14 @@ impl<'a> PageRenderer<'a> {
     }
 
     fn search(&self) -> (&'static str, String, Context) {
-        let path = paths::SEARCH.to_string();
+        let path = self.path_of(Job::Search);
         let mut context = self.context(self.views.page("search", "Search".into(), &path, None));
         context.insert("search", &self.views.search());
         (templates::SEARCH, path, context)
     }
 
     fn year(&self, year: i16) -> (&'static str, String, Context) {
-        let path = paths::archive_year(year);
+        let path = self.path_of(Job::Year(year));
         let mut context = self.context(self.views.page(
             "archive_year",
             format!("Briefings of {year}"),

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use walkdir::WalkDir;
 
-use super::{BUNDLE_DIR, index_pages};
+use super::{BUNDLE_DIR, bundle_path, index_pages};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::output::{InPlace, OutputStats, Staging};
 use crate::render::PageSink;
@@ -245,17 +245,11 @@ impl Job {
 
 /// The site paths (`pagefind/…`) of every file under `output`'s bundle folder.
 fn old_files(output: &Path) -> Vec<String> {
-    WalkDir::new(output.join(BUNDLE_DIR))
+    let folder = output.join(BUNDLE_DIR);
+    WalkDir::new(&folder)
         .into_iter()
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_file())
-        .filter_map(|entry| {
-            let rel = entry.path().strip_prefix(output).ok()?;
-            let parts: Vec<_> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect();
-            Some(parts.join("/"))
-        })
+        .filter_map(|entry| Some(bundle_path(entry.path().strip_prefix(&folder).ok()?)))
         .collect()
 }
