@@ -17,7 +17,7 @@ use crate::url::SiteUrls;
 pub const CONFIG_FILE: &str = "dossier.yaml";
 
 /// The keys of `dossier.yaml`, for "did you mean" hints.
-const CONFIG_FIELDS: [&str; 14] = [
+const CONFIG_FIELDS: [&str; 15] = [
     "title",
     "description",
     "base_url",
@@ -32,6 +32,7 @@ const CONFIG_FIELDS: [&str; 14] = [
     "term_feeds",
     "cname",
     "search",
+    "search_part_size",
 ];
 
 /// URL folders the build itself uses, so no taxonomy may take them.
@@ -91,6 +92,7 @@ struct RawConfig {
     term_feeds: TermFeeds,
     cname: Option<String>,
     search: bool,
+    search_part_size: usize,
 }
 
 impl Default for RawConfig {
@@ -110,6 +112,7 @@ impl Default for RawConfig {
             term_feeds: TermFeeds::default(),
             cname: None,
             search: true,
+            search_part_size: crate::search::parts::DEFAULT_SIZE,
         }
     }
 }
@@ -153,6 +156,8 @@ pub struct SiteConfig {
     pub cname: Option<String>,
     /// Whether to build the search index and the search page.
     pub search: bool,
+    /// The most briefing pages one part of the search index holds.
+    pub search_part_size: usize,
 }
 
 /// The configuration of a site without `dossier.yaml`.
@@ -249,6 +254,12 @@ fn validate(
             "`feed_limit` must be at least 1".into(),
         ));
     }
+    if raw.search_part_size == 0 {
+        problems.push(error(
+            "search_part_size",
+            "`search_part_size` must be at least 1".into(),
+        ));
+    }
     if let Some(cname) = &raw.cname
         && let Err(message) = check_cname(cname)
     {
@@ -304,6 +315,7 @@ fn validate(
             term_feeds: raw.term_feeds,
             cname: raw.cname,
             search: raw.search,
+            search_part_size: raw.search_part_size,
         }),
         _ => Err(problems),
     }

@@ -160,7 +160,8 @@ fn build_staged(
                 .map_err(|d| Diagnostics(vec![d]))?;
             if let Some(pages) = staged.search_pages.take() {
                 let language = staged.config.language.clone();
-                later.index_later(language, pages, options.output.clone(), number);
+                let size = staged.config.search_part_size;
+                later.index_later(language, pages, size, options.output.clone(), number);
             }
             output
         }
@@ -257,7 +258,13 @@ fn stage(
     clock.lap("static files");
     let highlighter = highlight::Highlighter::new();
     let indexer = (config.search && search == Search::InBuild)
-        .then(|| search::Indexer::start(&config.language, briefing_pages(&archive)))
+        .then(|| {
+            search::Indexer::start(
+                &config.language,
+                briefing_pages(&archive),
+                config.search_part_size,
+            )
+        })
         .transpose()
         .map_err(|d| Diagnostics(vec![d]))?;
     let sink = indexer.as_ref().map(|indexer| indexer.sink(&staging));
@@ -355,7 +362,9 @@ fn write_search_bundle(
         return Err(sorted(Diagnostics(problems)));
     }
     clock.lap("search index: wait, write");
-    clock.laps.push(("search index: thread", bundle.busy));
+    clock
+        .laps
+        .push(("search index: parts, summed", bundle.busy));
     Ok(())
 }
 

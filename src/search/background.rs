@@ -6,9 +6,9 @@
 //! previous build's `pagefind/` over, so search keeps working (on the last
 //! index) meanwhile. Then [`Background::index_later`] starts a thread that
 //! reads the briefing pages back from the output ([`super::index_pages`]),
-//! waits for Pagefind and writes the bundle into the output, each file
-//! replaced atomically, `pagefind-entry.json` (which names the rest) last,
-//! then removes the files of the old bundle that the new one does not have.
+//! part after part, and writes the bundle into the output, each file
+//! replaced atomically, the entries (which name the rest) and the list of
+//! parts after the files they name, the first part's entry last, then removes the files of the old bundle that the new one does not have.
 //! The thread works alone, one page after another: an edit saved meanwhile
 //! still has the other core.
 //!
@@ -28,13 +28,29 @@ use std::time::{Duration, Instant};
 
 use walkdir::WalkDir;
 
-use super::{BUNDLE_DIR, bundle_path, index_pages};
+use super::{BUNDLE_DIR, BundleFile, bundle_path, index_pages};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::output::{InPlace, OutputStats, Staging};
 use crate::render::PageSink;
 
 /// What the bundle's loader reads first: written last.
 const ENTRY: &str = "pagefind/pagefind-entry.json";
+
+/// Where a file of the bundle comes in the writing: what the search page
+/// reads first comes last, so a page loaded meanwhile reads either the old
+/// index or a whole new one. Each later part's entry follows its files, the
+/// list of parts follows those, the first part's entry ends it.
+fn written_late(path: &str) -> u8 {
+    if path == ENTRY {
+        3
+    } else if path == super::PARTS_LIST {
+        2
+    } else if path.ends_with("/pagefind-entry.json") {
+        1
+    } else {
+        0
+    }
+}
 
 /// A finished background index.
 #[derive(Debug, Clone, Copy)]
@@ -107,12 +123,14 @@ impl Background {
     }
 
     /// Indexes the briefing pages at `pages` (output paths, in archive
-    /// order) of the site in `output`, in `language`, on a thread of its own,
-    /// and writes the bundle there if build `number` is still the one there.
+    /// order) of the site in `output`, in `language`, `part_size` pages to a
+    /// part, on a thread of its own, and writes the bundle there if build
+    /// `number` is still the one there.
     pub fn index_later(
         &mut self,
         language: String,
         pages: Vec<String>,
+        part_size: usize,
         output: PathBuf,
         number: u64,
     ) {
@@ -121,6 +139,7 @@ impl Background {
         let job = Job {
             language,
             pages,
+            part_size,
             output,
             number,
             shared: Arc::clone(&self.shared),
@@ -184,6 +203,7 @@ impl Drop for Background {
 struct Job {
     language: String,
     pages: Vec<String>,
+    part_size: usize,
     output: PathBuf,
     number: u64,
     shared: Arc<Shared>,
@@ -199,7 +219,13 @@ impl Job {
             .turn
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let files = match index_pages(&self.language, &self.output, &self.pages, wanted) {
+        let files = match index_pages(
+            &self.language,
+            &self.output,
+            &self.pages,
+            self.part_size,
+            wanted,
+        ) {
             Ok(Some(files)) => files,
             Ok(None) => return Ok(None),
             // A stopped index's trouble is nobody's: its site is gone.
@@ -216,10 +242,10 @@ impl Job {
             return Ok(None);
         }
         let sink = InPlace::new(&self.output);
-        let (entry, rest): (Vec<_>, Vec<_>) = files.iter().partition(|f| f.path == ENTRY);
-        let mut problems: Vec<Diagnostic> = rest
+        let mut in_order: Vec<&BundleFile> = files.iter().collect();
+        in_order.sort_by_key(|file| written_late(&file.path));
+        let mut problems: Vec<Diagnostic> = in_order
             .iter()
-            .chain(&entry)
             .filter_map(|file| sink.write(&file.path, &file.contents).err())
             .collect();
         if problems.is_empty() {

@@ -1,21 +1,35 @@
 //! Search: a Pagefind index of the briefing pages, made while the site renders.
 //!
-//! [`Indexer::start`] opens one thread that owns a `pagefind` index on a
-//! small tokio runtime. Rendering hands every page to an [`IndexingSink`],
-//! which writes it through the real sink and, for a briefing page, reads
-//! there and then, on the render thread, what the index keeps of it
-//! ([`record::extract`]: text, filters, meta, sort keys) and sends that small
-//! [`record::Record`] down a bounded channel to the indexing thread. The
-//! HTML is read in parallel, by the render threads, and never by Pagefind.
-//! [`Indexer::finish`] waits for the thread and returns the bundle (index
-//! chunks, fragments, filters, `pagefind.js`, `pagefind-ui.js` and its CSS)
-//! as files to write under `pagefind/`; writing them is left to the output
-//! stage.
+//! The briefing pages are indexed in parts (`parts.rs`): runs of at most
+//! `search_part_size` pages in archive order, each a Pagefind index of its
+//! own. Rendering hands every page to an [`IndexingSink`], which writes it
+//! through the real sink and, for a briefing page, reads there and then,
+//! on the render thread, what the index keeps of it ([`record::extract`]:
+//! text, filters, meta, sort keys) and sends that small [`record::Record`]
+//! down a bounded queue to its part's thread, started with the part's first
+//! record. The render threads work on two places of the archive at once, so
+//! about two parts are read side by side; a part is built (its index made
+//! and compressed) as soon as its last page is in, so its memory goes long
+//! before the site is done.
+//!
+//! Nothing of Pagefind runs on a render thread. Pagefind blocks on a tokio
+//! runtime and spreads its building over the global rayon pool: a render
+//! thread inside one part's runtime could take up another render job
+//! while it waits for that pool, and block on a second runtime inside the
+//! first (which tokio refuses). A part's thread is not in the pool, and a
+//! render thread it waits for is at worst waiting on the queue of a part
+//! that is still reading, which needs no pool: no cycle. [`Indexer::finish`] waits for the parts and returns the bundle:
+//! the first part's files at `pagefind/` (with `pagefind.js`,
+//! `pagefind-ui.js` and its CSS), the others' under `pagefind/parts/`, and
+//! `pagefind/parts.json` naming those, which the search page merges into
+//! its results. Writing them is left to the output stage.
 //!
 //! What is indexed comes from the pages themselves: the theme marks a
 //! briefing's article with `data-pagefind-body`, its term links with
 //! `data-pagefind-filter` and the parts that are not text with
 //! `data-pagefind-ignore`. Listing, term and archive pages are never sent.
+//! A briefing page without `data-pagefind-body` is indexed whole when no
+//! page of its part marks a body (Pagefind's rule, applied to each part).
 //!
 //! `serve` does not wait for the index: its full builds swap their pages in
 //! first, and [`index_pages`] reads them back from the output afterwards,
@@ -23,20 +37,20 @@
 //!
 //! Pagefind numbers pages in the order they are added, and that order is in
 //! the index files. Records arrive in whatever order the render threads
-//! finish them, so the thread keeps a slot per briefing in archive order and
-//! adds a record to Pagefind (`add_custom_record`) only once every briefing
-//! before it has been added: the index is built while the site renders, as
-//! far as archive order allows, and the bundle is the same for the same
-//! site however the pages arrived.
+//! finish them, so a part keeps a slot per page in archive order and adds a
+//! record to Pagefind (`add_custom_record`) only once every page before it
+//! has been added: the bundle is the same for the same site however the
+//! pages arrived.
 
 pub mod background;
+pub mod parts;
 pub mod record;
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -50,15 +64,8 @@ use record::Record;
 /// The folder of the bundle in the site, and of its URL under the base path.
 pub const BUNDLE_DIR: &str = "pagefind/";
 
-/// Records that may wait for the indexing thread before rendering threads
-/// block on it. The thread takes them off as they come, so this is slack.
-const QUEUE: usize = 512;
-
-/// A briefing's record on its way to the index, with its place in archive order.
-struct Arrival {
-    slot: usize,
-    record: Record,
-}
+/// The bundle's list of its later parts, for the search page.
+pub const PARTS_LIST: &str = "pagefind/parts.json";
 
 /// A file of the search bundle: its path under `pagefind/` and its bytes.
 #[derive(Debug)]
@@ -67,113 +74,237 @@ pub struct BundleFile {
     pub contents: Vec<u8>,
 }
 
-/// The bundle and how long the indexing thread was busy.
+/// The bundle and how long the indexing took.
 #[derive(Debug)]
 pub struct Bundle {
     /// Sorted by path.
     pub files: Vec<BundleFile>,
-    /// Time the thread spent indexing and building the index, overlapped
-    /// with rendering (for `--timings`).
+    /// Time spent indexing and building the parts, summed over the render
+    /// threads that did it (for `--timings`).
     pub busy: Duration,
 }
 
-/// The indexing thread and the sending end of its queue. Dropped without
-/// [`Indexer::finish`] (a build that failed), the thread stops without
-/// building the index.
+/// How many parts past those being indexed the render threads may bring
+/// records for before they wait: the records are small, but rendering is
+/// much faster than Pagefind's reading, and unchecked it would queue the
+/// text of the whole archive.
+const AHEAD: usize = 2;
+
+/// The search index being made while the site renders: the render threads
+/// hand in records, and one indexing thread per core takes the parts in
+/// order, reads each part's records as they come and builds the part when
+/// its last is in. Dropped without [`Indexer::finish`] (a build that
+/// failed), the threads stop at their next record.
 pub struct Indexer {
     /// The archive position of each briefing page, by output path.
     slots: HashMap<String, usize>,
-    /// Both `Some` until `finish` takes them.
-    sender: Option<SyncSender<Arrival>>,
-    thread: Option<JoinHandle<Result<Bundle, Diagnostic>>>,
-    wanted: Arc<AtomicBool>,
+    size: usize,
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What the render threads and the indexing threads share.
+struct Shared {
+    language: String,
+    /// Each page's URL in the index, by archive position.
+    urls: Vec<String>,
+    /// The pages of each part, by archive position.
+    parts: Vec<Range<usize>>,
+    queue: Mutex<Queue>,
+    /// Told whenever a record comes, a part is taken, or indexing ends.
+    changed: Condvar,
+    /// Nanoseconds the indexing threads spent in Pagefind, summed.
+    busy: AtomicU64,
+}
+
+struct Queue {
+    /// Records handed in and not yet taken, by archive position.
+    records: Vec<Option<Record>>,
+    /// Parts taken by an indexing thread: every part before this one.
+    taken: usize,
+    /// Every record that will come has come (or the build failed).
+    closed: bool,
+    /// The build failed: nothing more is wanted.
+    abandoned: bool,
+    /// Each part's files once built, by part.
+    built: Vec<Option<Result<Vec<BundleFile>, Diagnostic>>>,
 }
 
 impl Indexer {
     /// Starts indexing for a site in `language` whose briefing pages are at
-    /// the output paths `pages` (`briefings/rome/index.html`), in archive order.
-    pub fn start(language: &str, pages: Vec<String>) -> Result<Indexer, Diagnostic> {
-        let (sender, receiver) = sync_channel(QUEUE);
-        let language = language.to_string();
-        let wanted = Arc::new(AtomicBool::new(true));
-        let still_wanted = Arc::clone(&wanted);
-        let urls: Vec<String> = pages.iter().map(|path| record_url(path)).collect();
+    /// the output paths `pages` (`briefings/rome/index.html`), in archive
+    /// order, `size` pages to a part.
+    pub fn start(language: &str, pages: Vec<String>, size: usize) -> Result<Indexer, Diagnostic> {
+        let parts: Vec<Range<usize>> = parts::ranges(pages.len(), size).collect();
+        let shared = Arc::new(Shared {
+            language: language.to_string(),
+            urls: pages.iter().map(|path| record_url(path)).collect(),
+            queue: Mutex::new(Queue {
+                records: vec![None; pages.len()],
+                taken: 0,
+                closed: false,
+                abandoned: false,
+                built: parts.iter().map(|_| None).collect(),
+            }),
+            parts,
+            changed: Condvar::new(),
+            busy: AtomicU64::new(0),
+        });
+        let threads = std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .min(shared.parts.len());
+        let threads = (0..threads)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name("search-index".into())
+                    .spawn(move || shared.index_parts())
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                Diagnostic::error(BUNDLE_DIR, format!("cannot start the search indexer: {e}"))
+            })?;
         let slots = pages
             .into_iter()
             .enumerate()
             .map(|(slot, path)| (path, slot))
             .collect();
-        let thread = std::thread::Builder::new()
-            .name("search-index".into())
-            .spawn(move || index_records(&language, &urls, &receiver, &still_wanted))
-            .map_err(|e| {
-                Diagnostic::error(BUNDLE_DIR, format!("cannot start the search indexer: {e}"))
-            })?;
         Ok(Indexer {
             slots,
-            sender: Some(sender),
-            thread: Some(thread),
-            wanted,
+            size: size.max(1),
+            shared,
+            threads,
         })
     }
 
-    /// A sink that writes pages through `inner` and sends the records of
-    /// briefing pages to the indexer.
+    /// A sink that writes pages through `inner` and indexes the briefing pages.
     pub fn sink<'a>(&'a self, inner: &'a dyn PageSink) -> IndexingSink<'a> {
         IndexingSink {
             inner,
-            slots: &self.slots,
-            sender: self.sender.as_ref(),
+            indexer: self,
         }
     }
 
-    /// Waits for every record to be indexed and returns the bundle.
+    /// Hands in the record of the page at archive position `slot`, once
+    /// its part is no more than [`AHEAD`] parts past those taken.
+    fn deliver(&self, slot: usize, record: Record) {
+        let part = slot / self.size;
+        let mut queue = self.shared.lock();
+        while part >= queue.taken + AHEAD && !queue.closed {
+            queue = self.shared.wait(queue);
+        }
+        if let Some(place) = queue.records.get_mut(slot) {
+            *place = Some(record);
+        }
+        self.shared.changed.notify_all();
+    }
+
+    /// Waits for every part and returns the bundle.
     pub fn finish(mut self) -> Result<Bundle, Diagnostic> {
-        drop(self.sender.take());
-        let Some(thread) = self.thread.take() else {
-            return Err(Diagnostic::error(
-                BUNDLE_DIR,
-                "the search index was already finished",
-            ));
-        };
-        thread.join().unwrap_or_else(|panic| {
-            let why = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("no message");
-            Err(Diagnostic::error(
-                BUNDLE_DIR,
-                format!("the search indexer stopped unexpectedly: {why}"),
-            ))
+        self.shared.lock().closed = true;
+        self.shared.changed.notify_all();
+        for thread in std::mem::take(&mut self.threads) {
+            if thread.join().is_err() {
+                return Err(Diagnostic::error(
+                    BUNDLE_DIR,
+                    "the search indexer stopped unexpectedly",
+                ));
+            }
+        }
+        let built = std::mem::take(&mut self.shared.lock().built);
+        let started = Instant::now();
+        let built = built
+            .into_iter()
+            .map(|part| part.unwrap_or_else(|| Ok(Vec::new())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let files = assemble(&self.shared.language, built)?;
+        let busy = Duration::from_nanos(self.shared.busy.load(Ordering::Relaxed));
+        Ok(Bundle {
+            files,
+            busy: busy + started.elapsed(),
         })
     }
 }
 
 impl Drop for Indexer {
     fn drop(&mut self) {
-        if self.thread.is_some() {
-            self.wanted.store(false, Ordering::Relaxed);
+        let mut queue = self.shared.lock();
+        queue.closed = true;
+        queue.abandoned = true;
+        drop(queue);
+        self.shared.changed.notify_all();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, queue: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
+        self.changed
+            .wait(queue)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An indexing thread: the next part not taken, until there is none.
+    fn index_parts(&self) {
+        let _closing = ClosedIfPanicking(self);
+        loop {
+            let mut queue = self.lock();
+            let number = queue.taken;
+            if number >= self.parts.len() || queue.abandoned {
+                return;
+            }
+            queue.taken += 1;
+            drop(queue);
+            self.changed.notify_all();
+            let started = Instant::now();
+            let built = self.index_part(number);
+            let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            self.busy.fetch_add(nanos, Ordering::Relaxed);
+            if let Some(place) = self.lock().built.get_mut(number) {
+                *place = Some(built);
+            }
         }
+    }
+
+    /// Reads part `number`'s records in archive order as they come, and
+    /// builds it. A page whose record never came is left out.
+    fn index_part(&self, number: usize) -> Result<Vec<BundleFile>, Diagnostic> {
+        let mut part = Part::default();
+        for slot in self.parts.get(number).cloned().unwrap_or_default() {
+            let mut queue = self.lock();
+            while queue.records.get(slot).is_some_and(Option::is_none) && !queue.closed {
+                queue = self.wait(queue);
+            }
+            if queue.abandoned {
+                return Err(Diagnostic::error(BUNDLE_DIR, "search indexing abandoned"));
+            }
+            let record = queue.records.get_mut(slot).and_then(Option::take);
+            drop(queue);
+            if let Some(record) = record {
+                part.add(&self.language, &self.urls, slot, record)?;
+            }
+        }
+        part.build(&self.language, &self.urls)
     }
 }
 
 /// Passes every page to the output and the records of briefing pages to the indexer.
 pub struct IndexingSink<'a> {
     inner: &'a dyn PageSink,
-    slots: &'a HashMap<String, usize>,
-    sender: Option<&'a SyncSender<Arrival>>,
+    indexer: &'a Indexer,
 }
 
 impl PageSink for IndexingSink<'_> {
     fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
         self.inner.write(path, contents)?;
-        let (Some(sender), Some(&slot)) = (self.sender, self.slots.get(path)) else {
+        let Some(&slot) = self.indexer.slots.get(path) else {
             return Ok(());
         };
         let record = record::extract(contents).map_err(|e| unreadable(path, e))?;
-        // A closed queue means the indexer has already failed; `finish` says why.
-        let _ = sender.send(Arrival { slot, record });
+        self.indexer.deliver(slot, record);
         Ok(())
     }
 }
@@ -184,52 +315,75 @@ fn record_url(path: &str) -> String {
     format!("/{}", path.strip_suffix("index.html").unwrap_or(path))
 }
 
-/// The records received so far, by archive position, and how far the index
-/// has got through them.
-struct Slots {
-    records: Vec<Option<Record>>,
-    /// Every slot before this one is added (or was set aside).
-    next: usize,
-    /// Records of pages without `data-pagefind-body`, by position. Pagefind
-    /// indexes them only when no page of the site marks a body.
-    unmarked: BTreeMap<usize, Record>,
+/// Closes the queue if its indexing thread panics, so no render thread
+/// waits for a part nobody will take; `finish` reports the panic.
+struct ClosedIfPanicking<'a>(&'a Shared);
+
+impl Drop for ClosedIfPanicking<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().closed = true;
+            self.0.changed.notify_all();
+        }
+    }
+}
+
+/// One part of the index, its records added in archive order.
+#[derive(Default)]
+struct Part {
+    /// Made with the first record added.
+    index: Option<Pagefind>,
+    /// Records of pages without `data-pagefind-body`, by archive position.
+    /// They are indexed only when no page of the part marks a body.
+    unmarked: Vec<(usize, Record)>,
     any_body: bool,
 }
 
-impl Slots {
-    fn new(count: usize) -> Slots {
-        Slots {
-            records: vec![None; count],
-            next: 0,
-            unmarked: BTreeMap::new(),
-            any_body: false,
+impl Part {
+    /// Adds the record of the page at archive position `slot`, or sets it
+    /// aside if it has no body.
+    fn add(
+        &mut self,
+        language: &str,
+        urls: &[String],
+        slot: usize,
+        record: Record,
+    ) -> Result<(), Diagnostic> {
+        if !record.has_body {
+            self.unmarked.push((slot, record));
+            return Ok(());
         }
+        self.any_body = true;
+        self.index_record(language, urls, slot, record)
     }
 
-    fn put(&mut self, arrival: Arrival) {
-        self.any_body |= arrival.record.has_body;
-        if let Some(slot) = self.records.get_mut(arrival.slot) {
-            *slot = Some(arrival.record);
-        }
+    fn index_record(
+        &mut self,
+        language: &str,
+        urls: &[String],
+        slot: usize,
+        record: Record,
+    ) -> Result<(), Diagnostic> {
+        let url = urls.get(slot).map_or("", String::as_str);
+        let index = match &mut self.index {
+            Some(index) => index,
+            None => self.index.insert(Pagefind::new(language)?),
+        };
+        index.add(url, record)
     }
 
-    /// The records ready to be added: from `next` up to the first gap, or
-    /// (`all`) every one left, the gaps skipped. Pages without a body wait
-    /// in `unmarked`.
-    fn ready(&mut self, all: bool) -> Vec<(usize, Record)> {
-        let mut ready = Vec::new();
-        while let Some(slot) = self.records.get_mut(self.next) {
-            match slot.take() {
-                Some(record) if record.has_body => ready.push((self.next, record)),
-                Some(record) => {
-                    self.unmarked.insert(self.next, record);
-                }
-                None if all => {}
-                None => break,
+    /// The part's files (paths inside its own bundle); none for a part
+    /// without pages.
+    fn build(mut self, language: &str, urls: &[String]) -> Result<Vec<BundleFile>, Diagnostic> {
+        if !self.any_body {
+            for (slot, record) in std::mem::take(&mut self.unmarked) {
+                self.index_record(language, urls, slot, record)?;
             }
-            self.next += 1;
         }
-        ready
+        match self.index {
+            Some(index) => index.files(),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
@@ -276,106 +430,111 @@ impl Pagefind {
             .map_err(|e| failure(url, &e))
     }
 
-    /// Builds the index: the bundle's files, sorted by path.
+    /// Builds the index: its files, paths inside the bundle. Pagefind
+    /// spreads the building over the rayon pool it is called in; this is a
+    /// pool of its own, not the render threads' (see `Indexer`).
     fn files(mut self) -> Result<Vec<BundleFile>, Diagnostic> {
-        let files = self
-            .runtime
-            .block_on(self.index.get_files())
+        let pool = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("search-build-{i}"))
+            .build()
+            .map_err(|e| {
+                Diagnostic::error(BUNDLE_DIR, format!("cannot start the search indexer: {e}"))
+            })?;
+        let (runtime, index) = (&self.runtime, &mut self.index);
+        let files = pool
+            .install(move || runtime.block_on(index.get_files()))
             .map_err(|e| failure(BUNDLE_DIR, &e))?;
-        let files: BTreeMap<String, Vec<u8>> = files
-            .into_iter()
-            .map(|file| (bundle_path(&file.filename), file.contents))
-            .collect();
         Ok(files
             .into_iter()
-            .map(|(path, contents)| BundleFile { path, contents })
+            .map(|file| BundleFile {
+                path: slash_path(&file.filename),
+                contents: file.contents,
+            })
             .collect())
     }
 }
 
-/// The indexing thread: records added in archive order as soon as every
-/// one before them is in, then the index.
-fn index_records(
-    language: &str,
-    urls: &[String],
-    receiver: &Receiver<Arrival>,
-    wanted: &AtomicBool,
-) -> Result<Bundle, Diagnostic> {
-    let mut index = Pagefind::new(language)?;
-    let mut add = |slot: usize, record: Record| {
-        let url = urls.get(slot).map_or("", String::as_str);
-        index.add(url, record)
-    };
-    let mut busy = Duration::ZERO;
-    let mut slots = Slots::new(urls.len());
-    // Records come until every render thread is done and the sender is dropped.
-    for arrival in receiver {
-        slots.put(arrival);
-        let started = Instant::now();
-        for (slot, record) in slots.ready(false) {
-            add(slot, record)?;
-        }
-        busy += started.elapsed();
-    }
-    if !wanted.load(Ordering::Relaxed) {
-        return Err(Diagnostic::error(BUNDLE_DIR, "search indexing abandoned"));
-    }
-    let started = Instant::now();
-    for (slot, record) in slots.ready(true) {
-        add(slot, record)?;
-    }
-    if !slots.any_body {
-        for (slot, record) in std::mem::take(&mut slots.unmarked) {
-            add(slot, record)?;
+/// The bundle from each part's files, in part order: the first part whole
+/// at `pagefind/`, every later one that holds an index under
+/// `pagefind/parts/`, and the list of those. An empty site still gets the
+/// first part's scripts, from an index of nothing.
+fn assemble(language: &str, parts: Vec<Vec<BundleFile>>) -> Result<Vec<BundleFile>, Diagnostic> {
+    let mut parts = parts;
+    if parts.first().is_none_or(Vec::is_empty) {
+        let empty = Pagefind::new(language)?.files()?;
+        match parts.first_mut() {
+            Some(first) => *first = empty,
+            None => parts.push(empty),
         }
     }
-    let files = index.files()?;
-    busy += started.elapsed();
-    Ok(Bundle { files, busy })
+    let mut later = Vec::new();
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (number, part) in parts.into_iter().enumerate() {
+        // Pagefind leaves out pages without words: a part of such pages has
+        // no index, and merging it would break the search page.
+        let has_index = part.iter().any(|file| file.path.ends_with(".pf_meta"));
+        if number > 0 && !has_index {
+            continue;
+        }
+        let folder = parts::folder(number);
+        if number > 0 {
+            later.push(
+                folder
+                    .strip_prefix(BUNDLE_DIR)
+                    .unwrap_or(&folder)
+                    .to_string(),
+            );
+        }
+        for file in part.into_iter().filter(|f| parts::keeps(number, &f.path)) {
+            files.insert(format!("{folder}{}", file.path), file.contents);
+        }
+    }
+    let list = serde_json::to_vec(&later)
+        .map_err(|e| Diagnostic::error(PARTS_LIST, format!("cannot list the search parts: {e}")))?;
+    files.insert(PARTS_LIST.to_string(), list);
+    Ok(files
+        .into_iter()
+        .map(|(path, contents)| BundleFile { path, contents })
+        .collect())
 }
 
 /// The bundle of the briefing pages at `pages` (output paths, in archive
-/// order) as they are in the `output` folder now, read one after another on
-/// the calling thread: the same index as [`Indexer`] makes of the same
-/// pages. A page gone meanwhile is left out. `None` as soon as `wanted`
-/// says no (it is asked between pages).
+/// order) as they are in the `output` folder now, `size` pages to a part,
+/// read one after another on the calling thread: the same bundle as
+/// [`Indexer`] makes of the same pages. A page gone meanwhile is left out.
+/// `None` as soon as `wanted` says no (it is asked between pages).
 pub fn index_pages(
     language: &str,
     output: &Path,
     pages: &[String],
+    size: usize,
     wanted: impl Fn() -> bool,
 ) -> Result<Option<Vec<BundleFile>>, Diagnostic> {
-    let mut index = Pagefind::new(language)?;
-    let mut any_body = false;
-    let mut unmarked = Vec::new();
-    for page in pages {
-        if !wanted() {
-            return Ok(None);
+    let urls: Vec<String> = pages.iter().map(|page| record_url(page)).collect();
+    let mut built = Vec::new();
+    for range in parts::ranges(pages.len(), size) {
+        let mut part = Part::default();
+        for slot in range {
+            if !wanted() {
+                return Ok(None);
+            }
+            let Some(page) = pages.get(slot) else {
+                continue;
+            };
+            let html = match std::fs::read(output.join(page)) {
+                Ok(html) => html,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(unreadable(page, e)),
+            };
+            let record = record::extract(&html).map_err(|e| unreadable(page, e))?;
+            part.add(language, &urls, slot, record)?;
         }
-        let html = match std::fs::read(output.join(page)) {
-            Ok(html) => html,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(unreadable(page, e)),
-        };
-        let record = record::extract(&html).map_err(|e| unreadable(page, e))?;
-        let url = record_url(page);
-        if record.has_body {
-            any_body = true;
-            index.add(&url, record)?;
-        } else {
-            unmarked.push((url, record));
-        }
-    }
-    // As `Slots`: pages without a body count only when no page has one.
-    if !any_body {
-        for (url, record) in unmarked {
-            index.add(&url, record)?;
-        }
+        built.push(part.build(language, &urls)?);
     }
     if !wanted() {
         return Ok(None);
     }
-    index.files().map(Some)
+    assemble(language, built).map(Some)
 }
 
 /// A page the index could not read, and why.
@@ -388,11 +547,16 @@ fn unreadable(page: &str, why: impl std::fmt::Display) -> Diagnostic {
 
 /// `pagefind/<file>`, with `/` separators whatever the platform.
 fn bundle_path(file: &Path) -> String {
+    format!("{BUNDLE_DIR}{}", slash_path(file))
+}
+
+/// A relative path with `/` separators whatever the platform.
+fn slash_path(file: &Path) -> String {
     let parts: Vec<_> = file
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect();
-    format!("{BUNDLE_DIR}{}", parts.join("/"))
+    parts.join("/")
 }
 
 /// A Pagefind error as a diagnostic, with its whole cause chain.
@@ -412,28 +576,32 @@ mod tests {
         }
     }
 
+    /// The number of pages in a part's index, from its entry file.
+    fn page_count(files: &[BundleFile]) -> u64 {
+        let entry = files
+            .iter()
+            .find(|f| f.path == "pagefind-entry.json")
+            .expect("an entry");
+        let entry: serde_json::Value = serde_json::from_slice(&entry.contents).expect("JSON");
+        entry["languages"]["en"]["page_count"]
+            .as_u64()
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn records_are_added_in_archive_order_as_soon_as_those_before_are_in() {
-        let mut slots = Slots::new(4);
-        slots.put(Arrival {
-            slot: 1,
-            record: record(true),
-        });
-        assert!(slots.ready(false).is_empty(), "slot 0 is still missing");
-        slots.put(Arrival {
-            slot: 0,
-            record: record(true),
-        });
-        slots.put(Arrival {
-            slot: 3,
-            record: record(false),
-        });
-        let ready: Vec<usize> = slots.ready(false).into_iter().map(|(s, _)| s).collect();
-        assert_eq!(ready, [0, 1]);
-        let rest: Vec<usize> = slots.ready(true).into_iter().map(|(s, _)| s).collect();
-        assert!(rest.is_empty(), "slot 2 never came, slot 3 has no body");
-        assert_eq!(slots.unmarked.keys().copied().collect::<Vec<_>>(), [3]);
-        assert!(slots.any_body);
+    fn pages_without_a_body_count_only_in_a_part_where_none_has_one() {
+        let urls: Vec<String> = (0..4).map(|i| format!("/briefings/{i}/")).collect();
+        let mut marked = Part::default();
+        marked.add("en", &urls, 0, record(false)).expect("added");
+        marked.add("en", &urls, 1, record(true)).expect("added");
+        assert_eq!(page_count(&marked.build("en", &urls).expect("built")), 1);
+
+        let mut unmarked = Part::default();
+        unmarked.add("en", &urls, 2, record(false)).expect("added");
+        unmarked.add("en", &urls, 3, record(false)).expect("added");
+        assert_eq!(page_count(&unmarked.build("en", &urls).expect("built")), 2);
+
+        assert!(Part::default().build("en", &urls).expect("built").is_empty());
     }
 
     #[test]

@@ -199,12 +199,23 @@ fn many_briefings() -> Site {
     Site::tiny(&refs)
 }
 
+/// `many_briefings` indexed `size` pages to a part.
+fn many_briefings_in_parts(size: usize) -> Site {
+    let site = many_briefings();
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
+    site.write(
+        "dossier.yaml",
+        &format!("{config}search_part_size: {size}\n"),
+    );
+    site
+}
+
 #[test]
 fn the_index_is_the_same_however_the_pages_arrive() {
-    let site = many_briefings();
+    let site = many_briefings_in_parts(7);
     site.build();
     let first = site.output().tree();
-    let again = many_briefings();
+    let again = many_briefings_in_parts(7);
     again.build();
     let second = again.output().tree();
     let bundle = |tree: &crate::support::Tree| -> Vec<(PathBuf, Vec<u8>)> {
@@ -216,6 +227,115 @@ fn the_index_is_the_same_however_the_pages_arrive() {
     let (first, second) = (bundle(&first), bundle(&second));
     assert!(first.len() > 5, "a bundle was written");
     assert!(first == second, "two builds wrote different search bundles");
+}
+
+/// The URL of every page a bundle folder's fragments describe.
+fn fragment_urls(output: &Output, folder: &str) -> Vec<String> {
+    output
+        .files()
+        .into_iter()
+        .filter(|f| {
+            f.parent()
+                .is_some_and(|dir| dir == std::path::Path::new(folder).join("fragment"))
+        })
+        .map(|f| {
+            let bytes = std::fs::read(output.dir.join(&f)).expect("a fragment");
+            let mut json = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(bytes.as_slice()),
+                &mut json,
+            )
+            .expect("a gzipped fragment");
+            let json = json
+                .strip_prefix("pagefind_dcd")
+                .expect("Pagefind's prefix");
+            let fragment: Value = serde_json::from_str(json).expect("JSON");
+            fragment["url"].as_str().expect("a URL").to_string()
+        })
+        .collect()
+}
+
+/// An archive larger than `search_part_size` is indexed in parts: the first
+/// is the bundle, the others hold only their index, `parts.json` names
+/// them, and every briefing is in exactly one of them, in archive order.
+#[test]
+fn a_large_archive_is_indexed_in_parts_each_briefing_in_one() {
+    let site = many_briefings_in_parts(25);
+    site.build();
+    let output = site.output();
+    let list: Value = serde_json::from_str(
+        &std::fs::read_to_string(output.file("/pagefind/parts.json")).expect("parts.json"),
+    )
+    .expect("parts.json is JSON");
+    assert_eq!(list, serde_json::json!(["parts/1/", "parts/2/"]));
+
+    let mut seen = Vec::new();
+    for (folder, pages) in [
+        ("pagefind", 25),
+        ("pagefind/parts/1", 25),
+        ("pagefind/parts/2", 10),
+    ] {
+        let text = std::fs::read_to_string(output.dir.join(folder).join("pagefind-entry.json"))
+            .expect("each part has its entry");
+        let entry: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(
+            entry["languages"]["en"]["page_count"],
+            Value::from(pages),
+            "{folder}: {entry}"
+        );
+        let urls = fragment_urls(&output, folder);
+        assert_eq!(urls.len(), pages, "{folder}");
+        seen.extend(urls);
+    }
+    // Only the first part carries the scripts and the WebAssembly.
+    for file in ["pagefind.js", "pagefind-ui.js", "wasm.en.pagefind"] {
+        assert!(output.exists(&format!("/pagefind/{file}")), "{file}");
+        for part in ["parts/1", "parts/2"] {
+            assert!(
+                !output.exists(&format!("/pagefind/{part}/{file}")),
+                "{part}/{file}"
+            );
+        }
+    }
+    // Each briefing once, and the parts in archive order: the home page
+    // lists the newest first, as the parts do.
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 60, "{seen:?}");
+    let home = output.page("/");
+    let newest: Vec<String> = home.links(".card-title a");
+    assert!(!newest.is_empty(), "the home page lists briefings");
+    let first_part = fragment_urls(&output, "pagefind");
+    for url in &newest {
+        assert!(first_part.contains(url), "{url} is in the first part");
+    }
+
+    // One part: no parts folder, an empty list.
+    let small = many_briefings_in_parts(60);
+    small.build();
+    let output = small.output();
+    assert_eq!(
+        std::fs::read_to_string(output.file("/pagefind/parts.json")).expect("parts.json"),
+        "[]"
+    );
+    assert!(
+        !output
+            .files()
+            .iter()
+            .any(|f| f.starts_with("pagefind/parts"))
+    );
+}
+
+#[test]
+fn a_search_part_size_of_zero_is_an_error() {
+    let site = many_briefings_in_parts(0);
+    let lines = crate::support::lines(&site.build_err());
+    assert!(lines.contains("dossier.yaml"), "{lines}");
+    assert!(
+        lines.contains("`search_part_size` must be at least 1"),
+        "{lines}"
+    );
 }
 
 /// The files of a one-page Pagefind bundle, fragments decompressed and
@@ -480,4 +600,69 @@ fn typing_a_query_finds_the_briefing_and_a_country_filter_narrows_the_results() 
     browser.click("label[for='Countries-Italy']");
     wait_for_results(&browser, 1);
     assert_eq!(result_links(&browser), [format!("/archive{ROME}")]);
+}
+
+/// Waits until the results line reads `message` ("60 results for coalition").
+fn wait_for_message(browser: &Browser, message: &str) {
+    browser.wait_until(
+        &format!("the message {message:?}"),
+        &format!(
+            "(document.querySelector('.pagefind-ui__message') || {{}}).textContent === {}",
+            Value::from(message)
+        ),
+    );
+}
+
+/// An archive in three parts searches as one: the results of every part,
+/// counted together, and a filter narrows them across the parts.
+#[test]
+fn a_search_covers_every_part_of_the_index() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let mut server = StaticServer::bind();
+    let base = format!("http://127.0.0.1:{}/archive/", server.port);
+    let site = many_briefings_in_parts(25);
+    let mut options = site.options();
+    options.base_url = Some(base.clone());
+    site.build_with(&options);
+    let output = site.output_at(&options);
+    assert!(output.exists("/pagefind/parts/2/pagefind-entry.json"));
+    server.serve(output.dir.clone(), "/archive");
+
+    // Every briefing mentions the coalition; 20 of them Country 1.
+    browser.goto(&format!("{base}search/?q=coalition"));
+    wait_for_message(&browser, "60 results for coalition");
+    wait_for_results(&browser, 10);
+    for link in result_links(&browser) {
+        let site_path = link.strip_prefix("/archive").expect("under the base path");
+        assert!(output.exists(site_path), "{link} is a page of the site");
+    }
+    // "Meeting 59" is in the last part only.
+    browser.goto(&format!("{base}search/?q=%22Meeting%2059%22"));
+    wait_for_results(&browser, 1);
+    assert_eq!(
+        browser.text(".pagefind-ui__result-title"),
+        "Briefing 59",
+        "a briefing of the last part is found"
+    );
+
+    browser.goto(&format!("{base}search/?q=coalition"));
+    wait_for_message(&browser, "60 results for coalition");
+    let countries = browser
+        .block_on(
+            browser
+                .client()
+                .wait()
+                .at_most(crate::browser::PATIENCE)
+                .for_element(Locator::XPath(
+                    "//summary[contains(@class, 'pagefind-ui__filter-name')][normalize-space()='Countries']",
+                )),
+        )
+        .expect("a Countries filter");
+    browser
+        .block_on(countries.click())
+        .expect("open the Countries filter");
+    browser.click("label[for='Countries-Country 1']");
+    wait_for_message(&browser, "20 results for coalition");
 }

@@ -664,6 +664,26 @@ fn a_full_build_writes_its_search_index_after_the_pages() {
     index_written(&mut session);
     assert_eq!(bundle(&output_of(&session)), bundle(&fresh(&site)));
 
+    // In parts of one page each, then in one part again: the parts no
+    // longer named go, with their folders.
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
+    site.write("dossier.yaml", &format!("{config}search_part_size: 1\n"));
+    assert!(!rebuild_now(&mut session, &site, "dossier.yaml").incremental);
+    index_written(&mut session);
+    let in_parts = bundle(&output_of(&session));
+    assert!(
+        in_parts
+            .iter()
+            .any(|(path, _)| path.starts_with("pagefind/parts/2/")),
+        "the fixture's briefings in parts"
+    );
+    assert_eq!(in_parts, bundle(&fresh(&site)));
+    site.write("dossier.yaml", &config);
+    assert!(!rebuild_now(&mut session, &site, "dossier.yaml").incremental);
+    index_written(&mut session);
+    assert_eq!(bundle(&output_of(&session)), bundle(&fresh(&site)));
+    assert!(!output_of(&session).dir.join("pagefind/parts").exists());
+
     // Search turned off: the new site has no index, not the last one's.
     let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
     site.write("dossier.yaml", &format!("{config}search: false\n"));
