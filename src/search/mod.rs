@@ -5,24 +5,30 @@
 //! own. Rendering hands every page to an [`IndexingSink`], which writes it
 //! through the real sink and, for a briefing page, reads there and then,
 //! on the render thread, what the index keeps of it ([`record::extract`]:
-//! text, filters, meta, sort keys) and sends that small [`record::Record`]
-//! down a bounded queue to its part's thread, started with the part's first
-//! record. The render threads work on two places of the archive at once, so
-//! about two parts are read side by side; a part is built (its index made
-//! and compressed) as soon as its last page is in, so its memory goes long
-//! before the site is done.
+//! text, filters, meta, sort keys) and puts that small [`record::Record`]
+//! in the [`Indexer`]'s queue. One indexing thread per core takes the parts
+//! in order, adds each part's records to its Pagefind index in archive
+//! order as they come, and builds the part (its index made and compressed)
+//! once the last is in, so a part's memory goes long before the site is
+//! done. [`Indexer::finish`] waits for the parts and returns the bundle: the
+//! first part's files at `pagefind/` (with `pagefind.js`, `pagefind-ui.js`
+//! and its CSS), the others' under `pagefind/parts/`, and
+//! `pagefind/parts.json` naming those, which the search page merges into its
+//! results. Writing them is left to the output stage.
 //!
-//! Nothing of Pagefind runs on a render thread. Pagefind blocks on a tokio
-//! runtime and spreads its building over the global rayon pool: a render
-//! thread inside one part's runtime could take up another render job
-//! while it waits for that pool, and block on a second runtime inside the
-//! first (which tokio refuses). A part's thread is not in the pool, and a
-//! render thread it waits for is at worst waiting on the queue of a part
-//! that is still reading, which needs no pool: no cycle. [`Indexer::finish`] waits for the parts and returns the bundle:
-//! the first part's files at `pagefind/` (with `pagefind.js`,
-//! `pagefind-ui.js` and its CSS), the others' under `pagefind/parts/`, and
-//! `pagefind/parts.json` naming those, which the search page merges into
-//! its results. Writing them is left to the output stage.
+//! Rendering is several times faster than Pagefind's reading, so a render
+//! thread whose page belongs to a part more than `AHEAD` parts past the
+//! last one taken waits, rather than queue the text of the whole archive. That
+//! cannot deadlock: every part before the lowest page not yet handed in has
+//! all its records, so the indexing threads finish those and take that
+//! page's part, and the render thread holding the page (rayon's threads
+//! work from the low end of what they hold) goes on. It needs one thing:
+//! no indexing thread may wait for a render thread. Pagefind builds on the
+//! rayon pool it is called in, so a part is built on a pool of its own,
+//! never the global one the render threads are (they may all be waiting);
+//! and nothing of Pagefind runs on a render thread, whose blocking on a
+//! part's tokio runtime could also nest inside another part's (which tokio
+//! refuses) when rayon hands it a second page while it waits.
 //!
 //! What is indexed comes from the pages themselves: the theme marks a
 //! briefing's article with `data-pagefind-body`, its term links with
@@ -37,10 +43,9 @@
 //!
 //! Pagefind numbers pages in the order they are added, and that order is in
 //! the index files. Records arrive in whatever order the render threads
-//! finish them, so a part keeps a slot per page in archive order and adds a
-//! record to Pagefind (`add_custom_record`) only once every page before it
-//! has been added: the bundle is the same for the same site however the
-//! pages arrived.
+//! finish them, and an indexing thread adds them (`add_custom_record`) in
+//! archive order, waiting for the next one to come: the bundle is the same
+//! for the same site however the pages arrived.
 
 pub mod background;
 pub mod parts;
@@ -186,7 +191,7 @@ impl Indexer {
     }
 
     /// Hands in the record of the page at archive position `slot`, once
-    /// its part is no more than [`AHEAD`] parts past those taken.
+    /// its part is no more than [`AHEAD`] parts past the last one taken.
     fn deliver(&self, slot: usize, record: Record) {
         let part = slot / self.size;
         let mut queue = self.shared.lock();
@@ -601,7 +606,12 @@ mod tests {
         unmarked.add("en", &urls, 3, record(false)).expect("added");
         assert_eq!(page_count(&unmarked.build("en", &urls).expect("built")), 2);
 
-        assert!(Part::default().build("en", &urls).expect("built").is_empty());
+        assert!(
+            Part::default()
+                .build("en", &urls)
+                .expect("built")
+                .is_empty()
+        );
     }
 
     #[test]
