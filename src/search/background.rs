@@ -8,7 +8,8 @@
 //! reads the briefing pages back from the output ([`super::index_pages`]),
 //! part after part, and writes the bundle into the output, each file
 //! replaced atomically, the entries (which name the rest) and the list of
-//! parts after the files they name, the first part's entry last, then removes the files of the old bundle that the new one does not have.
+//! parts after the files they name, the bundle's own entry last, then
+//! removes the files of the old bundle that the new one does not have.
 //! The thread works alone, one page after another: an edit saved meanwhile
 //! still has the other core.
 //!
@@ -39,7 +40,7 @@ const ENTRY: &str = "pagefind/pagefind-entry.json";
 /// Where a file of the bundle comes in the writing: what the search page
 /// reads first comes last, so a page loaded meanwhile reads either the old
 /// index or a whole new one. Each later part's entry follows its files, the
-/// list of parts follows those, the first part's entry ends it.
+/// list of parts follows those, the bundle's own entry ends it.
 fn written_late(path: &str) -> u8 {
     if path == ENTRY {
         3

@@ -11,7 +11,7 @@
 //! order as they come, and builds the part (its index made and compressed)
 //! once the last is in, so a part's memory goes long before the site is
 //! done. [`Indexer::finish`] waits for the parts and returns the bundle: the
-//! first part's files at `pagefind/` (with `pagefind.js`, `pagefind-ui.js`
+//! newest part's files at `pagefind/` (with `pagefind.js`, `pagefind-ui.js`
 //! and its CSS), the others' under `pagefind/parts/`, and
 //! `pagefind/parts.json` naming those, which the search page merges into its
 //! results. Writing them is left to the output stage.
@@ -103,7 +103,6 @@ const AHEAD: usize = 2;
 pub struct Indexer {
     /// The archive position of each briefing page, by output path.
     slots: HashMap<String, usize>,
-    size: usize,
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -113,6 +112,7 @@ struct Shared {
     language: String,
     /// Each page's URL in the index, by archive position.
     urls: Vec<String>,
+    cut: parts::Cut,
     /// The pages of each part, by archive position.
     parts: Vec<Range<usize>>,
     queue: Mutex<Queue>,
@@ -140,7 +140,8 @@ impl Indexer {
     /// the output paths `pages` (`briefings/rome/index.html`), in archive
     /// order, `size` pages to a part.
     pub fn start(language: &str, pages: Vec<String>, size: usize) -> Result<Indexer, Diagnostic> {
-        let parts: Vec<Range<usize>> = parts::ranges(pages.len(), size).collect();
+        let cut = parts::Cut::new(pages.len(), size);
+        let parts: Vec<Range<usize>> = cut.ranges().collect();
         let shared = Arc::new(Shared {
             language: language.to_string(),
             urls: pages.iter().map(|path| record_url(path)).collect(),
@@ -151,6 +152,7 @@ impl Indexer {
                 abandoned: false,
                 built: parts.iter().map(|_| None).collect(),
             }),
+            cut,
             parts,
             changed: Condvar::new(),
             busy: AtomicU64::new(0),
@@ -176,7 +178,6 @@ impl Indexer {
             .collect();
         Ok(Indexer {
             slots,
-            size: size.max(1),
             shared,
             threads,
         })
@@ -193,7 +194,7 @@ impl Indexer {
     /// Hands in the record of the page at archive position `slot`, once
     /// its part is no more than [`AHEAD`] parts past the last one taken.
     fn deliver(&self, slot: usize, record: Record) {
-        let part = slot / self.size;
+        let part = self.shared.cut.part_of(slot);
         let mut queue = self.shared.lock();
         while part >= queue.taken + AHEAD && !queue.closed {
             queue = self.shared.wait(queue);
@@ -222,7 +223,7 @@ impl Indexer {
             .into_iter()
             .map(|part| part.unwrap_or_else(|| Ok(Vec::new())))
             .collect::<Result<Vec<_>, _>>()?;
-        let files = assemble(&self.shared.language, built)?;
+        let files = assemble(&self.shared.language, self.shared.cut, built)?;
         let busy = Duration::from_nanos(self.shared.busy.load(Ordering::Relaxed));
         Ok(Bundle {
             files,
@@ -459,11 +460,15 @@ impl Pagefind {
     }
 }
 
-/// The bundle from each part's files, in part order: the first part whole
-/// at `pagefind/`, every later one that holds an index under
-/// `pagefind/parts/`, and the list of those. An empty site still gets the
-/// first part's scripts, from an index of nothing.
-fn assemble(language: &str, parts: Vec<Vec<BundleFile>>) -> Result<Vec<BundleFile>, Diagnostic> {
+/// The bundle from each part's files, newest part first (as `cut` orders
+/// them): the newest whole at `pagefind/`, every other one that holds an
+/// index under `pagefind/parts/`, and the list of those. An empty site
+/// still gets the bundle's scripts, from an index of nothing.
+fn assemble(
+    language: &str,
+    cut: parts::Cut,
+    parts: Vec<Vec<BundleFile>>,
+) -> Result<Vec<BundleFile>, Diagnostic> {
     let mut parts = parts;
     if parts.first().is_none_or(Vec::is_empty) {
         let empty = Pagefind::new(language)?.files()?;
@@ -474,15 +479,17 @@ fn assemble(language: &str, parts: Vec<Vec<BundleFile>>) -> Result<Vec<BundleFil
     }
     let mut later = Vec::new();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for (number, part) in parts.into_iter().enumerate() {
+    for (part, part_files) in parts.into_iter().enumerate() {
         // Pagefind leaves out pages without words: a part of such pages has
         // no index, and merging it would break the search page.
-        let has_index = part.iter().any(|file| file.path.ends_with(".pf_meta"));
-        if number > 0 && !has_index {
+        let has_index = part_files
+            .iter()
+            .any(|file| file.path.ends_with(".pf_meta"));
+        if part > 0 && !has_index {
             continue;
         }
-        let folder = parts::folder(number);
-        if number > 0 {
+        let folder = cut.folder(part);
+        if part > 0 {
             later.push(
                 folder
                     .strip_prefix(BUNDLE_DIR)
@@ -490,7 +497,10 @@ fn assemble(language: &str, parts: Vec<Vec<BundleFile>>) -> Result<Vec<BundleFil
                     .to_string(),
             );
         }
-        for file in part.into_iter().filter(|f| parts::keeps(number, &f.path)) {
+        for file in part_files
+            .into_iter()
+            .filter(|f| parts::keeps(part, &f.path))
+        {
             files.insert(format!("{folder}{}", file.path), file.contents);
         }
     }
@@ -517,7 +527,8 @@ pub fn index_pages(
 ) -> Result<Option<Vec<BundleFile>>, Diagnostic> {
     let urls: Vec<String> = pages.iter().map(|page| record_url(page)).collect();
     let mut built = Vec::new();
-    for range in parts::ranges(pages.len(), size) {
+    let cut = parts::Cut::new(pages.len(), size);
+    for range in cut.ranges() {
         let mut part = Part::default();
         for slot in range {
             if !wanted() {
@@ -539,7 +550,7 @@ pub fn index_pages(
     if !wanted() {
         return Ok(None);
     }
-    assemble(language, built).map(Some)
+    assemble(language, cut, built).map(Some)
 }
 
 /// A page the index could not read, and why.
