@@ -34,7 +34,11 @@ def load_results(work):
 def load_timings(work, size):
     """tool -> (median, fastest, slowest) in seconds, from hyperfine's exports."""
     timings = {}
-    for name in (f"hyperfine-{size}.json", f"hyperfine-noop-{size}.json"):
+    for name in (
+        f"hyperfine-{size}.json",
+        f"hyperfine-noop-{size}.json",
+        f"hyperfine-search-{size}.json",
+    ):
         path = os.path.join(work, name)
         if not os.path.exists(path):
             continue
@@ -115,6 +119,15 @@ def table(work):
                 f"| {label} | dossier, no-op rebuild | {seconds(*timings['dossier-noop'])} "
                 f"| {ratio(m, median.get('hugo'))} | {ratio(m, median.get('floor'))} | | | | |"
             )
+        if "dossier-search" in timings:
+            r = results.get((size, "dossier-search"), {})
+            pages = int(r.get("pages", 0))
+            lines.append(
+                f"| {label} | dossier, search on ({r.get('runs', '?')} runs) "
+                f"| {seconds(*timings['dossier-search'])} | — | — "
+                f"| {float(r.get('cpu_s', 0)):.2f} s | {int(r.get('rss_kb', 0)) / 1024:.0f} MiB "
+                f"| {pages:,} | {megabytes(int(float(r.get('bytes', 0))))} |"
+            )
         for key, what in (
             ("serve_edit", "one-briefing edit"),
             ("serve_retag", "one-briefing tag change"),
@@ -143,7 +156,9 @@ def table(work):
         + "; ".join(notes)
         + "); the ratios are of medians. CPU, peak RSS, pages and bytes come from one further run under "
         "`/usr/bin/time -v`. Hugo's HTML count includes the `…/page/1/` redirect "
-        "pages it writes for every paginated list."
+        "pages it writes for every paginated list. The search-on row builds the same corpus with "
+        "`search: true` (the Pagefind index, in parts): not compared with Hugo, which builds no "
+        "index."
     )
     return "\n".join(lines)
 

@@ -23,6 +23,9 @@
 #               size is measured, default 300 (measured anyway after that)
 #   DOSSIER_REV how to name the dossier build in the table when not run from a
 #               git checkout (default: the commit, and whether src/ has changes)
+#   SEARCH_SIZES sizes also built with search on (the default in a site;
+#               off above for equal work with Hugo), default: every size
+#   SEARCH_RUNS hyperfine runs of that build, default 3 (1 past SLOW_SECS)
 #   NO_WRITE=1  print the table without touching BENCHMARKS.md
 set -euo pipefail
 
@@ -40,6 +43,8 @@ hugo_limit=${HUGO_LIMIT:-180}
 hugo_mem_gb=${HUGO_MEM_GB:-16}
 seed=${SEED:-2017}
 quiet_wait=${QUIET_WAIT:-300}
+search_sizes=${SEARCH_SIZES:-$sizes}
+search_runs=${SEARCH_RUNS:-3}
 work=$(bench_work_dir dossier-bench)
 
 bench_need bench/run.sh "" hyperfine hugo python3 /usr/bin/time
@@ -218,6 +223,45 @@ print(f'{max(0.0, busy - ours) / capacity * 100:.1f}')")"
   $cmd_dossier >/dev/null 2>&1
   hyperfine --warmup "$w" --runs "$r" --style basic --export-json "$work/hyperfine-noop-$n.json" \
     -n dossier-noop "$cmd_dossier" >&2
+
+  # With search on: the same corpus through a root of links to it whose
+  # dossier.yaml says `search: true`. Not compared with Hugo, which builds
+  # no index; reported on a row of its own.
+  if [[ " $search_sizes " == *" $n "* ]]; then
+    search_root=$work/corpus-$n-search
+    out_search=$work/out-search-$n
+    mkdir -p "$search_root"
+    for entry in "$corpus"/*; do
+      [[ $(basename "$entry") == dossier.yaml ]] || ln -s "$entry" "$search_root/"
+    done
+    sed 's/^search: false$/search: true/' "$corpus/dossier.yaml" >"$search_root/dossier.yaml"
+    grep -q '^search: true$' "$search_root/dossier.yaml" || {
+      echo "bench/run.sh: the corpus's dossier.yaml has no \`search: false\` line to turn on" >&2
+      exit 1
+    }
+    clean_search="rm -rf $out_search $work/.out-search-$n.staging $work/.out-search-$n.old"
+    cmd_search="$dossier build --root $search_root --output $out_search"
+    echo "== $n briefings: dossier with search on, one run under /usr/bin/time" >&2
+    eval "$clean_search"
+    if ! /usr/bin/time -v -o "$work/time-search-$n.txt" $cmd_search >"$work/log-search-$n.txt" 2>&1; then
+      echo "bench/run.sh: dossier with search on failed at $n briefings (see $work/log-search-$n.txt):" >&2
+      tail -20 "$work/log-search-$n.txt" >&2
+      exit 1
+    fi
+    read -r rss cpu wall < <(parse_time "$work/time-search-$n.txt")
+    record "$n" dossier-search rss_kb "$rss"
+    record "$n" dossier-search cpu_s "$cpu"
+    count_output "$out_search" dossier-search "$n"
+    sr=$search_runs
+    if python3 -c "import sys; sys.exit(0 if float('$wall') > $slow_secs else 1)"; then sr=1; fi
+    record "$n" dossier-search runs "$sr"
+    echo "== $n briefings: dossier with search on, hyperfine, $sr runs" >&2
+    wait_quiet "$n"
+    hyperfine --warmup 0 --runs "$sr" --style basic --export-json "$work/hyperfine-search-$n.json" \
+      -n dossier-search --prepare "$clean_search" "$cmd_search" >&2
+    eval "$clean_search"
+    rm -rf "$search_root"
+  fi
 
   # serve's rebuild path: one briefing edited 20 times, each rebuild timed
   # from the file's change to its pages written (the watcher's debounce comes on top).
