@@ -161,7 +161,7 @@ fn build_staged(
             if let Some(pages) = staged.search_pages.take() {
                 let language = staged.config.language.clone();
                 let size = staged.config.search_part_size;
-                later.index_later(language, pages, size, options.output.clone(), number);
+                later.index_later(language, pages, size, options.output.clone(), number, None);
             }
             output
         }
@@ -332,7 +332,7 @@ fn write_site_files(
 }
 
 /// The output path of every briefing page, in archive order.
-fn briefing_pages(archive: &Archive) -> Vec<String> {
+pub(crate) fn briefing_pages(archive: &Archive) -> Vec<String> {
     archive
         .entries
         .iter()

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -196,6 +197,8 @@ pub struct InPlace {
     output: PathBuf,
     files: AtomicUsize,
     bytes: AtomicU64,
+    /// The site paths written, in the order they were.
+    written: Mutex<Vec<String>>,
 }
 
 impl InPlace {
@@ -204,7 +207,16 @@ impl InPlace {
             output: output.to_path_buf(),
             files: AtomicUsize::new(0),
             bytes: AtomicU64::new(0),
+            written: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The site paths written so far (`briefings/rome/index.html`).
+    pub fn written(&self) -> Vec<String> {
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn stats(&self) -> OutputStats {
@@ -260,6 +272,10 @@ impl PageSink for InPlace {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes
             .fetch_add(contents.len() as u64, Ordering::Relaxed);
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(path.to_string());
         Ok(())
     }
 }

@@ -26,14 +26,12 @@
 //! After a failed build the next one is full too, so no problem can hide
 //! behind a fast path.
 //!
-//! The search index is the one thing the fast path leaves behind: Pagefind
-//! builds its index from every page at once, which takes seconds on a large
-//! archive, so an in-place edit keeps the index of the last full build
-//! (search finds the briefing under its old words and tags, a new one not
-//! at all, a deleted one still) until the next full one. A full build does
-//! not wait for it either: its pages are swapped in as soon as they are
-//! rendered, with the previous index, and its own index is written by a
-//! thread of its own once Pagefind is done (`search::background`).
+//! No build waits for the search index. After a full build has swapped its
+//! pages in, or an in-place rebuild has written its own, a thread of the
+//! index (`search::background`) reads the briefing pages back and makes
+//! again only the parts of the index whose pages changed: after an edit to
+//! one briefing, the one part that holds it, a couple of seconds later on
+//! a large archive; until then search shows the previous index.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -618,6 +616,19 @@ impl Session {
             return self.build();
         }
         clock.lap("render and write pages");
+        if last.config.search {
+            // The parts of the search index with a page written here are
+            // made again after, on the index's thread.
+            let number = self.search.current();
+            self.search.index_later(
+                last.config.language.clone(),
+                crate::briefing_pages(&last.archive),
+                last.config.search_part_size,
+                self.options.output.clone(),
+                number,
+                Some(sink.written().into_iter().collect()),
+            );
+        }
         Ok(BuildReport {
             briefings: last.archive.entries.len(),
             render: stats,

@@ -1,35 +1,40 @@
 //! The search index of a site that is served while it is built (`serve`):
-//! the pages are swapped in first, and the index follows.
+//! the pages are written first, and the index follows.
 //!
 //! A full build renders its pages without reading them for the index and
 //! swaps its site in through [`Background::commit`], which carries the
 //! previous build's `pagefind/` over, so search keeps working (on the last
-//! index) meanwhile. Then [`Background::index_later`] starts a thread that
-//! reads the briefing pages back from the output ([`super::index_pages`]),
-//! part after part, and writes the bundle into the output, each file
-//! replaced atomically, the entries (which name the rest) and the list of
-//! parts after the files they name, the bundle's own entry last, then
-//! removes the files of the old bundle that the new one does not have.
-//! The thread works alone, one page after another: an edit saved meanwhile
+//! index) meanwhile; an in-place rebuild writes its pages over the old
+//! ones. Then [`Background::index_later`] starts a thread that brings the
+//! bundle up to date ([`super::update_pages`]): it knows what the bundle in
+//! the output was made of and which pages were written since, reads those
+//! back, and makes again, part after part, only the parts whose pages or
+//! their records changed (after an edit to one briefing, one part; after a
+//! new template, none). It writes them into the output, each file replaced
+//! atomically, the entries (which name the rest) and the list of parts
+//! after the files they name, the bundle's own entry last, then removes the
+//! files those parts no longer have and the parts that are gone. The
+//! thread works alone, one page after another: an edit saved meanwhile
 //! still has the other core.
 //!
 //! Builds are numbered. A bundle is written only if no later build has been
 //! swapped in since, and the number and the swap share a lock with the
-//! writing, so a stale index never lands in a newer site. A new build stops
-//! the index of the one before at its next look (between pages), and
-//! indexes take turns, so quick successive builds never pile up indexes in
-//! memory.
+//! writing, so a stale index never lands in a newer site. A new build (or
+//! rebuild in place) stops the index of the one before at its next look
+//! (between pages), and indexes take turns, each starting from what the one
+//! before wrote, so quick successive builds never pile up indexes in memory
+//! and no page written meanwhile is missed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use walkdir::WalkDir;
 
-use super::{BUNDLE_DIR, BundleFile, bundle_path, index_pages};
+use super::{BUNDLE_DIR, BundleFile, Indexed, bundle_path, update_pages};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::output::{InPlace, OutputStats, Staging};
 use crate::render::PageSink;
@@ -56,8 +61,10 @@ fn written_late(path: &str) -> u8 {
 /// A finished background index.
 #[derive(Debug, Clone, Copy)]
 pub struct Ready {
-    /// Files of the bundle.
+    /// Files written.
     pub files: usize,
+    /// Parts of the bundle made again, and of how many.
+    pub parts: (usize, usize),
     /// From the site swapped in to its index written.
     pub elapsed: Duration,
 }
@@ -76,6 +83,12 @@ struct Shared {
     current: Mutex<u64>,
     /// Held by the one index being made.
     turn: Mutex<()>,
+    /// What the bundle in the output is made of, if there is one; changed
+    /// with it, under `current`.
+    indexed: Mutex<Option<Indexed>>,
+    /// The pages written since that bundle was made (`None`: any may have
+    /// been); changed under `current`.
+    dirty: Mutex<Option<HashSet<String>>>,
 }
 
 /// The background indexes of one output folder.
@@ -98,7 +111,7 @@ impl Background {
     }
 
     /// Stops the latest index, if it still runs: a later build's site is in.
-    fn stop(&mut self) {
+    fn stop(&self) {
         if let Some((_, wanted)) = &self.latest {
             wanted.store(false, Ordering::Relaxed);
         }
@@ -119,14 +132,30 @@ impl Background {
             .unwrap_or_else(PoisonError::into_inner);
         let keep = searched.then_some(BUNDLE_DIR.trim_end_matches('/'));
         let stats = staging.commit_keeping(keep)?;
+        if !searched {
+            *self.shared.indexed() = None;
+        }
+        *self.shared.dirty() = None;
         *current += 1;
         Ok((stats, *current))
     }
 
-    /// Indexes the briefing pages at `pages` (output paths, in archive
-    /// order) of the site in `output`, in `language`, `part_size` pages to a
-    /// part, on a thread of its own, and writes the bundle there if build
-    /// `number` is still the one there.
+    /// The number of the site in the output: what an index made for it
+    /// after an in-place rebuild goes by.
+    pub fn current(&self) -> u64 {
+        *self
+            .shared
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Brings the bundle of the site in `output` up to date with its
+    /// briefing pages at `pages` (output paths, in archive order), in
+    /// `language`, `part_size` pages to a part, on a thread of its own, and
+    /// writes what changed there if build `number` is still the one there.
+    /// `fresh`: the pages written since the last index (`None`: any may
+    /// have been); only the parts whose pages changed are made again.
     pub fn index_later(
         &mut self,
         language: String,
@@ -134,8 +163,23 @@ impl Background {
         part_size: usize,
         output: PathBuf,
         number: u64,
+        fresh: Option<HashSet<String>>,
     ) {
-        self.stop();
+        {
+            // Under `current`: an index that is still wanted once it holds
+            // that lock has seen every page marked before it was started.
+            let _current = self
+                .shared
+                .current
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut dirty = self.shared.dirty();
+            match (dirty.as_mut(), fresh) {
+                (Some(dirty), Some(fresh)) => dirty.extend(fresh),
+                _ => *dirty = None,
+            }
+            self.stop();
+        }
         let wanted = Arc::new(AtomicBool::new(true));
         let job = Job {
             language,
@@ -215,25 +259,29 @@ struct Job {
 impl Job {
     fn run(self) -> Outcome {
         let wanted = || self.wanted.load(Ordering::Relaxed);
-        let turn = self
+        // Held to the end: the next index starts from what this one wrote.
+        let _turn = self
             .shared
             .turn
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let files = match index_pages(
+        let previous = self.shared.indexed().clone();
+        let fresh = self.shared.dirty().clone();
+        let update = match update_pages(
             &self.language,
             &self.output,
             &self.pages,
             self.part_size,
+            previous.as_ref(),
+            fresh.as_ref(),
             wanted,
         ) {
-            Ok(Some(files)) => files,
+            Ok(Some(update)) => update,
             Ok(None) => return Ok(None),
             // A stopped index's trouble is nobody's: its site is gone.
             Err(_) if !wanted() => return Ok(None),
             Err(problem) => return Err(Diagnostics(vec![problem])),
         };
-        drop(turn);
         let current = self
             .shared
             .current
@@ -243,31 +291,71 @@ impl Job {
             return Ok(None);
         }
         let sink = InPlace::new(&self.output);
-        let mut in_order: Vec<&BundleFile> = files.iter().collect();
+        let mut in_order: Vec<&BundleFile> = update.files.iter().collect();
         in_order.sort_by_key(|file| written_late(&file.path));
         let mut problems: Vec<Diagnostic> = in_order
             .iter()
             .filter_map(|file| sink.write(&file.path, &file.contents).err())
             .collect();
         if problems.is_empty() {
-            let kept: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            // What the new bundle no longer has: files of parts made again
+            // that they do not have now, and parts that are no more.
+            let written: HashSet<&str> = update.files.iter().map(|f| f.path.as_str()).collect();
+            let made: HashMap<&str, bool> = update
+                .folders
+                .iter()
+                .map(|(folder, made)| (folder.as_str(), *made))
+                .collect();
+            let stale = |path: &String| match made.get(part_folder(path)) {
+                None => true,
+                Some(true) => !written.contains(path.as_str()),
+                Some(false) => false,
+            };
             problems.extend(
                 old_files(&self.output)
                     .iter()
-                    .filter(|path| !kept.contains(path.as_str()))
+                    .filter(|path| stale(path))
                     .filter_map(|path| sink.remove(path).err()),
             );
         }
-        drop(current);
-        if problems.is_empty() {
+        let outcome = if problems.is_empty() {
             Ok(Some(Ready {
-                files: files.len(),
+                files: update.files.len(),
+                parts: update.made(),
                 elapsed: self.started.elapsed(),
             }))
         } else {
             Err(Diagnostics(problems))
-        }
+        };
+        // What is on disk now (nothing was marked since this index started:
+        // that would have stopped it); after a failure, not known: all is
+        // made again next time.
+        let written = outcome.is_ok();
+        *self.shared.indexed() = written.then_some(update.indexed);
+        *self.shared.dirty() = written.then(HashSet::new);
+        drop(current);
+        outcome
     }
+}
+
+impl Shared {
+    fn indexed(&self) -> MutexGuard<'_, Option<Indexed>> {
+        self.indexed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn dirty(&self) -> MutexGuard<'_, Option<HashSet<String>>> {
+        self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The folder of the part a bundle file belongs to: `pagefind/parts/3/`,
+/// or `pagefind/` for the bundle's own files (and the list of parts).
+fn part_folder(path: &str) -> &str {
+    let parts = format!("{BUNDLE_DIR}parts/");
+    path.strip_prefix(&parts)
+        .and_then(|rest| rest.find('/'))
+        .and_then(|end| path.get(..parts.len() + end + 1))
+        .unwrap_or(BUNDLE_DIR)
 }
 
 /// The site paths (`pagefind/…`) of every file under `output`'s bundle folder.

@@ -37,9 +37,10 @@
 //! A briefing page without `data-pagefind-body` is indexed whole when no
 //! page of its part marks a body (Pagefind's rule, applied to each part).
 //!
-//! `serve` does not wait for the index: its full builds swap their pages in
-//! first, and [`index_pages`] reads them back from the output afterwards,
-//! on a thread of its own (`background.rs`).
+//! `serve` does not wait for the index: its builds, full or in place, write
+//! their pages first, and [`update_pages`] reads them back from the output
+//! afterwards, on a thread of its own (`background.rs`), making again only
+//! the parts whose pages changed.
 //!
 //! Pagefind numbers pages in the order they are added, and that order is in
 //! the index files. Records arrive in whatever order the render threads
@@ -51,7 +52,8 @@ pub mod background;
 pub mod parts;
 pub mod record;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -223,7 +225,8 @@ impl Indexer {
             .into_iter()
             .map(|part| part.unwrap_or_else(|| Ok(Vec::new())))
             .collect::<Result<Vec<_>, _>>()?;
-        let files = assemble(&self.shared.language, self.shared.cut, built)?;
+        let built = built.into_iter().map(PartFiles::Made).collect();
+        let files = assemble(&self.shared.language, self.shared.cut, built)?.files;
         let busy = Duration::from_nanos(self.shared.busy.load(Ordering::Relaxed));
         Ok(Bundle {
             files,
@@ -460,6 +463,19 @@ impl Pagefind {
     }
 }
 
+/// A part of a bundle being put together: made now, or left as it is in
+/// the output (only when bringing a bundle up to date, [`update_pages`]).
+enum PartFiles {
+    Made(Vec<BundleFile>),
+    Kept { listed: bool },
+}
+
+/// A bundle put together: its files and the folders listed in `parts.json`.
+struct Assembled {
+    files: Vec<BundleFile>,
+    listed: HashSet<String>,
+}
+
 /// The bundle from each part's files, newest part first (as `cut` orders
 /// them): the newest whole at `pagefind/`, every other one that holds an
 /// index under `pagefind/parts/`, and the list of those. An empty site
@@ -467,28 +483,31 @@ impl Pagefind {
 fn assemble(
     language: &str,
     cut: parts::Cut,
-    parts: Vec<Vec<BundleFile>>,
-) -> Result<Vec<BundleFile>, Diagnostic> {
+    parts: Vec<PartFiles>,
+) -> Result<Assembled, Diagnostic> {
     let mut parts = parts;
-    if parts.first().is_none_or(Vec::is_empty) {
-        let empty = Pagefind::new(language)?.files()?;
-        match parts.first_mut() {
-            Some(first) => *first = empty,
-            None => parts.push(empty),
+    match parts.first_mut() {
+        Some(PartFiles::Made(files)) if files.is_empty() => {
+            *files = Pagefind::new(language)?.files()?;
         }
+        None => parts.push(PartFiles::Made(Pagefind::new(language)?.files()?)),
+        _ => {}
     }
     let mut later = Vec::new();
+    let mut listed = HashSet::new();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for (part, part_files) in parts.into_iter().enumerate() {
+        let folder = cut.folder(part);
+        let (made, kept) = match part_files {
+            PartFiles::Made(made) => (made, false),
+            PartFiles::Kept { listed: false } => continue,
+            PartFiles::Kept { listed: true } => (Vec::new(), true),
+        };
         // Pagefind leaves out pages without words: a part of such pages has
         // no index, and merging it would break the search page.
-        let has_index = part_files
-            .iter()
-            .any(|file| file.path.ends_with(".pf_meta"));
-        if part > 0 && !has_index {
+        if part > 0 && !kept && !made.iter().any(|file| file.path.ends_with(".pf_meta")) {
             continue;
         }
-        let folder = cut.folder(part);
         if part > 0 {
             later.push(
                 folder
@@ -496,39 +515,132 @@ fn assemble(
                     .unwrap_or(&folder)
                     .to_string(),
             );
+            listed.insert(folder.clone());
         }
-        for file in part_files
-            .into_iter()
-            .filter(|f| parts::keeps(part, &f.path))
-        {
+        for file in made.into_iter().filter(|f| parts::keeps(part, &f.path)) {
             files.insert(format!("{folder}{}", file.path), file.contents);
         }
     }
     let list = serde_json::to_vec(&later)
         .map_err(|e| Diagnostic::error(PARTS_LIST, format!("cannot list the search parts: {e}")))?;
     files.insert(PARTS_LIST.to_string(), list);
-    Ok(files
-        .into_iter()
-        .map(|(path, contents)| BundleFile { path, contents })
-        .collect())
+    Ok(Assembled {
+        files: files
+            .into_iter()
+            .map(|(path, contents)| BundleFile { path, contents })
+            .collect(),
+        listed,
+    })
 }
 
-/// The bundle of the briefing pages at `pages` (output paths, in archive
-/// order) as they are in the `output` folder now, `size` pages to a part,
-/// read one after another on the calling thread: the same bundle as
+/// What a bundle in an output folder was made of: enough to tell which of
+/// its parts a later site leaves as they were.
+#[derive(Debug, Clone, Default)]
+pub struct Indexed {
+    /// Each briefing page's record, hashed, by output path.
+    records: HashMap<String, u64>,
+    /// Each part's pages and their records, hashed, by folder.
+    parts: HashMap<String, u64>,
+    /// The folders `parts.json` lists.
+    listed: HashSet<String>,
+}
+
+/// A bundle brought up to date in an output folder ([`update_pages`]).
+#[derive(Debug)]
+pub struct Update {
+    /// The files of the parts made again, and `parts.json`.
+    pub files: Vec<BundleFile>,
+    /// The folder of each part of the bundle (`pagefind/`,
+    /// `pagefind/parts/3/`), and whether it was made again.
+    pub folders: Vec<(String, bool)>,
+    /// What the bundle is made of, once these files are written.
+    pub indexed: Indexed,
+}
+
+impl Update {
+    /// How many parts were made again, of how many.
+    pub fn made(&self) -> (usize, usize) {
+        let made = self.folders.iter().filter(|(_, made)| *made).count();
+        (made, self.folders.len())
+    }
+}
+
+/// The record of the page at `page` in `output`, `None` if it is gone.
+fn read_record(output: &Path, page: &str) -> Result<Option<Record>, Diagnostic> {
+    let html = match std::fs::read(output.join(page)) {
+        Ok(html) => html,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unreadable(page, e)),
+    };
+    record::extract(&html)
+        .map(Some)
+        .map_err(|e| unreadable(page, e))
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Brings the bundle in `output` up to date with the briefing pages at
+/// `pages` (output paths, in archive order) as they are there now, `size`
+/// pages to a part, read one after another on the calling thread. The
+/// bundle there was made of `previous` (`None`: there is none); the pages
+/// in `fresh` were written since (`None`: any may have been). Only the
+/// parts whose pages or records changed are made again: a part is the same
+/// bytes for the same records. With no `previous`, the same bundle as
 /// [`Indexer`] makes of the same pages. A page gone meanwhile is left out.
 /// `None` as soon as `wanted` says no (it is asked between pages).
-pub fn index_pages(
+pub fn update_pages(
     language: &str,
     output: &Path,
     pages: &[String],
     size: usize,
+    previous: Option<&Indexed>,
+    fresh: Option<&HashSet<String>>,
     wanted: impl Fn() -> bool,
-) -> Result<Option<Vec<BundleFile>>, Diagnostic> {
+) -> Result<Option<Update>, Diagnostic> {
+    let mut records = HashMap::with_capacity(pages.len());
+    for page in pages {
+        let known = previous.and_then(|p| p.records.get(page));
+        let hash = match known {
+            Some(&hash) if fresh.is_some_and(|fresh| !fresh.contains(page)) => Some(hash),
+            _ => {
+                if !wanted() {
+                    return Ok(None);
+                }
+                read_record(output, page)?.map(|record| hash_of(&record))
+            }
+        };
+        if let Some(hash) = hash {
+            records.insert(page.clone(), hash);
+        }
+    }
     let urls: Vec<String> = pages.iter().map(|page| record_url(page)).collect();
-    let mut built = Vec::new();
     let cut = parts::Cut::new(pages.len(), size);
-    for range in cut.ranges() {
+    let mut made = Vec::new();
+    let mut folders = Vec::new();
+    let mut fingerprints = HashMap::new();
+    for (number, range) in cut.ranges().enumerate() {
+        let folder = cut.folder(number);
+        let part_pages = pages.get(range.clone()).unwrap_or_default();
+        let fingerprint = hash_of(&(
+            language,
+            &folder,
+            part_pages
+                .iter()
+                .map(|page| (page, records.get(page)))
+                .collect::<Vec<_>>(),
+        ));
+        let unchanged = previous.is_some_and(|p| p.parts.get(&folder) == Some(&fingerprint));
+        fingerprints.insert(folder.clone(), fingerprint);
+        folders.push((folder.clone(), !unchanged));
+        if unchanged {
+            let listed = previous.is_some_and(|p| p.listed.contains(&folder));
+            made.push(PartFiles::Kept { listed });
+            continue;
+        }
         let mut part = Part::default();
         for slot in range {
             if !wanted() {
@@ -537,20 +649,29 @@ pub fn index_pages(
             let Some(page) = pages.get(slot) else {
                 continue;
             };
-            let html = match std::fs::read(output.join(page)) {
-                Ok(html) => html,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(unreadable(page, e)),
-            };
-            let record = record::extract(&html).map_err(|e| unreadable(page, e))?;
-            part.add(language, &urls, slot, record)?;
+            if let Some(record) = read_record(output, page)? {
+                part.add(language, &urls, slot, record)?;
+            }
         }
-        built.push(part.build(language, &urls)?);
+        made.push(PartFiles::Made(part.build(language, &urls)?));
     }
     if !wanted() {
         return Ok(None);
     }
-    assemble(language, cut, built).map(Some)
+    if folders.is_empty() {
+        // No briefings: the bundle is the scripts over an index of nothing.
+        folders.push((BUNDLE_DIR.to_string(), true));
+    }
+    let assembled = assemble(language, cut, made)?;
+    Ok(Some(Update {
+        files: assembled.files,
+        folders,
+        indexed: Indexed {
+            records,
+            parts: fingerprints,
+            listed: assembled.listed,
+        },
+    }))
 }
 
 /// A page the index could not read, and why.

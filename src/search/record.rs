@@ -47,7 +47,7 @@ static ATTRIBUTE_VALUE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A page as the index takes it (the arguments of Pagefind's
 /// `add_custom_record` but its URL and language).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Record {
     /// The text, with Pagefind's weight markers around headings and
     /// weighted elements.

@@ -34,12 +34,14 @@ pub struct Rebuild {
 impl Rebuild {
     pub fn new(options: BuildOptions) -> Rebuild {
         let mut session = Session::new(options);
-        // A full build's pages are served before its search index is made;
-        // say when the index follows, or why it did not.
+        // A build's pages are served before its search index is brought up
+        // to date; say when the index follows, or why it did not.
         session.listen_for_search(Arc::new(|outcome: &Outcome| match outcome {
             Ok(Some(ready)) => println!(
-                "search index: {} files, written {} ms after the pages",
-                ready.files,
+                "search index: {} of {} part{} made again, written {} ms after the pages",
+                ready.parts.0,
+                ready.parts.1,
+                if ready.parts.1 == 1 { "" } else { "s" },
                 ready.elapsed.as_millis()
             ),
             Ok(None) => {}
