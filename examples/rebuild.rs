@@ -56,7 +56,11 @@ fn main() -> Result<()> {
     // With `search: true` the index follows on a thread of its own, which
     // would share the cores with the edits timed below: wait for it.
     if let Some(Ok(Some(ready))) = session.wait_for_search() {
-        println!("search index: {} ms after the pages", ms(ready.elapsed));
+        println!(
+            "search index: {} ms after the pages ({} parts)",
+            ms(ready.elapsed),
+            ready.parts.1
+        );
     }
 
     // A briefing from the middle of the archive, as a writer would pick.
@@ -98,6 +102,16 @@ fn main() -> Result<()> {
             bail!("the edit took the full-build path");
         }
         pages = pages.max(report.render.pages);
+    }
+    // With `search: true` every edit also sets the index's thread going
+    // (stopping the one before): how long the last one took to catch up.
+    if let Some(Ok(Some(ready))) = session.wait_for_search() {
+        println!(
+            "search index after the last edit: {} of {} parts made again, {:.0} ms after its pages",
+            ready.parts.0,
+            ready.parts.1,
+            ms(ready.elapsed)
+        );
     }
     std::fs::write(&path, original)?;
     times.sort();

@@ -209,7 +209,7 @@ struct Staged {
     warnings: Vec<Diagnostic>,
     /// With [`Search::Later`] and search on: the briefing pages to index
     /// once the site is swapped in (output paths, in archive order).
-    search_pages: Option<Vec<String>>,
+    search_pages: Option<std::sync::Arc<[String]>>,
 }
 
 /// When a build makes the search index (with `search: true`).
@@ -298,7 +298,8 @@ fn stage(
     if let Some(indexer) = indexer {
         write_search_bundle(indexer, &staging, clock)?;
     }
-    let search_pages = (config.search && search == Search::Later).then(|| briefing_pages(&archive));
+    let search_pages =
+        (config.search && search == Search::Later).then(|| briefing_pages(&archive).into());
     let staged = Staged {
         config,
         templates,

@@ -35,7 +35,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::config::{BuildOptions, SiteConfig};
@@ -335,8 +335,11 @@ pub struct Session {
     options: BuildOptions,
     /// The last good build, when the output on disk is exactly its output.
     last: Option<Built>,
-    /// The search index of the last full build, made after its swap.
+    /// The search index, brought up to date after every build.
     search: Background,
+    /// The briefing pages in archive order, for the search index: kept
+    /// while no briefing comes, goes or moves.
+    search_pages: Option<Arc<[String]>>,
 }
 
 /// A briefing changed in place.
@@ -398,6 +401,7 @@ impl Session {
             options,
             last: None,
             search: Background::new(),
+            search_pages: None,
         }
     }
 
@@ -420,6 +424,7 @@ impl Session {
     /// Builds the whole site into the output folder.
     pub fn build(&mut self) -> Result<BuildReport, Diagnostics> {
         self.last = None;
+        self.search_pages = None;
         let (report, built) = crate::build_all(&self.options, &mut self.search)?;
         self.last = Some(built);
         Ok(report)
@@ -562,6 +567,9 @@ impl Session {
         let mut stats = RenderStats::default();
         let mut full = false;
         for change in edits {
+            if !matches!(change, Changed::Edited { .. } | Changed::Profile { .. }) {
+                self.search_pages = None;
+            }
             stats += match change {
                 Changed::Removed { id, file } => last.remove(id, &file, &sink)?,
                 Changed::Added {
@@ -620,9 +628,13 @@ impl Session {
             // The parts of the search index with a page written here are
             // made again after, on the index's thread.
             let number = self.search.current();
+            let pages = Arc::clone(
+                self.search_pages
+                    .get_or_insert_with(|| crate::briefing_pages(&last.archive).into()),
+            );
             self.search.index_later(
                 last.config.language.clone(),
-                crate::briefing_pages(&last.archive),
+                pages,
                 last.config.search_part_size,
                 self.options.output.clone(),
                 number,

@@ -86,9 +86,50 @@ struct Shared {
     /// What the bundle in the output is made of, if there is one; changed
     /// with it, under `current`.
     indexed: Mutex<Option<Indexed>>,
-    /// The pages written since that bundle was made (`None`: any may have
-    /// been); changed under `current`.
-    dirty: Mutex<Option<HashSet<String>>>,
+    /// The pages written since that bundle was made.
+    dirty: Mutex<Dirty>,
+}
+
+/// The pages written since the bundle in the output was made, each with
+/// the mark of the last rebuild that wrote it: an index started at one mark
+/// and written forgets only what was marked up to it.
+#[derive(Default)]
+struct Dirty {
+    pages: HashMap<String, u64>,
+    /// Every page counts as written, as of this mark (a full build).
+    all: Option<u64>,
+    /// The last mark given.
+    mark: u64,
+}
+
+impl Dirty {
+    /// Marks `fresh` (`None`: every page) as written.
+    fn mark(&mut self, fresh: Option<HashSet<String>>) {
+        self.mark += 1;
+        match fresh {
+            Some(fresh) => self
+                .pages
+                .extend(fresh.into_iter().map(|page| (page, self.mark))),
+            None => self.all = Some(self.mark),
+        }
+    }
+
+    /// The pages an index started now reads back (`None`: all), and the mark.
+    fn snapshot(&self) -> (Option<HashSet<String>>, u64) {
+        let pages = self
+            .all
+            .is_none()
+            .then(|| self.pages.keys().cloned().collect());
+        (pages, self.mark)
+    }
+
+    /// An index started at `mark` was written: what was marked since stays.
+    fn written(&mut self, mark: u64) {
+        self.pages.retain(|_, marked| *marked > mark);
+        if self.all.is_some_and(|all| all <= mark) {
+            self.all = None;
+        }
+    }
 }
 
 /// The background indexes of one output folder.
@@ -98,6 +139,8 @@ pub struct Background {
     /// The latest index's thread, and whether it is still wanted.
     latest: Option<(JoinHandle<Outcome>, Arc<AtomicBool>)>,
     listener: Option<Listener>,
+    /// The number of the last site committed.
+    number: u64,
 }
 
 impl Background {
@@ -121,7 +164,7 @@ impl Background {
     /// over when the new site will have one (`searched`), and numbers it:
     /// from now on only its own index may be written. Returns the number.
     pub fn commit(
-        &self,
+        &mut self,
         staging: Staging,
         searched: bool,
     ) -> Result<(OutputStats, u64), Diagnostic> {
@@ -135,19 +178,15 @@ impl Background {
         if !searched {
             *self.shared.indexed() = None;
         }
-        *self.shared.dirty() = None;
         *current += 1;
+        self.number = *current;
         Ok((stats, *current))
     }
 
-    /// The number of the site in the output: what an index made for it
-    /// after an in-place rebuild goes by.
+    /// The number of the site in the output (the last one committed): what
+    /// an index made for it after an in-place rebuild goes by.
     pub fn current(&self) -> u64 {
-        *self
-            .shared
-            .current
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.number
     }
 
     /// Brings the bundle of the site in `output` up to date with its
@@ -159,27 +198,14 @@ impl Background {
     pub fn index_later(
         &mut self,
         language: String,
-        pages: Vec<String>,
+        pages: Arc<[String]>,
         part_size: usize,
         output: PathBuf,
         number: u64,
         fresh: Option<HashSet<String>>,
     ) {
-        {
-            // Under `current`: an index that is still wanted once it holds
-            // that lock has seen every page marked before it was started.
-            let _current = self
-                .shared
-                .current
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let mut dirty = self.shared.dirty();
-            match (dirty.as_mut(), fresh) {
-                (Some(dirty), Some(fresh)) => dirty.extend(fresh),
-                _ => *dirty = None,
-            }
-            self.stop();
-        }
+        self.shared.dirty().mark(fresh);
+        self.stop();
         let wanted = Arc::new(AtomicBool::new(true));
         let job = Job {
             language,
@@ -247,7 +273,7 @@ impl Drop for Background {
 /// One background index: see [`Background::index_later`].
 struct Job {
     language: String,
-    pages: Vec<String>,
+    pages: Arc<[String]>,
     part_size: usize,
     output: PathBuf,
     number: u64,
@@ -266,7 +292,7 @@ impl Job {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let previous = self.shared.indexed().clone();
-        let fresh = self.shared.dirty().clone();
+        let (fresh, mark) = self.shared.dirty().snapshot();
         let update = match update_pages(
             &self.language,
             &self.output,
@@ -327,12 +353,13 @@ impl Job {
         } else {
             Err(Diagnostics(problems))
         };
-        // What is on disk now (nothing was marked since this index started:
-        // that would have stopped it); after a failure, not known: all is
-        // made again next time.
+        // What is on disk now; after a failure, not known: all is made
+        // again next time.
         let written = outcome.is_ok();
         *self.shared.indexed() = written.then_some(update.indexed);
-        *self.shared.dirty() = written.then(HashSet::new);
+        if written {
+            self.shared.dirty().written(mark);
+        }
         drop(current);
         outcome
     }
@@ -343,7 +370,7 @@ impl Shared {
         self.indexed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn dirty(&self) -> MutexGuard<'_, Option<HashSet<String>>> {
+    fn dirty(&self) -> MutexGuard<'_, Dirty> {
         self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -367,4 +394,50 @@ fn old_files(output: &Path) -> Vec<String> {
         .filter(|entry| entry.file_type().is_file())
         .filter_map(|entry| Some(bundle_path(entry.path().strip_prefix(&folder).ok()?)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(pages: &[&str]) -> HashSet<String> {
+        pages.iter().map(|p| (*p).to_string()).collect()
+    }
+
+    #[test]
+    fn an_index_written_forgets_only_the_pages_marked_before_it_started() {
+        let mut dirty = Dirty::default();
+        dirty.mark(Some(set(&["a", "b"])));
+        let (pages, mark) = dirty.snapshot();
+        assert_eq!(pages, Some(set(&["a", "b"])));
+        // Written again while the index runs: still to be read next time.
+        dirty.mark(Some(set(&["b", "c"])));
+        dirty.written(mark);
+        assert_eq!(dirty.snapshot().0, Some(set(&["b", "c"])));
+
+        // A full build: every page, until an index started after it is written.
+        dirty.mark(None);
+        let (pages, mark) = dirty.snapshot();
+        assert_eq!(pages, None);
+        dirty.mark(Some(set(&["d"])));
+        dirty.written(mark);
+        assert_eq!(dirty.snapshot().0, Some(set(&["d"])));
+    }
+
+    #[test]
+    fn bundle_files_belong_to_their_part() {
+        assert_eq!(
+            part_folder("pagefind/parts/12/index/en_1.pf_index"),
+            "pagefind/parts/12/"
+        );
+        assert_eq!(
+            part_folder("pagefind/parts/3/pagefind-entry.json"),
+            "pagefind/parts/3/"
+        );
+        assert_eq!(
+            part_folder("pagefind/fragment/en_1.pf_fragment"),
+            "pagefind/"
+        );
+        assert_eq!(part_folder("pagefind/parts.json"), "pagefind/");
+    }
 }

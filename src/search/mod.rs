@@ -346,6 +346,8 @@ struct Part {
     /// They are indexed only when no page of the part marks a body.
     unmarked: Vec<(usize, Record)>,
     any_body: bool,
+    /// The threads Pagefind builds it on; 0: one per core.
+    threads: usize,
 }
 
 impl Part {
@@ -390,7 +392,7 @@ impl Part {
             }
         }
         match self.index {
-            Some(index) => index.files(),
+            Some(index) => index.files(self.threads),
             None => Ok(Vec::new()),
         }
     }
@@ -439,11 +441,13 @@ impl Pagefind {
             .map_err(|e| failure(url, &e))
     }
 
-    /// Builds the index: its files, paths inside the bundle. Pagefind
-    /// spreads the building over the rayon pool it is called in; this is a
-    /// pool of its own, not the render threads' (see `Indexer`).
-    fn files(mut self) -> Result<Vec<BundleFile>, Diagnostic> {
+    /// Builds the index on `threads` threads (0: one per core): its files,
+    /// paths inside the bundle. Pagefind spreads the building over the
+    /// rayon pool it is called in; this is a pool of its own, not the
+    /// render threads' (see `Indexer`).
+    fn files(mut self, threads: usize) -> Result<Vec<BundleFile>, Diagnostic> {
         let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
             .thread_name(|i| format!("search-build-{i}"))
             .build()
             .map_err(|e| {
@@ -488,9 +492,9 @@ fn assemble(
     let mut parts = parts;
     match parts.first_mut() {
         Some(PartFiles::Made(files)) if files.is_empty() => {
-            *files = Pagefind::new(language)?.files()?;
+            *files = Pagefind::new(language)?.files(0)?;
         }
-        None => parts.push(PartFiles::Made(Pagefind::new(language)?.files()?)),
+        None => parts.push(PartFiles::Made(Pagefind::new(language)?.files(0)?)),
         _ => {}
     }
     let mut later = Vec::new();
@@ -601,28 +605,38 @@ pub fn update_pages(
     fresh: Option<&HashSet<String>>,
     wanted: impl Fn() -> bool,
 ) -> Result<Option<Update>, Diagnostic> {
-    let mut records = HashMap::with_capacity(pages.len());
-    for page in pages {
-        let known = previous.and_then(|p| p.records.get(page));
-        let hash = match known {
-            Some(&hash) if fresh.is_some_and(|fresh| !fresh.contains(page)) => Some(hash),
-            _ => {
-                if !wanted() {
-                    return Ok(None);
-                }
-                read_record(output, page)?.map(|record| hash_of(&record))
-            }
-        };
-        if let Some(hash) = hash {
-            records.insert(page.clone(), hash);
-        }
-    }
     let urls: Vec<String> = pages.iter().map(|page| record_url(page)).collect();
     let cut = parts::Cut::new(pages.len(), size);
+    let mut records = HashMap::with_capacity(pages.len());
     let mut made = Vec::new();
     let mut folders = Vec::new();
     let mut fingerprints = HashMap::new();
     for (number, range) in cut.ranges().enumerate() {
+        // The part's records: each page written since read back (kept for
+        // the index, should the part be made again), the others as they were.
+        let mut read: HashMap<usize, Record> = HashMap::new();
+        for slot in range.clone() {
+            let Some(page) = pages.get(slot) else {
+                continue;
+            };
+            let known = previous.and_then(|p| p.records.get(page));
+            let hash = match known {
+                Some(&hash) if fresh.is_some_and(|fresh| !fresh.contains(page)) => Some(hash),
+                _ => {
+                    if !wanted() {
+                        return Ok(None);
+                    }
+                    read_record(output, page)?.map(|record| {
+                        let hash = hash_of(&record);
+                        read.insert(slot, record);
+                        hash
+                    })
+                }
+            };
+            if let Some(hash) = hash {
+                records.insert(page.clone(), hash);
+            }
+        }
         let folder = cut.folder(number);
         let part_pages = pages.get(range.clone()).unwrap_or_default();
         let fingerprint = hash_of(&(
@@ -641,15 +655,21 @@ pub fn update_pages(
             made.push(PartFiles::Kept { listed });
             continue;
         }
-        let mut part = Part::default();
+        // One thread: an edit saved meanwhile keeps the other cores.
+        let mut part = Part {
+            threads: 1,
+            ..Part::default()
+        };
         for slot in range {
             if !wanted() {
                 return Ok(None);
             }
-            let Some(page) = pages.get(slot) else {
-                continue;
+            let record = match (read.remove(&slot), pages.get(slot)) {
+                (Some(record), _) => Some(record),
+                (None, Some(page)) if records.contains_key(page) => read_record(output, page)?,
+                (None, _) => None,
             };
-            if let Some(record) = read_record(output, page)? {
+            if let Some(record) = record {
                 part.add(language, &urls, slot, record)?;
             }
         }
