@@ -44,6 +44,31 @@ pub use sitemap::{SITEMAP_MAX_URLS, robots_txt};
 /// Where rendered pages go: a site path (`briefings/rome/index.html`) and its bytes.
 pub trait PageSink: Sync {
     fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic>;
+
+    /// Told that the briefing page at `path` (the file `write` would have
+    /// been given) failed to render or to be written: it will not come. A
+    /// sink that waits for the briefing pages in order (the search index)
+    /// stops waiting for it.
+    fn failed(&self, _path: &str) {}
+}
+
+/// Tells the sink a briefing page will not come unless it is defused: on
+/// an error, and on a panic, which would otherwise leave a sink that waits
+/// for it waiting, and the render threads it holds back with it.
+struct Unwritten<'a> {
+    renderer: &'a PageRenderer<'a>,
+    sink: &'a dyn PageSink,
+    id: BriefingId,
+    written: bool,
+}
+
+impl Drop for Unwritten<'_> {
+    fn drop(&mut self) {
+        if !self.written {
+            let path = self.renderer.path_of(Job::Briefing(self.id));
+            self.sink.failed(&format!("{path}index.html"));
+        }
+    }
 }
 
 /// What was rendered, for the closing line.
@@ -1229,7 +1254,15 @@ impl<'a> PageRenderer<'a> {
                     let (template, path, context) = self.briefing(id, markdown.unwrap_or(""));
                     self.render_page(template, path, &context, s)
                 };
-                (id, self.write_page(sink, scratch, page))
+                let mut unwritten = Unwritten {
+                    renderer: self,
+                    sink,
+                    id,
+                    written: false,
+                };
+                let result = self.write_page(sink, scratch, page);
+                unwritten.written = result.is_ok();
+                (id, result)
             })
             .collect();
         in_order(results, count)

@@ -22,8 +22,11 @@
 //! cannot deadlock: every part before the lowest page not yet handed in has
 //! all its records, so the indexing threads finish those and take that
 //! page's part, and the render thread holding the page (rayon's threads
-//! work from the low end of what they hold) goes on. It needs one thing:
-//! no indexing thread may wait for a render thread. Pagefind builds on the
+//! work from the low end of what they hold) goes on. It needs two things.
+//! Every briefing page comes or is given up: a page that fails to render
+//! or to be written is reported by the renderer (`PageSink::failed`, also
+//! on a panic), else a thread would wait for it forever. And no indexing
+//! thread may wait for a render thread. Pagefind builds on the
 //! rayon pool it is called in, so a part is built on a pool of its own,
 //! never the global one the render threads are (they may all be waiting);
 //! and nothing of Pagefind runs on a render thread, whose blocking on a
@@ -86,8 +89,8 @@ pub struct BundleFile {
 pub struct Bundle {
     /// Sorted by path.
     pub files: Vec<BundleFile>,
-    /// Time spent indexing and building the parts, summed over the render
-    /// threads that did it (for `--timings`).
+    /// Time spent indexing and building the parts, summed over the
+    /// indexing threads (for `--timings`).
     pub busy: Duration,
 }
 
@@ -124,9 +127,18 @@ struct Shared {
     busy: AtomicU64,
 }
 
+/// A briefing page's place in the queue.
+enum Slot {
+    /// Not rendered yet.
+    Waiting,
+    Ready(Record),
+    /// Taken by its part, or never coming (its page failed).
+    Gone,
+}
+
 struct Queue {
     /// Records handed in and not yet taken, by archive position.
-    records: Vec<Option<Record>>,
+    records: Vec<Slot>,
     /// Parts taken by an indexing thread: every part before this one.
     taken: usize,
     /// Every record that will come has come (or the build failed).
@@ -148,7 +160,7 @@ impl Indexer {
             language: language.to_string(),
             urls: pages.iter().map(|path| record_url(path)).collect(),
             queue: Mutex::new(Queue {
-                records: vec![None; pages.len()],
+                records: pages.iter().map(|_| Slot::Waiting).collect(),
                 taken: 0,
                 closed: false,
                 abandoned: false,
@@ -202,7 +214,16 @@ impl Indexer {
             queue = self.shared.wait(queue);
         }
         if let Some(place) = queue.records.get_mut(slot) {
-            *place = Some(record);
+            *place = Slot::Ready(record);
+        }
+        self.shared.changed.notify_all();
+    }
+
+    /// The page at archive position `slot` will not come: its part goes on
+    /// without it. Never waits (the page's part may be the one held up).
+    fn skip(&self, slot: usize) {
+        if let Some(place) = self.shared.lock().records.get_mut(slot) {
+            *place = Slot::Gone;
         }
         self.shared.changed.notify_all();
     }
@@ -284,13 +305,20 @@ impl Shared {
         let mut part = Part::default();
         for slot in self.parts.get(number).cloned().unwrap_or_default() {
             let mut queue = self.lock();
-            while queue.records.get(slot).is_some_and(Option::is_none) && !queue.closed {
+            while matches!(queue.records.get(slot), Some(Slot::Waiting)) && !queue.closed {
                 queue = self.wait(queue);
             }
             if queue.abandoned {
                 return Err(Diagnostic::error(BUNDLE_DIR, "search indexing abandoned"));
             }
-            let record = queue.records.get_mut(slot).and_then(Option::take);
+            let record = match queue
+                .records
+                .get_mut(slot)
+                .map(|s| std::mem::replace(s, Slot::Gone))
+            {
+                Some(Slot::Ready(record)) => Some(record),
+                _ => None,
+            };
             drop(queue);
             if let Some(record) = record {
                 part.add(&self.language, &self.urls, slot, record)?;
@@ -315,6 +343,13 @@ impl PageSink for IndexingSink<'_> {
         let record = record::extract(contents).map_err(|e| unreadable(path, e))?;
         self.indexer.deliver(slot, record);
         Ok(())
+    }
+
+    fn failed(&self, path: &str) {
+        self.inner.failed(path);
+        if let Some(&slot) = self.indexer.slots.get(path) {
+            self.indexer.skip(slot);
+        }
     }
 }
 

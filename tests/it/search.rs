@@ -697,3 +697,49 @@ fn a_search_covers_every_part_of_the_index() {
     browser.click("label[for='Countries-Country 1']");
     wait_for_message(&browser, "20 results for coalition");
 }
+
+/// A briefing page that fails to render holds up neither the search index
+/// nor the render threads waiting for it: the build ends, with the error,
+/// and the previous output stays.
+#[test]
+fn a_briefing_page_that_fails_does_not_hold_the_index_up() {
+    let site = many_briefings_in_parts(7);
+    site.build();
+    let before = site.output().tree();
+    let theme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("themes/dossier/templates/briefing.html"),
+    )
+    .expect("the theme's briefing template");
+    // One briefing in five fails, in every part: each indexing thread
+    // comes to a page that never comes.
+    let failing: Vec<String> = (0..60)
+        .step_by(5)
+        .map(|i| format!("\"Briefing {i}\""))
+        .collect();
+    site.write(
+        "templates/briefing.html",
+        &theme.replacen(
+            "{% block content %}",
+            &format!(
+                "{{% block content %}}{{% if briefing.title in [{}] %}}{{{{ no_such_variable }}}}{{% endif %}}",
+                failing.join(", ")
+            ),
+            1,
+        ),
+    );
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let root = site.root().to_path_buf();
+    std::thread::spawn(move || {
+        let result = dossier::build(&dossier::config::BuildOptions::new(root));
+        let _ = sender.send(result.map(|_| ()));
+    });
+    let result = receiver
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the build ended");
+    let problems = result.expect_err("the build fails");
+    let text = crate::support::lines(&problems);
+    assert!(text.contains("no_such_variable"), "{text}");
+    assert!(text.contains("templates/briefing.html"), "{text}");
+    assert!(site.output().tree() == before, "the last good output stays");
+}
