@@ -122,8 +122,10 @@ def table(work):
         if "dossier-search" in timings:
             r = results.get((size, "dossier-search"), {})
             pages = int(r.get("pages", 0))
+            search_runs = r.get("runs", "?")
+            plural = "" if search_runs == "1" else "s"
             lines.append(
-                f"| {label} | dossier, search on ({r.get('runs', '?')} runs) "
+                f"| {label} | dossier, search on ({search_runs} run{plural}) "
                 f"| {seconds(*timings['dossier-search'])} | — | — "
                 f"| {float(r.get('cpu_s', 0)):.2f} s | {int(r.get('rss_kb', 0)) / 1024:.0f} MiB "
                 f"| {pages:,} | {megabytes(int(float(r.get('bytes', 0))))} |"

@@ -238,7 +238,7 @@ fn stage(
         config,
         templates,
         archive,
-        diagnostics,
+        mut diagnostics,
         ..
     } = load_content(options, config, clock);
     let (Some(templates), Some(mut archive)) = (templates, archive) else {
@@ -246,6 +246,14 @@ fn stage(
     };
     if diagnostics.has_errors() {
         return Err(sorted(diagnostics));
+    }
+    if config.search {
+        let briefings = archive.entries.len();
+        diagnostics.0.extend(search::parts::unmerged(
+            &templates,
+            briefings,
+            config.search_part_size,
+        ));
     }
 
     let staging = Staging::create(&options.output).map_err(|d| Diagnostics(vec![d]))?;

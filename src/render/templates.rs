@@ -116,6 +116,13 @@ impl Templates {
         self.files.contains_key(name)
     }
 
+    /// The file (relative to the site root) and text of the template `name`.
+    pub fn source(&self, name: &str) -> Option<(&Path, &str)> {
+        self.files
+            .get(name)
+            .map(|(path, text)| (path.as_path(), text.as_str()))
+    }
+
     /// Tera gathers the problems it finds once every template is loaded (an
     /// unknown include, say) into one message of reports, each
     /// `error: <message>` then ` --> <template>:<line>:<column>`: one

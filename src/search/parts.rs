@@ -29,6 +29,8 @@
 use std::ops::Range;
 
 use super::BUNDLE_DIR;
+use crate::diag::{Diagnostic, Severity};
+use crate::render::templates::{SEARCH, Templates};
 
 /// The default `search_part_size`.
 pub const DEFAULT_SIZE: usize = 2_000;
@@ -92,6 +94,31 @@ impl Cut {
             part => format!("{BUNDLE_DIR}parts/{}/", self.count() - part),
         }
     }
+}
+
+/// A warning when the archive's index has more than one part and the
+/// search template never names the list of parts: its searches would find
+/// only the newest part's briefings (a theme made before the parts, say).
+pub fn unmerged(templates: &Templates, briefings: usize, size: usize) -> Option<Diagnostic> {
+    let (path, text) = templates.source(SEARCH)?;
+    if briefings <= size || text.contains("parts.json") {
+        return None;
+    }
+    let mut warning = Diagnostic::error(
+        path,
+        format!(
+            "the search index of these {briefings} briefings is in {} parts, and \
+             `{SEARCH}` never reads `pagefind/parts.json`: a search would find only the \
+             newest {size}",
+            Cut::new(briefings, size).count()
+        ),
+    )
+    .with_help(
+        "merge the parts listed in `pagefind/parts.json` with Pagefind's `mergeIndex`, as \
+         the default theme's search.html does, or raise `search_part_size`",
+    );
+    warning.severity = Severity::Warning;
+    Some(warning)
 }
 
 /// Whether part `part` (0: the newest, the bundle) keeps `file` (a path

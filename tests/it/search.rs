@@ -743,3 +743,35 @@ fn a_briefing_page_that_fails_does_not_hold_the_index_up() {
     assert!(text.contains("templates/briefing.html"), "{text}");
     assert!(site.output().tree() == before, "the last good output stays");
 }
+
+/// A site's own search page made before the index came in parts (it never
+/// reads `parts.json`) would search only the newest part: the build says so.
+#[test]
+fn a_search_page_that_does_not_merge_the_parts_is_warned_about() {
+    let site = many_briefings_in_parts(25);
+    site.write(
+        "templates/search.html",
+        "{% extends \"base.html\" %}{% block content %}<div id=\"search\"></div>{% endblock content %}\n",
+    );
+    let report = site.build();
+    let warning = report
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("parts.json"))
+        .expect("a warning about the parts");
+    assert_eq!(warning.path, std::path::Path::new("templates/search.html"));
+    assert!(warning.message.contains("3 parts"), "{}", warning.message);
+    assert!(warning.message.contains("newest 25"), "{}", warning.message);
+
+    // The default theme's page merges them: no warning.
+    let site = many_briefings_in_parts(25);
+    let report = site.build();
+    assert!(
+        !report
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("parts.json")),
+        "{:?}",
+        report.warnings
+    );
+}
