@@ -50,11 +50,31 @@ pub fn render(
     highlighter: &Highlighter,
     linker: Option<&mut Linker<'_>>,
 ) -> Rendered {
+    render_among(
+        markdown,
+        highlighter,
+        linker,
+        &std::collections::HashSet::new(),
+    )
+}
+
+/// [`render`] for a page whose template already writes the ids in `taken`
+/// (`main`, say): a heading whose slug is one of them gets another
+/// (`main-1`), so each id, and each link to it, names one element.
+pub fn render_among(
+    markdown: &str,
+    highlighter: &Highlighter,
+    linker: Option<&mut Linker<'_>>,
+    taken: &std::collections::HashSet<String>,
+) -> Rendered {
     let mut annotate = Annotate {
         parser: Parser::new_ext(markdown, options()),
         highlighter,
         pending: VecDeque::new(),
-        ids: HeadingIds::default(),
+        ids: HeadingIds {
+            used: taken.iter().cloned().collect(),
+            ..HeadingIds::default()
+        },
         out: Rendered::default(),
         eligibility: Eligibility::default(),
         linker,

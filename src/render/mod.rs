@@ -1413,7 +1413,12 @@ impl<'a> PageRenderer<'a> {
             allowed,
             views.config.mentions,
         );
-        let body = markdown::render(markdown, self.highlighter, Some(&mut linker));
+        let body = markdown::render_among(
+            markdown,
+            self.highlighter,
+            Some(&mut linker),
+            self.templates.ids(),
+        );
         context.insert("briefing", &views.briefing_view(id, &body));
         if let Some(slot) = &self.bodies[id] {
             // A feed shows this briefing: keep its body for the second pass.
@@ -1486,7 +1491,10 @@ impl<'a> PageRenderer<'a> {
         let profile_html = (page == 1)
             .then_some(term.profile.as_ref())
             .flatten()
-            .map(|p| markdown::render(p.markdown(), self.highlighter, None).html);
+            .map(|p| {
+                markdown::render_among(p.markdown(), self.highlighter, None, self.templates.ids())
+                    .html
+            });
         let view = match profile_html {
             Some(html) => {
                 let mut fields = view.into_map().unwrap_or_default();

@@ -8,9 +8,11 @@
 //! drops the control characters XML 1.0 forbids, so no briefing text can
 //! make a feed unparsable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
 
 use tera::{ErrorKind, Tera};
 use walkdir::WalkDir;
@@ -45,6 +47,9 @@ pub struct Templates {
     pub tera: Tera,
     /// Template name → file (relative to the site root) and its text, for snippets.
     files: BTreeMap<String, (PathBuf, SharedText)>,
+    /// The ids the templates write as they are (`id="main"`): a heading in
+    /// a briefing gets another, so a link to either leads where it should.
+    ids: HashSet<String>,
 }
 
 impl Templates {
@@ -92,6 +97,7 @@ impl Templates {
         let templates = Templates {
             tera: Tera::new(),
             files,
+            ids: literal_ids(sources.values().map(|(_, text)| text.as_str())),
         };
         if let Err(error) = tera.add_raw_templates(
             sources
@@ -109,6 +115,11 @@ impl Templates {
             });
         }
         Ok(Templates { tera, ..templates })
+    }
+
+    /// The ids the templates write as they are, whatever the page.
+    pub fn ids(&self) -> &HashSet<String> {
+        &self.ids
     }
 
     /// Whether the theme or the site has a template of this name.
@@ -312,8 +323,36 @@ fn collect(
     }
 }
 
+/// Every `id` attribute value written as it is in `texts` (`id="main"`,
+/// `id='search'`), not one made by the template (`id="{{ h.id }}"`).
+fn literal_ids<'a>(texts: impl Iterator<Item = &'a str>) -> HashSet<String> {
+    static ID: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?:^|\s)id\s*=\s*(?:"([^"{}\s]+)"|'([^'{}\s]+)')"#)
+            .unwrap_or_else(|e| unreachable!("a fixed pattern: {e}"))
+    });
+    texts
+        .flat_map(|text| ID.captures_iter(text))
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_ids_a_template_writes_as_they_are() {
+        let ids = super::literal_ids(
+            [
+                r#"<main id="main"><h2 id='side-title' class="x">"#,
+                r#"<h3 id="{{ h.id }}">x</h3><a data-id="not-an-id"><div id = "spaced">"#,
+            ]
+            .into_iter(),
+        );
+        let mut ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["main", "side-title", "spaced"]);
+    }
+
     use super::{escape, may_hold_forbidden};
 
     #[test]

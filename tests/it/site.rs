@@ -486,6 +486,39 @@ fn headings_get_unique_ids_that_the_contents_link_to() {
     );
 }
 
+/// A heading named like something the theme writes an id for (`## Main`,
+/// the page's `<main id="main">`) gets an id of its own, and the contents
+/// lead to it, not to the theme's element.
+#[test]
+fn headings_do_not_take_the_ids_of_the_theme() {
+    let site = Site::tiny(&[(
+        "ids.md",
+        "---\ntitle: Ids\ndate: 2021-03-01\npeople: [Ada Lovelace]\n---\n## Main\n\nText.\n\n\
+         ## Annotations panel title\n\nMore.\n",
+    )]);
+    site.build();
+    let page = site.output().page("/briefings/ids/");
+    let ids: Vec<&str> = page
+        .select("[id]")
+        .into_iter()
+        .filter_map(|e| e.value().attr("id"))
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "an id used twice: {ids:?}");
+    assert!(ids.contains(&"main") && ids.contains(&"annotations-panel-title"));
+    let headings: Vec<&str> = page
+        .select(".briefing-body h2")
+        .into_iter()
+        .filter_map(|e| e.value().attr("id"))
+        .collect();
+    assert_eq!(headings, ["main-1", "annotations-panel-title-1"]);
+    let toc = page.targets(".toc a");
+    assert!(
+        toc.iter().any(|href| href.ends_with("#main-1")),
+        "the contents lead to the heading: {toc:?}"
+    );
+}
+
 /// A footnote's id must not be the id of anything else on the page: not a
 /// heading named like its label (`## 1` and `[^1]`), not the page's own
 /// `<main id="main">` (`[^main]`). Each reference, one in a heading too,
