@@ -405,14 +405,14 @@ impl Session {
         }
     }
 
-    /// Calls `listener` (from another thread) each time a full build's
-    /// search index is written, or fails.
+    /// Calls `listener` (from another thread) each time the search index
+    /// is brought up to date after a build, or fails to be.
     pub fn listen_for_search(&mut self, listener: Listener) {
         self.search.listen(listener);
     }
 
-    /// Waits for the last full build's search index to be written; `None`
-    /// if there is none to wait for (search is off, or it was waited for).
+    /// Waits for the last build's search index to be written; `None` if
+    /// there is none to wait for (search is off, or it was waited for).
     pub fn wait_for_search(&mut self) -> Option<Outcome> {
         self.search.wait()
     }
