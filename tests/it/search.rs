@@ -572,6 +572,25 @@ fn wait_for_results(browser: &Browser, count: usize) {
     );
 }
 
+/// Opens the search page's `filter` (a taxonomy's title) and ticks `value`.
+fn tick_filter(browser: &Browser, filter: &str, value: &str) {
+    let summary = browser
+        .block_on(
+            browser
+                .client()
+                .wait()
+                .at_most(crate::browser::PATIENCE)
+                .for_element(Locator::XPath(&format!(
+                    "//summary[contains(@class, 'pagefind-ui__filter-name')][normalize-space()='{filter}']"
+                ))),
+        )
+        .unwrap_or_else(|e| panic!("a {filter} filter: {e}"));
+    browser
+        .block_on(summary.click())
+        .unwrap_or_else(|e| panic!("open the {filter} filter: {e}"));
+    browser.click(&format!("label[for='{filter}-{value}']"));
+}
+
 #[test]
 fn typing_a_query_finds_the_briefing_and_a_country_filter_narrows_the_results() {
     let Some(browser) = Browser::launch() else {
@@ -613,22 +632,8 @@ fn typing_a_query_finds_the_briefing_and_a_country_filter_narrows_the_results() 
         assert!(output.exists(site_path), "{link} is a page of the site");
     }
 
-    // Only the Rome meeting is tagged with Italy: open the Countries filter, tick Italy.
-    let countries = browser
-        .block_on(
-            browser
-                .client()
-                .wait()
-                .at_most(crate::browser::PATIENCE)
-                .for_element(Locator::XPath(
-                    "//summary[contains(@class, 'pagefind-ui__filter-name')][normalize-space()='Countries']",
-                )),
-        )
-        .expect("a Countries filter");
-    browser
-        .block_on(countries.click())
-        .expect("open the Countries filter");
-    browser.click("label[for='Countries-Italy']");
+    // Only the Rome meeting is tagged with Italy.
+    tick_filter(&browser, "Countries", "Italy");
     wait_for_results(&browser, 1);
     assert_eq!(result_links(&browser), [format!("/archive{ROME}")]);
 }
@@ -680,21 +685,7 @@ fn a_search_covers_every_part_of_the_index() {
 
     browser.goto(&format!("{base}search/?q=coalition"));
     wait_for_message(&browser, "60 results for coalition");
-    let countries = browser
-        .block_on(
-            browser
-                .client()
-                .wait()
-                .at_most(crate::browser::PATIENCE)
-                .for_element(Locator::XPath(
-                    "//summary[contains(@class, 'pagefind-ui__filter-name')][normalize-space()='Countries']",
-                )),
-        )
-        .expect("a Countries filter");
-    browser
-        .block_on(countries.click())
-        .expect("open the Countries filter");
-    browser.click("label[for='Countries-Country 1']");
+    tick_filter(&browser, "Countries", "Country 1");
     wait_for_message(&browser, "20 results for coalition");
 }
 
