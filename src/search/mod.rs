@@ -183,6 +183,8 @@ impl Indexer {
             })
             .collect::<Result<_, _>>()
             .map_err(|e| {
+                // The threads that did start stop at once.
+                shared.abandon();
                 Diagnostic::error(BUNDLE_DIR, format!("cannot start the search indexer: {e}"))
             })?;
         let slots = pages
@@ -258,15 +260,20 @@ impl Indexer {
 
 impl Drop for Indexer {
     fn drop(&mut self) {
-        let mut queue = self.shared.lock();
-        queue.closed = true;
-        queue.abandoned = true;
-        drop(queue);
-        self.shared.changed.notify_all();
+        self.shared.abandon();
     }
 }
 
 impl Shared {
+    /// Nothing more is wanted: the indexing threads stop at their next look.
+    fn abandon(&self) {
+        let mut queue = self.lock();
+        queue.closed = true;
+        queue.abandoned = true;
+        drop(queue);
+        self.changed.notify_all();
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
