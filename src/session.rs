@@ -439,6 +439,14 @@ impl Session {
             None => Plan::Full,
             Some(last) => self.plan(last, changed),
         };
+        if matches!(plan, Plan::Briefings(_)) {
+            // Whatever the index of the last build still had to do, the
+            // index of this one does it again, after: stop it now, so the
+            // two do not share the cores. (A full build stops it when its
+            // site is swapped in; one that fails leaves it to finish for
+            // the site still served.)
+            self.search.stop();
+        }
         match plan {
             Plan::Nothing => Ok(None),
             Plan::Full => self.build().map(Some),

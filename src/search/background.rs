@@ -153,8 +153,11 @@ impl Background {
         self.listener = Some(listener);
     }
 
-    /// Stops the latest index, if it still runs: a later build's site is in.
-    fn stop(&self) {
+    /// Stops the latest index, if it still runs: a later build's site is
+    /// in, or is about to be (a rebuild stops it before it renders, so the
+    /// two do not share the cores; the rebuild's own index follows it and
+    /// reads back what this one would have).
+    pub fn stop(&self) {
         if let Some((_, wanted)) = &self.latest {
             wanted.store(false, Ordering::Relaxed);
         }
