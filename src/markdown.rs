@@ -72,8 +72,9 @@ pub fn render_among(
         highlighter,
         pending: VecDeque::new(),
         ids: HeadingIds {
-            used: taken.iter().cloned().collect(),
-            ..HeadingIds::default()
+            taken,
+            used: HashSet::default(),
+            next: rustc_hash::FxHashMap::default(),
         },
         out: Rendered::default(),
         eligibility: Eligibility::default(),
@@ -127,7 +128,7 @@ struct Annotate<'a, 'h, 'l, 'm> {
     parser: Parser<'a>,
     highlighter: &'h Highlighter,
     pending: VecDeque<Event<'a>>,
-    ids: HeadingIds,
+    ids: HeadingIds<'h>,
     out: Rendered,
     /// Where in the text mentions may be linked.
     eligibility: Eligibility,
@@ -309,30 +310,38 @@ fn heading_number(level: HeadingLevel) -> u8 {
 /// The heading ids given so far on a page, and for each base the next
 /// suffix to try, so that a thousand headings of one name cost a thousand
 /// steps, not half a million.
-#[derive(Default)]
-struct HeadingIds {
+struct HeadingIds<'t> {
+    /// Ids the page's template writes: never given.
+    taken: &'t std::collections::HashSet<String>,
     used: HashSet<String>,
     next: rustc_hash::FxHashMap<String, usize>,
 }
 
-impl HeadingIds {
+impl HeadingIds<'_> {
+    /// Takes `id` for a heading if neither the template nor another heading has it.
+    fn claim(&mut self, id: &str) -> bool {
+        !self.taken.contains(id) && self.used.insert(id.to_string())
+    }
+
     /// An id for a heading, unique within the page: `context`, `context-1`, …
     fn unique(&mut self, text: &str) -> String {
         let base = match slug::slugify(text) {
             s if s.is_empty() => "section".to_string(),
             s => s,
         };
-        if self.used.insert(base.clone()) {
+        if self.claim(&base) {
             return base;
         }
-        let n = self.next.entry(base.clone()).or_insert(1);
-        loop {
+        let mut n = self.next.get(&base).copied().unwrap_or(1);
+        let id = loop {
             let id = format!("{base}-{n}");
-            *n += 1;
-            if self.used.insert(id.clone()) {
-                return id;
+            n += 1;
+            if self.claim(&id) {
+                break id;
             }
-        }
+        };
+        self.next.insert(base, n);
+        id
     }
 }
 

@@ -498,25 +498,46 @@ fn headings_do_not_take_the_ids_of_the_theme() {
     )]);
     site.build();
     let page = site.output().page("/briefings/ids/");
-    let ids: Vec<&str> = page
-        .select("[id]")
-        .into_iter()
-        .filter_map(|e| e.value().attr("id"))
-        .collect();
-    let unique: BTreeSet<&str> = ids.iter().copied().collect();
-    assert_eq!(unique.len(), ids.len(), "an id used twice: {ids:?}");
-    assert!(ids.contains(&"main") && ids.contains(&"annotations-panel-title"));
+    let ids = unique_ids(&page);
+    assert!(
+        ids.iter().any(|id| id == "main") && ids.iter().any(|id| id == "annotations-panel-title")
+    );
     let headings: Vec<&str> = page
         .select(".briefing-body h2")
         .into_iter()
         .filter_map(|e| e.value().attr("id"))
         .collect();
     assert_eq!(headings, ["main-1", "annotations-panel-title-1"]);
-    let toc = page.targets(".toc a");
-    assert!(
-        toc.iter().any(|href| href.ends_with("#main-1")),
-        "the contents lead to the heading: {toc:?}"
-    );
+    // Each entry of the contents leads to its heading.
+    let here = "/briefings/ids/";
+    let toc: Vec<String> = page
+        .targets(".toc a")
+        .into_iter()
+        .filter_map(|t| t.strip_prefix(here).map(str::to_string))
+        .collect();
+    assert_eq!(toc.len(), 2, "{toc:?}");
+    for (fragment, title) in toc.iter().zip(["Main", "Annotations panel title"]) {
+        let id = fragment.trim_start_matches('#');
+        let target = page
+            .select("[id]")
+            .into_iter()
+            .find(|e| e.value().attr("id") == Some(id))
+            .unwrap_or_else(|| panic!("{fragment} names no element"));
+        assert_eq!(target.value().name(), "h2", "{fragment}");
+        assert_eq!(text_of(target).trim(), title, "{fragment}");
+    }
+}
+
+/// Every id on `page`, each checked to be there once.
+fn unique_ids(page: &Page) -> Vec<String> {
+    let ids: Vec<String> = page
+        .select("[id]")
+        .into_iter()
+        .filter_map(|e| e.value().attr("id").map(str::to_string))
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(unique.len(), ids.len(), "an id used twice: {ids:?}");
+    ids
 }
 
 /// A footnote's id must not be the id of anything else on the page: not a
@@ -533,13 +554,7 @@ fn footnotes_have_ids_of_their_own() {
     )]);
     site.build();
     let page = site.output().page("/briefings/notes/");
-    let ids: Vec<&str> = page
-        .select("[id]")
-        .into_iter()
-        .filter_map(|e| e.value().attr("id"))
-        .collect();
-    let unique: BTreeSet<&str> = ids.iter().copied().collect();
-    assert_eq!(unique.len(), ids.len(), "an id used twice: {ids:?}");
+    unique_ids(&page);
     let here = "/briefings/notes/";
     let refs: Vec<String> = page
         .targets("main sup.footnote-reference a")
