@@ -53,6 +53,22 @@ pub struct Term {
     pub timeline: Vec<(i16, usize)>,
 }
 
+impl Term {
+    /// A term without a profile, named `name` by the briefing at `origin`,
+    /// with no briefings yet.
+    pub fn named(name: &str, slug: Slug, origin: PathBuf) -> Term {
+        Term {
+            name: name.to_string(),
+            slug,
+            profile: None,
+            briefings: Vec::new(),
+            origin,
+            appears_with: Vec::new(),
+            timeline: Vec::new(),
+        }
+    }
+}
+
 /// The terms of one taxonomy, in alphabetical order.
 #[derive(Debug, Default)]
 pub struct Taxonomy {
@@ -202,6 +218,64 @@ impl Archive {
         });
         let all: Vec<BriefingId> = (0..self.entries.len()).collect();
         (entry.briefing, self.work_out(touched, members, &all))
+    }
+
+    /// Adds `term`, which no briefing names yet, to taxonomy `t` at its
+    /// place in the order a build sorts terms in (by folded name, then
+    /// slug); every term after it moves one place down. Returns its index.
+    /// Its briefings, co-occurring terms and timeline come with the
+    /// [`Archive::retag`] or [`Archive::insert`] that names it.
+    pub fn add_term(&mut self, t: usize, term: Term) -> usize {
+        let key = fold(&term.name);
+        let terms = &mut self.taxonomies[t].terms;
+        let at = terms.partition_point(|other| {
+            let by_name = fold(&other.name).cmp(&key);
+            by_name.then_with(|| other.slug.cmp(&term.slug)).is_lt()
+        });
+        terms.insert(at, term);
+        self.renumber_terms(t, |id| {
+            if *id >= at {
+                *id += 1;
+            }
+        });
+        at
+    }
+
+    /// Takes term `i` of taxonomy `t` out, once no briefing names it (a
+    /// term without a profile and without briefings is no term in a
+    /// build); every term after it moves one place up.
+    pub fn remove_term(&mut self, t: usize, i: usize) -> Term {
+        let term = self.taxonomies[t].terms.remove(i);
+        // Only terms sharing a briefing with it listed it as co-occurring,
+        // and those were worked out again when it lost its last one.
+        for other in self.taxonomies.iter_mut().flat_map(|x| &mut x.terms) {
+            other
+                .appears_with
+                .retain(|&(ot, id, _)| !(ot == t && id == i));
+        }
+        self.renumber_terms(t, |id| {
+            if *id > i {
+                *id -= 1;
+            }
+        });
+        term
+    }
+
+    /// Applies `shift` to every index of a term of taxonomy `t` the
+    /// briefings' term lists and the co-occurring terms hold.
+    fn renumber_terms(&mut self, t: usize, shift: impl Fn(&mut usize)) {
+        for entry in &mut self.entries {
+            if let Some(terms) = entry.terms.get_mut(t) {
+                terms.iter_mut().for_each(&shift);
+            }
+        }
+        for term in self.taxonomies.iter_mut().flat_map(|x| &mut x.terms) {
+            for (ot, id, _) in &mut term.appears_with {
+                if *ot == t {
+                    shift(id);
+                }
+            }
+        }
     }
 
     /// Applies `shift` to every briefing id the terms' lists and the related
@@ -577,15 +651,8 @@ impl TaxonomyBuilder {
         let id = self.terms.len();
         self.by_name.insert(folded.to_string(), id);
         self.by_slug.insert(slug.clone(), id);
-        self.terms.push(Term {
-            name: name.to_string(),
-            slug,
-            profile: None,
-            briefings: Vec::new(),
-            origin: briefing.file.path.clone(),
-            appears_with: Vec::new(),
-            timeline: Vec::new(),
-        });
+        self.terms
+            .push(Term::named(name, slug, briefing.file.path.clone()));
         Ok(id)
     }
 

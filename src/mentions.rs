@@ -14,11 +14,12 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::diag::Position;
-use crate::index::{Archive, fold};
+use crate::index::{Archive, BriefingId, fold};
 use crate::swar::{HIGH, ONES};
 
 /// Which mentions of a term become links.
@@ -548,6 +549,40 @@ impl<'m> Linker<'m> {
         }
         Some(events)
     }
+}
+
+/// The briefings of `archive` whose text holds one of `names` (or its
+/// spelling without diacritics), in any case: those whose mention links can
+/// change when terms of those names come or go. More than that, since word
+/// boundaries, code and links are not looked at: it finds the pages to
+/// render again, which then link what they link.
+pub fn naming(archive: &Archive, names: &[&str]) -> Vec<BriefingId> {
+    let mut patterns: Vec<String> = Vec::with_capacity(names.len() * 2);
+    for name in names
+        .iter()
+        .map(|name| name.trim())
+        .filter(|n| !n.is_empty())
+    {
+        let ascii = deunicode::deunicode(name);
+        if ascii != name {
+            patterns.push(ascii);
+        }
+        patterns.push(name.to_string());
+    }
+    if patterns.is_empty() {
+        return Vec::new();
+    }
+    let Ok(searcher) = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&patterns)
+    else {
+        // Too many names for one automaton: every briefing, then.
+        return (0..archive.entries.len()).collect();
+    };
+    (archive.entries.par_iter().enumerate())
+        .filter(|(_, entry)| searcher.is_match(entry.briefing.markdown()))
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// A mention found by [`scan`]: the term and where its text starts in the Markdown.

@@ -41,12 +41,12 @@ use std::time::Instant;
 use crate::config::{BuildOptions, SiteConfig};
 use crate::diag::Diagnostics;
 use crate::highlight::Highlighter;
-use crate::index::{Archive, BriefingId, TermRef};
-use crate::mentions::TermLookup;
-use crate::model::{Briefing, Profile};
+use crate::index::{Archive, BriefingId, Retagged, Term, TermRef, fold};
+use crate::mentions::{self, MentionMode, TermLookup};
+use crate::model::{Briefing, Profile, Slug};
 use crate::output::InPlace;
 use crate::render::{
-    self, Edit, Prepared, Removed, RenderStats, templates::Templates, views::paths,
+    self, Edit, Prepared, Removed, RenderStats, TermsChanged, templates::Templates, views::paths,
 };
 use crate::search::background::{Background, Listener, Outcome};
 use crate::{BuildReport, Stopwatch, front_matter, source};
@@ -89,33 +89,189 @@ impl Built {
         }
     }
 
-    /// The terms `briefing` (an edit of briefing `id`) names, when they can
-    /// replace its terms in place: each name is a term the archive has,
-    /// every term keeps at least one briefing (a term appearing or going is
-    /// a full build), and every term keeps its name ([`Built::keeps_name`]).
-    fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<Vec<usize>>> {
-        let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
-        let old = &self.archive.entries[id].terms;
-        let mut terms = Vec::with_capacity(old.len());
-        for (t, before) in old.iter().enumerate() {
-            let after = terms_named(lookup, briefing, t)?;
-            let count = |term: usize| self.archive.taxonomies[t].terms[term].briefings.len();
-            // A term it lost must keep another briefing; one it gained must
-            // have one already.
-            let mut lost = before.iter().filter(|term| !after.contains(term));
-            let mut gained = after.iter().filter(|term| !before.contains(term));
-            if lost.any(|&term| count(term) < 2) || gained.any(|&term| count(term) == 0) {
-                return None;
+    /// The terms by name and alias, made on first use after each change of
+    /// the archive's terms.
+    fn lookup(&self) -> &TermLookup {
+        self.lookup.get_or_init(|| TermLookup::new(&self.archive))
+    }
+
+    /// The names `briefing` gives that are no term of the archive, as the
+    /// terms a build would make of them (each folded name once, spelled as
+    /// the briefing first spells it), by taxonomy; `None` if one cannot be a
+    /// term (no letter or digit for its URL, or another term's URL), which
+    /// the full build reports.
+    fn new_terms(&self, briefing: &Briefing) -> Option<Vec<(usize, Term)>> {
+        let lookup = self.lookup();
+        let mut new: Vec<(usize, Term)> = Vec::new();
+        for (t, names) in briefing.tags.iter().enumerate() {
+            for name in names {
+                let known = lookup.resolve(t, name).is_some()
+                    || new
+                        .iter()
+                        .any(|(nt, n)| *nt == t && fold(&n.name) == fold(name));
+                if known {
+                    continue;
+                }
+                let slug = Slug::from_name(name).ok()?;
+                let taxonomy = self.archive.taxonomies.get(t)?;
+                let taken = taxonomy.terms.iter().any(|term| term.slug == slug)
+                    || new.iter().any(|(nt, n)| *nt == t && n.slug == slug);
+                if taken {
+                    return None;
+                }
+                new.push((t, Term::named(name, slug, briefing.file.path.clone())));
             }
+        }
+        Some(new)
+    }
+
+    /// Whether term `(t, term)`, which briefing `id` names before an edit,
+    /// goes with it: it has no profile and no other briefing (a fresh
+    /// build makes no such term).
+    fn goes_without(&self, id: BriefingId, (t, term): TermRef) -> bool {
+        let term = &self.archive.taxonomies[t].terms[term];
+        term.profile.is_none() && term.briefings.iter().all(|&b| b == id)
+    }
+
+    /// When `briefing` (an edit of briefing `id`) can replace its tags in
+    /// place, the terms it names that the archive does not have yet
+    /// ([`Built::new_terms`]). A term it no longer names and that no other
+    /// briefing names goes, unless it has a profile; every term that stays
+    /// keeps its name ([`Built::keeps_name`]).
+    fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<(usize, Term)>> {
+        let new = self.new_terms(briefing)?;
+        let lookup = self.lookup();
+        let old = &self.archive.entries[id].terms;
+        for (t, before) in old.iter().enumerate() {
+            let after = known_terms(lookup, briefing, t);
             let kept = before.iter().chain(&after).all(|&term| {
-                self.keeps_name(lookup, id, briefing, (t, term), after.contains(&term))
+                let names = after.contains(&term);
+                (!names && self.goes_without(id, (t, term)))
+                    || self.keeps_name(lookup, id, briefing, (t, term), names)
             });
             if !kept {
                 return None;
             }
-            terms.push(after);
         }
-        Some(terms)
+        Some(new)
+    }
+
+    /// Adds `new` terms ([`Built::new_terms`]) to the archive and to what
+    /// rendering keeps by term; returns them as `(taxonomy, name)`.
+    fn add_terms(&mut self, new: Vec<(usize, Term)>) -> Vec<(usize, String)> {
+        let mut added = Vec::with_capacity(new.len());
+        for (t, term) in new {
+            added.push((t, term.name.clone()));
+            let at = self.archive.add_term(t, term);
+            self.prepared
+                .insert_term(&self.config, &self.archive, (t, at));
+        }
+        if !added.is_empty() {
+            self.lookup = OnceLock::new();
+        }
+        added
+    }
+
+    /// The terms `briefing` names, by taxonomy, each once, in its order;
+    /// `None` if a name is no term of the archive (not after
+    /// [`Built::add_terms`] of its [`Built::new_terms`]).
+    fn terms_of(&self, briefing: &Briefing) -> Option<Vec<Vec<usize>>> {
+        let lookup = self.lookup();
+        (0..self.archive.taxonomies.len())
+            .map(|t| terms_named(lookup, briefing, t))
+            .collect()
+    }
+
+    /// Takes out the terms among `changed.members` that no briefing names
+    /// any more and that have no profile (as a fresh build would not make
+    /// them), and renumbers `changed` to match; returns them.
+    fn drop_terms(&mut self, changed: &mut Retagged) -> Vec<(usize, Term)> {
+        let mut gone: Vec<TermRef> = changed
+            .members
+            .iter()
+            .copied()
+            .filter(|&(t, i)| {
+                let term = &self.archive.taxonomies[t].terms[i];
+                term.briefings.is_empty() && term.profile.is_none()
+            })
+            .collect();
+        // The last first, so that each index still names its term.
+        gone.sort_unstable_by(|a, b| b.cmp(a));
+        gone.dedup();
+        let mut removed = Vec::with_capacity(gone.len());
+        for &(t, i) in &gone {
+            removed.push((t, self.archive.remove_term(t, i)));
+            self.prepared.remove_term((t, i));
+            for list in [&mut changed.members, &mut changed.profiles] {
+                list.retain(|&key| key != (t, i));
+                for (lt, li) in list.iter_mut() {
+                    if *lt == t && *li > i {
+                        *li -= 1;
+                    }
+                }
+            }
+        }
+        if !removed.is_empty() {
+            self.lookup = OnceLock::new();
+        }
+        removed
+    }
+
+    /// After terms were added (`added`, as `(taxonomy, name)`) and taken
+    /// out (`removed`) around a change of the index (`changed`): the
+    /// mention automaton made again, and what the renderer must show of it
+    /// ([`TermsChanged`]), with the feeds of the terms left without
+    /// briefings.
+    fn settle_terms(
+        &mut self,
+        added: &[(usize, String)],
+        removed: &[(usize, Term)],
+        changed: &Retagged,
+    ) -> TermsChanged {
+        // A term with a profile stays without briefings, but has no feed.
+        let emptied = changed.members.iter().filter_map(|&(t, i)| {
+            let term = &self.archive.taxonomies[t].terms[i];
+            term.briefings.is_empty().then(|| {
+                let page = paths::term(&self.config.taxonomies[t].name, term.slug.as_str());
+                paths::feed(&page)
+            })
+        });
+        let emptied: Vec<String> = emptied.collect();
+        if added.is_empty() && removed.is_empty() {
+            return TermsChanged {
+                gone: emptied,
+                ..TermsChanged::default()
+            };
+        }
+        self.prepared.rematch(&self.archive);
+        let mut taxonomies: Vec<usize> = added
+            .iter()
+            .map(|(t, _)| *t)
+            .chain(removed.iter().map(|(t, _)| *t))
+            .collect();
+        taxonomies.sort_unstable();
+        taxonomies.dedup();
+        let names: Vec<&str> = added
+            .iter()
+            .map(|(_, name)| name.as_str())
+            .chain(removed.iter().map(|(_, term)| term.name.as_str()))
+            .collect();
+        let naming = if self.config.mentions == MentionMode::None {
+            Vec::new()
+        } else {
+            mentions::naming(&self.archive, &names)
+        };
+        let mut gone = emptied;
+        for (t, term) in removed {
+            let page = paths::term(&self.config.taxonomies[*t].name, term.slug.as_str());
+            gone.push(paths::feed(&page));
+            gone.push(page);
+        }
+        TermsChanged {
+            taxonomies,
+            naming,
+            gone,
+        }
     }
 
     /// Renders again what `edit` changed, in place.
@@ -134,23 +290,67 @@ impl Built {
 
     /// Adds new briefing `briefing` (its file, `file`) at `at`, naming
     /// `terms` (see [`Built::place`]), and renders what shows it.
+    /// `None` when it cannot go in place after all (see
+    /// [`Built::terms_of`]): the caller builds it all.
     fn add(
         &mut self,
         at: BriefingId,
         file: PathBuf,
         briefing: Briefing,
-        terms: Vec<Vec<usize>>,
+        new: Vec<(usize, Term)>,
         sink: &InPlace,
-    ) -> Result<RenderStats, Diagnostics> {
+    ) -> Result<Option<RenderStats>, Diagnostics> {
+        let added = self.add_terms(new);
+        let Some(terms) = self.terms_of(&briefing) else {
+            return Ok(None);
+        };
         self.shift_paths(at, true);
         self.by_path.insert(file, at);
+        let retagged = self.archive.insert(at, briefing, terms);
+        let terms = self.settle_terms(&added, &[], &retagged);
         let edit = Edit {
             id: at,
-            retagged: Some(self.archive.insert(at, briefing, terms)),
+            retagged: Some(retagged),
             redated: false,
             inserted: true,
+            terms,
         };
-        self.rerender(&edit, sink)
+        self.rerender(&edit, sink).map(Some)
+    }
+
+    /// Gives briefing `id` its edited front matter and text (`briefing`,
+    /// with `retag` from [`Built::retag`] when its tags changed) and renders
+    /// what shows it. `None` as for [`Built::add`].
+    fn edit(
+        &mut self,
+        id: BriefingId,
+        briefing: Briefing,
+        retag: Option<Vec<(usize, Term)>>,
+        sink: &InPlace,
+    ) -> Result<Option<RenderStats>, Diagnostics> {
+        let redated = self.archive.entries[id].briefing.updated != briefing.updated;
+        self.archive.entries[id].briefing = briefing;
+        let (retagged, terms) = match retag {
+            None => (None, TermsChanged::default()),
+            Some(new) => {
+                let added = self.add_terms(new);
+                let Some(terms) = self.terms_of(&self.archive.entries[id].briefing) else {
+                    return Ok(None);
+                };
+                let mut retagged = self.archive.retag(id, terms);
+                let removed = self.drop_terms(&mut retagged);
+                let terms = self.settle_terms(&added, &removed, &retagged);
+                (Some(retagged), terms)
+            }
+        };
+        let edit = Edit {
+            id,
+            retagged,
+            redated,
+            inserted: false,
+            terms,
+        };
+        self.rerender(&edit, sink).map(Some)
     }
 
     /// Takes briefing `id` (its file, `file`, is gone or hidden now) out of
@@ -163,11 +363,14 @@ impl Built {
     ) -> Result<RenderStats, Diagnostics> {
         self.by_path.remove(file);
         self.shift_paths(id, false);
-        let (briefing, changed) = self.archive.remove(id);
+        let (briefing, mut changed) = self.archive.remove(id);
+        let dropped = self.drop_terms(&mut changed);
+        let terms = self.settle_terms(&[], &dropped, &changed);
         let removed = Removed {
             at: id,
             page: paths::briefing(briefing.slug.as_str()),
             changed,
+            terms,
         };
         render::rerender_without(
             &self.config,
@@ -196,9 +399,10 @@ impl Built {
     }
 
     /// Whether briefing `id` can be taken out in place (its file is gone):
-    /// the mirror of [`Built::place`]. Every term it names keeps a briefing,
-    /// and its name (a term without a profile is named by the newest
-    /// briefing naming it); its year keeps a briefing.
+    /// the mirror of [`Built::place`]. Every term it names keeps its name
+    /// (a term without a profile is named by the newest briefing naming
+    /// it), or goes with it ([`Built::goes_without`]); its year keeps a
+    /// briefing.
     fn can_remove(&self, id: BriefingId) -> bool {
         let entries = &self.archive.entries;
         let year = entries[id].briefing.date.year();
@@ -209,22 +413,22 @@ impl Built {
         if same_year < 2 {
             return false;
         }
-        let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
+        let lookup = self.lookup();
         let gone = &entries[id].briefing;
         entries[id].terms.iter().enumerate().all(|(t, terms)| {
             terms.iter().all(|&term| {
-                self.archive.taxonomies[t].terms[term].briefings.len() > 1
-                    && self.keeps_name(lookup, id, gone, (t, term), false)
+                self.goes_without(id, (t, term))
+                    || self.keeps_name(lookup, id, gone, (t, term), false)
             })
         })
     }
 
     /// Where a new `briefing` goes in the archive (newest first, then by
-    /// slug) and the terms it names, when it can be added in place: its slug
-    /// is free, its year already has briefings, and each name is a term the
-    /// archive has and that has briefings. A term without a profile must
-    /// keep its name (see [`Built::keeps_name`]).
-    fn place(&self, briefing: &Briefing) -> Option<(BriefingId, Vec<Vec<usize>>)> {
+    /// slug) and the terms it names that the archive does not have yet
+    /// ([`Built::new_terms`]), when it can be added in place: its slug is
+    /// free and its year already has briefings. A term it names that has
+    /// no profile must keep its name (see [`Built::keeps_name`]).
+    fn place(&self, briefing: &Briefing) -> Option<(BriefingId, Vec<(usize, Term)>)> {
         let entries = &self.archive.entries;
         let year = briefing.date.year();
         if entries.iter().any(|e| e.briefing.slug == briefing.slug)
@@ -237,18 +441,14 @@ impl Built {
             other.date > briefing.date
                 || (other.date == briefing.date && other.slug < briefing.slug)
         });
-        let lookup = self.lookup.get_or_init(|| TermLookup::new(&self.archive));
-        let mut terms = Vec::with_capacity(self.archive.taxonomies.len());
+        let new = self.new_terms(briefing)?;
+        let lookup = self.lookup();
         for (t, taxonomy) in self.archive.taxonomies.iter().enumerate() {
             let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
-            let named = terms_named(lookup, briefing, t)?;
-            for &term in &named {
+            for term in known_terms(lookup, briefing, t) {
                 let entry = &taxonomy.terms[term];
-                if entry.briefings.is_empty() {
-                    return None;
-                }
                 // Newest first is ascending ids: from `at` on, it comes first.
-                let first_namer = entry.briefings.first().is_some_and(|&first| at <= first);
+                let first_namer = entry.briefings.first().is_none_or(|&first| at <= first);
                 if entry.profile.is_none() && first_namer {
                     let spelling = names
                         .iter()
@@ -258,9 +458,8 @@ impl Built {
                     }
                 }
             }
-            terms.push(named);
         }
-        Some((at, terms))
+        Some((at, new))
     }
 
     /// The term whose profile is the file at `rel`, and that profile as it
@@ -344,20 +543,20 @@ pub struct Session {
 
 /// A briefing changed in place.
 enum Changed {
-    /// Edited where it is: the briefing as it is now, and its terms when
-    /// its tags changed ([`Built::retag`]).
+    /// Edited where it is: the briefing as it is now, and the terms it
+    /// names that are new, when its tags changed ([`Built::retag`]).
     Edited {
         id: BriefingId,
         briefing: Briefing,
-        terms: Option<Vec<Vec<usize>>>,
+        retag: Option<Vec<(usize, Term)>>,
     },
     /// A new briefing (its file relative to the site root), where it goes
-    /// and the terms it names ([`Built::place`]).
+    /// and the terms it names that are new ([`Built::place`]).
     Added {
         at: BriefingId,
         file: PathBuf,
         briefing: Briefing,
-        terms: Vec<Vec<usize>>,
+        new: Vec<(usize, Term)>,
     },
     /// A briefing that left the site: its file is gone, or it is now a
     /// draft the site does not show ([`Built::can_remove`]).
@@ -381,7 +580,7 @@ impl Changed {
     fn moves_index(&self) -> bool {
         !matches!(
             self,
-            Changed::Edited { terms: None, .. } | Changed::Profile { .. }
+            Changed::Edited { retag: None, .. } | Changed::Profile { .. }
         )
     }
 }
@@ -498,14 +697,14 @@ impl Session {
                 if briefing.draft && !self.options.drafts {
                     continue;
                 }
-                let Some((at, terms)) = last.place(&briefing) else {
+                let Some((at, new)) = last.place(&briefing) else {
                     return Plan::Full;
                 };
                 edits.push(Changed::Added {
                     at,
                     file: rel,
                     briefing,
-                    terms,
+                    new,
                 });
                 continue;
             };
@@ -538,18 +737,18 @@ impl Session {
                 });
                 continue;
             }
-            let terms = if old.tags == briefing.tags {
+            let retag = if old.tags == briefing.tags {
                 None
             } else {
                 match last.retag(id, &briefing) {
-                    Some(terms) => Some(terms),
+                    Some(new) => Some(new),
                     None => return Plan::Full,
                 }
             };
             edits.push(Changed::Edited {
                 id,
                 briefing,
-                terms,
+                retag,
             });
         }
         if edits.len() > 1 && edits.iter().any(Changed::moves_index) {
@@ -578,29 +777,30 @@ impl Session {
             if !matches!(change, Changed::Edited { .. } | Changed::Profile { .. }) {
                 self.search_pages = None;
             }
-            stats += match change {
-                Changed::Removed { id, file } => last.remove(id, &file, &sink)?,
+            let done = match change {
+                Changed::Removed { id, file } => Some(last.remove(id, &file, &sink)?),
                 Changed::Added {
                     at,
                     file,
                     briefing,
-                    terms,
-                } => last.add(at, file, briefing, terms, &sink)?,
+                    new,
+                } => last.add(at, file, briefing, new, &sink)?,
                 Changed::Moved { id, file, briefing } => {
                     let mut moved = last.remove(id, &file, &sink)?;
-                    let Some((at, terms)) = last.place(&briefing) else {
-                        // Out, but not back in place: the output is the
-                        // archive without it; build it all with it.
-                        full = true;
-                        break;
-                    };
-                    moved += last.add(at, file, briefing, terms, &sink)?;
-                    moved
+                    // Out, but perhaps not back in place: the output is
+                    // then the archive without it; build it all with it.
+                    match last.place(&briefing) {
+                        Some((at, new)) => last.add(at, file, briefing, new, &sink)?.map(|added| {
+                            moved += added;
+                            moved
+                        }),
+                        None => None,
+                    }
                 }
                 Changed::Profile { term, profile } => {
                     let (t, i) = term;
                     last.archive.taxonomies[t].terms[i].profile = Some(profile);
-                    render::rerender_profile(
+                    let stats = render::rerender_profile(
                         &last.config,
                         &last.archive,
                         &last.templates,
@@ -609,24 +809,22 @@ impl Session {
                         term,
                         &sink,
                     )
-                    .map_err(Diagnostics)?
+                    .map_err(Diagnostics)?;
+                    Some(stats)
                 }
                 Changed::Edited {
                     id,
                     briefing,
-                    terms,
-                } => {
-                    let redated = last.archive.entries[id].briefing.updated != briefing.updated;
-                    last.archive.entries[id].briefing = briefing;
-                    let edit = Edit {
-                        id,
-                        retagged: terms.map(|terms| last.archive.retag(id, terms)),
-                        redated,
-                        inserted: false,
-                    };
-                    last.rerender(&edit, &sink)?
-                }
+                    retag,
+                } => last.edit(id, briefing, retag, &sink)?,
             };
+            match done {
+                Some(done) => stats += done,
+                None => {
+                    full = true;
+                    break;
+                }
+            }
         }
         if full {
             return self.build();
@@ -659,6 +857,19 @@ impl Session {
             incremental: true,
         })
     }
+}
+
+/// The terms of taxonomy `t` that `briefing` names and the archive has,
+/// each once, in the order it names them.
+fn known_terms(lookup: &TermLookup, briefing: &Briefing, t: usize) -> Vec<usize> {
+    let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
+    let mut terms: Vec<usize> = Vec::with_capacity(names.len());
+    for term in names.iter().filter_map(|name| lookup.resolve(t, name)) {
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
+    }
+    terms
 }
 
 /// The terms of taxonomy `t` that `briefing` names, each once, in the order

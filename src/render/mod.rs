@@ -27,10 +27,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Value};
 
-use crate::config::SiteConfig;
+use crate::config::{SiteConfig, TaxonomyConfig};
 use crate::diag::Diagnostic;
 use crate::highlight::Highlighter;
-use crate::index::{Archive, BriefingId, Retagged, TermRef};
+use crate::index::{Archive, BriefingId, Retagged, Term, TermRef};
 use crate::markdown;
 use crate::mentions::{Linker, Matcher, MentionScope};
 use crate::model::SharedText;
@@ -358,6 +358,36 @@ pub struct Edit {
     /// Whether it is a new briefing, just added to the archive by
     /// [`Archive::insert`] (`retagged` says what that changed in the index).
     pub inserted: bool,
+    /// The terms that came or went with it.
+    pub terms: TermsChanged,
+}
+
+/// The terms an in-place change added to the archive or took out of it
+/// ([`Archive::add_term`], [`Archive::remove_term`], with
+/// [`Prepared::insert_term`] and [`Prepared::remove_term`]), for the
+/// renderer: what shows the list of terms or their names.
+#[derive(Debug, Default)]
+pub struct TermsChanged {
+    /// The taxonomies that gained or lost a term: their index pages.
+    pub taxonomies: Vec<usize>,
+    /// The briefings whose text names one of those terms: a mention of it
+    /// may have become a link, or stopped being one, or a longer name may
+    /// now win over a shorter one there.
+    pub naming: Vec<BriefingId>,
+    /// The site paths of the pages and feeds of the terms taken out.
+    pub gone: Vec<String>,
+}
+
+impl TermsChanged {
+    pub fn is_empty(&self) -> bool {
+        self.taxonomies.is_empty()
+    }
+
+    /// The index pages and briefings to render again.
+    fn jobs(&self) -> impl Iterator<Item = Job> + '_ {
+        let taxonomies = self.taxonomies.iter().map(|&t| Job::Taxonomy(t));
+        taxonomies.chain(self.naming.iter().map(|&id| Job::Briefing(id)))
+    }
 }
 
 impl Edit {
@@ -446,8 +476,8 @@ pub fn rerender_briefing(
     }
     // A new page (its own, a listing's next) joins the sitemap; a listing
     // that lost one had its last page taken out.
-    let relisted = edit.inserted || edit.repaged(config, archive);
-    let gone = if relisted {
+    let relisted = edit.inserted || edit.repaged(config, archive) || !edit.terms.is_empty();
+    let mut gone = if relisted {
         prepared.relist_sitemap(config, archive, templates, highlighter)
     } else {
         if edit.retagged.is_some() || edit.redated {
@@ -474,6 +504,8 @@ pub fn rerender_briefing(
                 .filter_map(|&t| renderer.term_feed(t)),
         );
     }
+    jobs.extend(edit.terms.jobs());
+    gone.extend(edit.terms.gone.iter().cloned());
     let rendered = Rendered {
         jobs,
         derived,
@@ -491,6 +523,8 @@ pub struct Removed {
     pub page: String,
     /// What taking it out changed in the index.
     pub changed: Retagged,
+    /// The terms that went with it.
+    pub terms: TermsChanged,
 }
 
 /// Re-renders what showed a briefing now taken out of the archive: its
@@ -525,6 +559,8 @@ pub fn rerender_without(
         jobs.push(Job::Briefing(at));
     }
     jobs.extend(renderer.jobs_retagged(&removed.changed));
+    jobs.extend(removed.terms.jobs());
+    gone.extend(removed.terms.gone.iter().cloned());
     if !archive.entries.is_empty() {
         derived.push(Job::Feed(None));
     }
@@ -639,6 +675,36 @@ impl Prepared {
             }
         }
         pages
+    }
+
+    /// Room for term `key`, just added to `archive` by
+    /// [`Archive::add_term`]: its URL, link and mention link; everything
+    /// kept by term after it moves one place down. The mention automaton
+    /// is made again by [`Prepared::rematch`], once the terms are settled.
+    pub fn insert_term(&mut self, config: &SiteConfig, archive: &Archive, key: TermRef) {
+        let (t, i) = key;
+        self.views.insert_term(config, archive, key);
+        let link = {
+            let views = self.views(config, archive);
+            mention_link(
+                &config.taxonomies[t],
+                views.term_url(t, i),
+                views.term(t, i),
+            )
+        };
+        self.mention_links[t].insert(i, link);
+    }
+
+    /// What was kept for term `key`, just taken out of the archive by
+    /// [`Archive::remove_term`], let go.
+    pub fn remove_term(&mut self, (t, i): TermRef) {
+        self.views.remove_term((t, i));
+        self.mention_links[t].remove(i);
+    }
+
+    /// The mention automaton made again, over the terms `archive` has now.
+    pub fn rematch(&mut self, archive: &Archive) {
+        self.matcher = Matcher::new(archive);
     }
 
     /// Room for briefing `at`, just added to `archive` by
@@ -870,11 +936,6 @@ fn render_cards(
 
 /// `<a class="mention mention-people" href="…" title="role">` for every term.
 fn mention_links(views: &Views<'_>) -> Vec<Vec<String>> {
-    let attribute = |text: &str| {
-        let mut out = String::with_capacity(text.len());
-        let _ = pulldown_cmark_escape::escape_html(&mut out, text);
-        out
-    };
     views
         .config
         .taxonomies
@@ -882,24 +943,30 @@ fn mention_links(views: &Views<'_>) -> Vec<Vec<String>> {
         .zip(&views.archive.taxonomies)
         .enumerate()
         .map(|(t, (config, taxonomy))| {
-            let class = attribute(&config.name);
-            taxonomy
-                .terms
-                .iter()
-                .enumerate()
-                .map(|(i, term)| {
-                    let url = attribute(views.term_url(t, i));
-                    match term.profile.as_ref().and_then(|p| p.role.as_deref()) {
-                        Some(role) => format!(
-                            "<a class=\"mention mention-{class}\" href=\"{url}\" title=\"{}\">",
-                            attribute(role)
-                        ),
-                        None => format!("<a class=\"mention mention-{class}\" href=\"{url}\">"),
-                    }
-                })
+            let terms = taxonomy.terms.iter().enumerate();
+            terms
+                .map(|(i, term)| mention_link(config, views.term_url(t, i), term))
                 .collect()
         })
         .collect()
+}
+
+/// `<a class="mention mention-people" href="…" title="role">` for `term`
+/// of taxonomy `config`, whose page is at `url`.
+fn mention_link(config: &TaxonomyConfig, url: &str, term: &Term) -> String {
+    let attribute = |text: &str| {
+        let mut out = String::with_capacity(text.len());
+        let _ = pulldown_cmark_escape::escape_html(&mut out, text);
+        out
+    };
+    let (class, url) = (attribute(&config.name), attribute(url));
+    match term.profile.as_ref().and_then(|p| p.role.as_deref()) {
+        Some(role) => format!(
+            "<a class=\"mention mention-{class}\" href=\"{url}\" title=\"{}\">",
+            attribute(role)
+        ),
+        None => format!("<a class=\"mention mention-{class}\" href=\"{url}\">"),
+    }
 }
 
 /// One template error breaks every page that uses it: report it once.

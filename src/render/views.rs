@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::SiteConfig;
-use crate::index::{Archive, BriefingId, Entry, Term};
+use crate::config::{SiteConfig, TaxonomyConfig};
+use crate::index::{Archive, BriefingId, Entry, Term, TermRef};
 use crate::markdown::{Heading, Rendered};
 use crate::model::{Briefing, Link, PublishDate, Source};
 use crate::url::SiteUrls;
@@ -27,7 +27,9 @@ pub struct SiteView<'a> {
     pub author: Option<&'a str>,
     pub base_url: &'a str,
     pub root: &'a str,
-    pub taxonomies: Vec<TaxonomyView<'a>>,
+    /// No counts: every page shows the site, and a new term in `serve`
+    /// would otherwise change every page of it.
+    pub taxonomies: Vec<TaxonomyLinkView<'a>>,
     /// The site's Atom feed (root-relative), or null when it has no briefings.
     pub feed: Option<String>,
     /// The search page, when the site has search (`search: true`).
@@ -41,7 +43,15 @@ pub struct SearchView<'a> {
     pub bundle_url: String,
     /// The taxonomies briefings can be filtered by; a filter's name in the
     /// index is the taxonomy's `title`.
-    pub filters: Vec<TaxonomyView<'a>>,
+    pub filters: Vec<TaxonomyLinkView<'a>>,
+}
+
+/// A taxonomy as every page links to it.
+#[derive(Serialize)]
+pub struct TaxonomyLinkView<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub url: String,
 }
 
 #[derive(Serialize)]
@@ -290,11 +300,8 @@ impl ViewData {
             .iter()
             .zip(&archive.taxonomies)
             .map(|(tc, taxonomy)| {
-                taxonomy
-                    .terms
-                    .iter()
-                    .map(|term| config.urls.path(&paths::term(&tc.name, term.slug.as_str())))
-                    .collect()
+                let url = |term| term_url(config, tc, term);
+                taxonomy.terms.iter().map(url).collect()
             })
             .collect();
         let term_links = config
@@ -303,19 +310,8 @@ impl ViewData {
             .zip(&archive.taxonomies)
             .zip(&term_urls)
             .map(|((tc, taxonomy), urls)| {
-                taxonomy
-                    .terms
-                    .iter()
-                    .zip(urls)
-                    .map(|(term, url): (&Term, &String)| {
-                        tera::Value::from_serializable(&TermLinkView {
-                            name: &term.name,
-                            url,
-                            role: term.profile.as_ref().and_then(|p| p.role.as_deref()),
-                            taxonomy: &tc.name,
-                        })
-                    })
-                    .collect()
+                let link = |(term, url): (&Term, &String)| term_link(tc, term, url);
+                taxonomy.terms.iter().zip(urls).map(link).collect()
             })
             .collect();
         let years = archive
@@ -351,6 +347,23 @@ impl ViewData {
         }
     }
 
+    /// Room for term `i` of taxonomy `t`, just added to `archive` by
+    /// [`Archive::add_term`]: its URL and link; every later term's move one
+    /// place down.
+    pub fn insert_term(&mut self, config: &SiteConfig, archive: &Archive, (t, i): TermRef) {
+        let (tc, term) = (&config.taxonomies[t], &archive.taxonomies[t].terms[i]);
+        let url = term_url(config, tc, term);
+        self.term_links[t].insert(i, term_link(tc, term, &url));
+        self.term_urls[t].insert(i, url);
+    }
+
+    /// What was kept for term `i` of taxonomy `t`, just taken out of the
+    /// archive by [`Archive::remove_term`], let go.
+    pub fn remove_term(&mut self, (t, i): TermRef) {
+        self.term_urls[t].remove(i);
+        self.term_links[t].remove(i);
+    }
+
     /// Makes briefing `id`'s summary again from `archive`, after an edit
     /// that left its slug and date as they were and named no new term
     /// (everything else here depends only on those, the terms and the
@@ -360,6 +373,21 @@ impl ViewData {
             *slot = summary_of(entry);
         }
     }
+}
+
+/// The URL of `term`'s first page.
+fn term_url(config: &SiteConfig, tc: &TaxonomyConfig, term: &Term) -> String {
+    config.urls.path(&paths::term(&tc.name, term.slug.as_str()))
+}
+
+/// `term`'s link as templates see it ([`TermLinkView`]), serialized.
+fn term_link(tc: &TaxonomyConfig, term: &Term, url: &str) -> tera::Value {
+    tera::Value::from_serializable(&TermLinkView {
+        name: &term.name,
+        url,
+        role: term.profile.as_ref().and_then(|p| p.role.as_deref()),
+        taxonomy: &tc.name,
+    })
 }
 
 /// Builds views from the archive; shared by every page.
@@ -393,12 +421,10 @@ impl<'a> Views<'a> {
                 .config
                 .taxonomies
                 .iter()
-                .zip(&self.archive.taxonomies)
-                .map(|(config, taxonomy)| TaxonomyView {
+                .map(|config| TaxonomyLinkView {
                     name: &config.name,
                     title: &config.title,
                     url: self.urls.path(&paths::taxonomy(&config.name)),
-                    term_count: taxonomy.terms.len(),
                 })
                 .collect(),
             feed: (!self.archive.entries.is_empty()).then(|| self.urls.path(&paths::feed(""))),
