@@ -199,17 +199,16 @@ fn an_edit_to_the_first_paragraph_changes_the_summary_everywhere() {
     assert_same_tree(&session, &site);
 }
 
+/// A briefing moved to a year the archive has no briefing from: every
+/// page's list of years changes, a full build.
 #[test]
-fn edits_that_move_a_briefing_in_the_index_rebuild_everything() {
+fn a_briefing_moved_to_a_new_year_rebuilds_everything() {
     let site = Site::fixture();
     let (mut session, _out) = session(&site);
-    // A year the archive has no briefing from.
-    for (from, to) in [("date: 2019-03-05", "date: 2018-12-30")] {
-        edit(&site, TALKS, from, to);
-        let report = rebuild(&mut session, &site, TALKS);
-        assert!(!report.incremental, "{from} → {to}: {}", report.summary());
-        assert_same_tree(&session, &site);
-    }
+    edit(&site, TALKS, "date: 2019-03-05", "date: 2018-12-30");
+    let report = rebuild(&mut session, &site, TALKS);
+    assert!(!report.incremental, "{}", report.summary());
+    assert_same_tree(&session, &site);
 }
 
 /// A new, changed or removed `updated` date is rebuilt in place: the page
