@@ -463,10 +463,9 @@ pub fn rerender_briefing(
     if let (Some(card), Some(slot)) = (card.into_iter().next(), slot) {
         *slot = card;
     }
-    // Its page renders the body again; a feed needs the new one.
-    if let Some(slot @ Some(_)) = prepared.bodies.get_mut(id) {
-        *slot = Some(OnceLock::new());
-    }
+    // Its page renders the body again; a feed needs the new one. So do
+    // the pages of the briefings naming a term that came or went.
+    prepared.renew_bodies(std::iter::once(id).chain(edit.terms.naming.iter().copied()));
     let mut jobs = Vec::new();
     // The feeds, and the sitemap if it changed: made from what the pages leave.
     let mut derived = Vec::new();
@@ -505,6 +504,9 @@ pub fn rerender_briefing(
         );
     }
     jobs.extend(edit.terms.jobs());
+    for &other in &edit.terms.naming {
+        derived.extend(renderer.feeds_showing(other));
+    }
     gone.extend(edit.terms.gone.iter().cloned());
     let rendered = Rendered {
         jobs,
@@ -543,6 +545,7 @@ pub fn rerender_without(
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let at = removed.at;
     prepared.take_room(archive, at);
+    prepared.renew_bodies(removed.terms.naming.iter().copied());
     prepared.related_by = OnceLock::new();
     let mut jobs = prepared.keep_new_bodies(config, archive, true);
     let mut gone = prepared.relist_sitemap(config, archive, templates, highlighter);
@@ -560,6 +563,9 @@ pub fn rerender_without(
     }
     jobs.extend(renderer.jobs_retagged(&removed.changed));
     jobs.extend(removed.terms.jobs());
+    for &other in &removed.terms.naming {
+        derived.extend(renderer.feeds_showing(other));
+    }
     gone.extend(removed.terms.gone.iter().cloned());
     if !archive.entries.is_empty() {
         derived.push(Job::Feed(None));
@@ -705,6 +711,16 @@ impl Prepared {
     /// The mention automaton made again, over the terms `archive` has now.
     pub fn rematch(&mut self, archive: &Archive) {
         self.matcher = Matcher::new(archive);
+    }
+
+    /// An empty slot for the body of each of `ids` some feed shows, for
+    /// its page (rendered again) to fill.
+    fn renew_bodies(&mut self, ids: impl Iterator<Item = BriefingId>) {
+        for id in ids {
+            if let Some(slot @ Some(_)) = self.bodies.get_mut(id) {
+                *slot = Some(OnceLock::new());
+            }
+        }
     }
 
     /// Room for briefing `at`, just added to `archive` by

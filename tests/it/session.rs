@@ -268,7 +268,7 @@ fn an_updated_date_is_rebuilt_in_place() {
 /// may gain or lose a page, a term may come or go. A term renamed by a new
 /// spelling is a full build.
 #[test]
-fn a_change_of_tags_among_known_terms_rebuilds_in_place() {
+fn a_change_of_tags_rebuilds_in_place() {
     const ROME: &str = "content/briefings/2020/rome-meeting.md";
     const GENEVA: &str = "content/briefings/2021/geneva.md";
     let site = Site::fixture();
@@ -322,8 +322,12 @@ fn a_change_of_tags_among_known_terms_rebuilds_in_place() {
         // Humanitarian aid left with no briefing and no profile: it goes,
         // its page and feed with it.
         (GENEVA, "topics: [Humanitarian aid]", "topics: []", true),
-        // Nobody Yet's first briefing: a new term, its page and feed.
+        // Nobody Yet's first briefing: her profile's page gets a feed.
         (GENEVA, "people: []", "people: [Nobody Yet]", true),
+        // And her last: the page stays, the feed goes.
+        (GENEVA, "people: [Nobody Yet]", "people: []", true),
+        // A person no briefing named: a new term, its page and feed.
+        (GENEVA, "people: []", "people: [Someone Else]", true),
         // Ada Lovelace back to three briefings, her two pages kept.
         (
             ROME,
@@ -405,7 +409,7 @@ fn new_deleted_and_non_content_files_rebuild_everything() {
 /// briefings, is a full build.
 /// After each the output must be what a fresh build writes.
 #[test]
-fn briefings_added_and_removed_among_known_terms_go_in_place() {
+fn briefings_added_and_removed_go_in_place() {
     let site = Site::fixture();
     let (mut session, _out) = session(&site);
     let briefing = |title: &str, date: &str, tags: &str| {
@@ -819,6 +823,61 @@ fn a_broken_edit_keeps_the_last_good_output_and_the_fix_rebuilds_it() {
     assert_same_tree(&session, &site);
 }
 
+/// A person tagged for the first time becomes a term in place: their page
+/// and feed appear, the taxonomy lists them, and with `mention_scope: all`
+/// another briefing that names them links the name. Untagged again, the
+/// term goes the same way: its page and feed are removed, the link with
+/// them. After each step the output is what a fresh build writes.
+#[test]
+fn a_term_comes_and_goes_in_place_with_its_mentions() {
+    const GENEVA: &str = "content/briefings/2021/geneva.md";
+    let site = Site::fixture();
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
+    site.write("dossier.yaml", &format!("{config}mention_scope: all\n"));
+    edit(
+        &site,
+        GENEVA,
+        "An appeal for aid was launched in Geneva.",
+        "An appeal for aid was launched in Geneva. Zelda Quinn spoke for the donors.",
+    );
+    let (mut session, _out) = session(&site);
+    let mentions = |session: &Session| {
+        output_of(session)
+            .page("/briefings/geneva-appeal/")
+            .links("main a.mention")
+    };
+    assert!(!mentions(&session).contains(&"/people/zelda-quinn/".to_string()));
+
+    edit(
+        &site,
+        TALKS,
+        "people: [recep tayyip erdogan, Ada Lovelace]",
+        "people: [recep tayyip erdogan, Ada Lovelace, Zelda Quinn]",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+    let out = output_of(&session);
+    assert!(out.exists("/people/zelda-quinn/"));
+    assert!(out.exists("/people/zelda-quinn/atom.xml"));
+    assert!(
+        out.page("/people/")
+            .links("main a")
+            .contains(&"/people/zelda-quinn/".to_string()),
+        "the taxonomy page lists the new person"
+    );
+    assert!(
+        mentions(&session).contains(&"/people/zelda-quinn/".to_string()),
+        "another briefing naming the new person links the name: {:?}",
+        mentions(&session)
+    );
+
+    edit(&site, TALKS, ", Zelda Quinn]", "]");
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+    let out = output_of(&session);
+    assert!(!out.exists("/people/zelda-quinn/"));
+    assert!(!out.exists("/people/zelda-quinn/atom.xml"));
+    assert!(!mentions(&session).contains(&"/people/zelda-quinn/".to_string()));
+}
+
 /// Changes of tags one after another on a generated archive (four
 /// briefings a page, full term feeds of four entries, mentions linked
 /// only for tagged terms), then new briefings, deletions, and changes of
@@ -982,6 +1041,116 @@ fn changes_of_tags_in_a_row_match_fresh_builds() {
         }
     }
     assert_eq!(moved_in_place, 9, "moves in place");
+}
+
+/// Terms coming and going one edit after another on a generated archive
+/// (two briefings a page, full term feeds, every mention of every term
+/// linked): names are added to and dropped from briefings' tags, from a
+/// pool where only two people have profiles, where one name is the start
+/// of another ("Alan", "Alan Turing") and where every name is also in
+/// bodies that do not tag it; then briefings naming new people come and
+/// go. Each goes in place, and its output is what a fresh build of the
+/// same files writes.
+#[test]
+fn terms_coming_and_going_in_a_row_match_fresh_builds() {
+    const PEOPLE: [&str; 9] = [
+        "Ada Lovelace",
+        "Grace Hopper",
+        "Alan",
+        "Alan Turing",
+        "Emmy Noether",
+        "Kurt Gödel",
+        "Lise Meitner",
+        "Rosalind Franklin",
+        "Hedy Lamarr",
+    ];
+    const TOPICS: [&str; 4] = ["Energy", "Trade", "Border security", "Elections"];
+    let mut random = 2017_u64;
+    let mut below = |n: usize| {
+        random = random
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (random >> 33) as usize % n
+    };
+    let text = |n: usize, people: &[&str], topics: &[&str]| {
+        format!(
+            "---\ntitle: Briefing {n}\ndate: 2021-02-{:02}\npeople: [{}]\ntopics: [{}]\n---\n\
+             {} and {} met about {}. Later, {} spoke on {}.\n",
+            n % 28 + 1,
+            people.join(", "),
+            topics.join(", "),
+            PEOPLE[n % PEOPLE.len()],
+            PEOPLE[(n * 5 + 3) % PEOPLE.len()],
+            TOPICS[n % TOPICS.len()],
+            PEOPLE[(n * 7 + 1) % PEOPLE.len()],
+            TOPICS[(n + 1) % TOPICS.len()],
+        )
+    };
+    let site = Site::empty();
+    site.write(
+        "dossier.yaml",
+        "title: Terms\nbase_url: https://terms.example.org/\npaginate: 2\nfeed_limit: 3\n\
+         term_feeds: full\nmentions: all\nmention_scope: all\ntaxonomies:\n  - name: people\n    \
+         title: People\n  - name: topics\n    title: Topics\n",
+    );
+    for (name, slug) in [
+        ("Ada Lovelace", "ada-lovelace"),
+        ("Grace Hopper", "grace-hopper"),
+    ] {
+        site.write(
+            &format!("content/people/{slug}.md"),
+            &format!("---\nname: {name}\nrole: Pioneer\n---\nA person.\n"),
+        );
+    }
+    // Few tags at first: most names are no term yet.
+    let mut tags: Vec<(Vec<&str>, Vec<&str>)> =
+        (0..12).map(|n| (vec![PEOPLE[n % 3]], Vec::new())).collect();
+    for (n, (people, topics)) in tags.iter().enumerate() {
+        site.write(
+            &format!("content/briefings/b{n}.md"),
+            &text(n, people, topics),
+        );
+    }
+    let (mut session, _out) = session(&site);
+    let terms = |session: &Session| output_of(session).page("/people/").links("main li a");
+    let before = terms(&session);
+    let mut in_place = 0;
+    for round in 0..24 {
+        let n = below(tags.len());
+        let (list, pool): (&mut Vec<&str>, &[&str]) = if round % 3 == 2 {
+            (&mut tags[n].1, &TOPICS)
+        } else {
+            (&mut tags[n].0, &PEOPLE)
+        };
+        let name = pool[below(pool.len())];
+        match list.iter().position(|&x| x == name) {
+            Some(at) => {
+                list.remove(at);
+            }
+            None => list.insert(below(list.len() + 1), name),
+        }
+        let rel = format!("content/briefings/b{n}.md");
+        site.write(&rel, &text(n, &tags[n].0, &tags[n].1));
+        if rebuilt_in_place(&mut session, &site, &rel) {
+            in_place += 1;
+        }
+    }
+    assert_eq!(in_place, 24, "changes of tags in place");
+    assert_ne!(terms(&session), before, "people came or went");
+    // Briefings naming people no briefing named, added and taken out.
+    for n in 12..16 {
+        let newcomer = format!("Newcomer {n}");
+        let rel = format!("content/briefings/b{n}.md");
+        site.write(&rel, &text(n, &[newcomer.as_str(), "Alan"], &["Trade"]));
+        assert!(rebuilt_in_place(&mut session, &site, &rel), "{rel} added");
+        assert!(output_of(&session).exists(&format!("/people/newcomer-{n}/")));
+    }
+    for n in [13, 12, 15] {
+        let rel = format!("content/briefings/b{n}.md");
+        site.remove(&rel);
+        assert!(rebuilt_in_place(&mut session, &site, &rel), "{rel} removed");
+        assert!(!output_of(&session).exists(&format!("/people/newcomer-{n}/")));
+    }
 }
 
 /// With `term_feeds: full`, a term's feed shows its newest briefings whole.
