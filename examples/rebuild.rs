@@ -4,12 +4,15 @@
 //! file watcher's debounce (see `dossier serve`) comes on top of this.
 //! With `--tags` the edits change the briefing's tags instead: a topic of
 //! another briefing is added to its `topics:` list, then taken away, and so
-//! on. With `--new`, new briefings are added next to it one at a time, then
-//! removed one at a time.
+//! on. With `--new-person` they tag it with a person no briefing names (a
+//! new term, with a page and a feed, on the taxonomy's page), then take
+//! the person away again (the term goes). With `--new`, new briefings are
+//! added next to it one at a time, then removed one at a time.
 //!
 //! ```sh
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20 --tags
+//! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20 --new-person
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -37,7 +40,13 @@ struct Args {
     /// slug of its own and one topic of it), then remove them, timing both.
     #[arg(long, conflicts_with = "tags")]
     new: bool,
+    /// Add and remove a person no briefing names instead of editing the body.
+    #[arg(long, conflicts_with_all = ["tags", "new"])]
+    new_person: bool,
 }
+
+/// The person `--new-person` tags the briefing with.
+const NEWCOMER: &str = "Quentin Newcomer";
 
 fn main() -> Result<()> {
     let args = Args::parse();
@@ -80,13 +89,16 @@ fn main() -> Result<()> {
     }
     let edited = if args.tags {
         with_topic(&mut session, &path, &original, &briefings)?
+    } else if args.new_person {
+        with_newcomer(&path, &original)?
     } else {
         String::new()
     };
+    let alternate = args.tags || args.new_person;
     let mut times = Vec::with_capacity(args.edits);
     let mut pages = 0;
     for edit in 0..args.edits {
-        let text = match (args.tags, edit % 2) {
+        let text = match (alternate, edit % 2) {
             (true, 0) => edited.clone(),
             (true, _) => original.clone(),
             (false, _) => format!("{original}\nEdit number {edit}.\n"),
@@ -118,7 +130,13 @@ fn main() -> Result<()> {
     let median = times[times.len() / 2];
     println!(
         "one-briefing {} ({}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} edits, {pages} pages re-rendered",
-        if args.tags { "tag change" } else { "edit" },
+        if args.tags {
+            "tag change"
+        } else if args.new_person {
+            "new person"
+        } else {
+            "edit"
+        },
         path.display(),
         ms(median),
         ms(times[0]),
@@ -171,6 +189,19 @@ fn with_topic(
         "no topic of the next 50 briefings can be added to {} in place",
         path.display()
     )
+}
+
+/// `original` (the text of `path`) with [`NEWCOMER`] added to its people.
+fn with_newcomer(path: &Path, original: &str) -> Result<String> {
+    if original.contains(NEWCOMER) {
+        bail!("{} already names {NEWCOMER}", path.display());
+    }
+    let Some(line) = original.lines().find(|l| l.starts_with("people: [")) else {
+        bail!("{} has no `people: [...]` line", path.display());
+    };
+    let list = line.trim_end().trim_end_matches(']');
+    let more = if list.ends_with('[') { "" } else { ", " };
+    Ok(original.replacen(line, &format!("{list}{more}\"{NEWCOMER}\"]"), 1))
 }
 
 /// Adds `count` new briefings next to `path`, one at a time, each timed,

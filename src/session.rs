@@ -126,11 +126,19 @@ impl Built {
     }
 
     /// Whether term `(t, term)`, which briefing `id` names before an edit,
-    /// goes with it: it has no profile and no other briefing (a fresh
-    /// build makes no such term).
+    /// goes with it, in place: it has no profile and no other briefing (a
+    /// fresh build makes no such term), and terms may go
+    /// ([`Built::terms_may_change`]).
     fn goes_without(&self, id: BriefingId, (t, term): TermRef) -> bool {
         let term = &self.archive.taxonomies[t].terms[term];
-        term.profile.is_none() && term.briefings.iter().all(|&b| b == id)
+        self.terms_may_change() && term.profile.is_none() && term.briefings.iter().all(|&b| b == id)
+    }
+
+    /// Whether terms may come or go in place: not when a template other
+    /// than the taxonomy's may print how many terms there are (then every
+    /// page may change: a full build).
+    fn terms_may_change(&self) -> bool {
+        !self.templates.count_terms()
     }
 
     /// When `briefing` (an edit of briefing `id`) can replace its tags in
@@ -139,7 +147,9 @@ impl Built {
     /// briefing names goes, unless it has a profile; every term that stays
     /// keeps its name ([`Built::keeps_name`]).
     fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<(usize, Term)>> {
-        let new = self.new_terms(briefing)?;
+        let new = self
+            .new_terms(briefing)
+            .filter(|new| new.is_empty() || self.terms_may_change())?;
         let lookup = self.lookup();
         let old = &self.archive.entries[id].terms;
         for (t, before) in old.iter().enumerate() {
@@ -243,7 +253,7 @@ impl Built {
                 ..TermsChanged::default()
             };
         }
-        self.prepared.rematch(&self.archive);
+        self.prepared.terms_settled(&self.config, &self.archive);
         let mut taxonomies: Vec<usize> = added
             .iter()
             .map(|(t, _)| *t)
@@ -441,7 +451,9 @@ impl Built {
             other.date > briefing.date
                 || (other.date == briefing.date && other.slug < briefing.slug)
         });
-        let new = self.new_terms(briefing)?;
+        let new = self
+            .new_terms(briefing)
+            .filter(|new| new.is_empty() || self.terms_may_change())?;
         let lookup = self.lookup();
         for (t, taxonomy) in self.archive.taxonomies.iter().enumerate() {
             let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);

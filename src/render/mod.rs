@@ -686,7 +686,8 @@ impl Prepared {
     /// Room for term `key`, just added to `archive` by
     /// [`Archive::add_term`]: its URL, link and mention link; everything
     /// kept by term after it moves one place down. The mention automaton
-    /// is made again by [`Prepared::rematch`], once the terms are settled.
+    /// is made again by [`Prepared::terms_settled`], once the terms are
+    /// settled.
     pub fn insert_term(&mut self, config: &SiteConfig, archive: &Archive, key: TermRef) {
         let (t, i) = key;
         self.views.insert_term(config, archive, key);
@@ -708,9 +709,11 @@ impl Prepared {
         self.mention_links[t].remove(i);
     }
 
-    /// The mention automaton made again, over the terms `archive` has now.
-    pub fn rematch(&mut self, archive: &Archive) {
+    /// After terms came or went: the mention automaton made again over
+    /// the terms `archive` has now, and the site's view (its counts).
+    pub fn terms_settled(&mut self, config: &SiteConfig, archive: &Archive) {
         self.matcher = Matcher::new(archive);
+        self.site = Value::from_serializable(&self.views(config, archive).site());
     }
 
     /// An empty slot for the body of each of `ids` some feed shows, for

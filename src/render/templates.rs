@@ -50,6 +50,10 @@ pub struct Templates {
     /// The ids the templates write as they are (`id="main"`): a heading in
     /// a briefing gets another, so a link to either leads where it should.
     ids: HashSet<String>,
+    /// Whether a template other than `taxonomy.html` names `term_count`
+    /// (`site.taxonomies` has it): then any page may show how many terms
+    /// there are.
+    counts_terms: bool,
 }
 
 impl Templates {
@@ -98,6 +102,9 @@ impl Templates {
             tera: Tera::new(),
             files,
             ids: literal_ids(sources.values().map(|(_, text)| text.as_str())),
+            counts_terms: sources
+                .iter()
+                .any(|(name, (_, text))| name != "taxonomy.html" && text.contains("term_count")),
         };
         if let Err(error) = tera.add_raw_templates(
             sources
@@ -120,6 +127,13 @@ impl Templates {
     /// The ids the templates write as they are, whatever the page.
     pub fn ids(&self) -> &HashSet<String> {
         &self.ids
+    }
+
+    /// Whether a page other than a taxonomy's may show its number of terms
+    /// (a template other than `taxonomy.html` names `term_count`): a term
+    /// that comes or goes may then change every page.
+    pub fn count_terms(&self) -> bool {
+        self.counts_terms
     }
 
     /// Whether the theme or the site has a template of this name.

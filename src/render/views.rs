@@ -27,9 +27,7 @@ pub struct SiteView<'a> {
     pub author: Option<&'a str>,
     pub base_url: &'a str,
     pub root: &'a str,
-    /// No counts: every page shows the site, and a new term in `serve`
-    /// would otherwise change every page of it.
-    pub taxonomies: Vec<TaxonomyLinkView<'a>>,
+    pub taxonomies: Vec<TaxonomyView<'a>>,
     /// The site's Atom feed (root-relative), or null when it has no briefings.
     pub feed: Option<String>,
     /// The search page, when the site has search (`search: true`).
@@ -43,15 +41,7 @@ pub struct SearchView<'a> {
     pub bundle_url: String,
     /// The taxonomies briefings can be filtered by; a filter's name in the
     /// index is the taxonomy's `title`.
-    pub filters: Vec<TaxonomyLinkView<'a>>,
-}
-
-/// A taxonomy as every page links to it.
-#[derive(Serialize)]
-pub struct TaxonomyLinkView<'a> {
-    pub name: &'a str,
-    pub title: &'a str,
-    pub url: String,
+    pub filters: Vec<TaxonomyView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -421,10 +411,12 @@ impl<'a> Views<'a> {
                 .config
                 .taxonomies
                 .iter()
-                .map(|config| TaxonomyLinkView {
+                .zip(&self.archive.taxonomies)
+                .map(|(config, taxonomy)| TaxonomyView {
                     name: &config.name,
                     title: &config.title,
                     url: self.urls.path(&paths::taxonomy(&config.name)),
+                    term_count: taxonomy.terms.len(),
                 })
                 .collect(),
             feed: (!self.archive.entries.is_empty()).then(|| self.urls.path(&paths::feed(""))),

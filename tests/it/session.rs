@@ -878,6 +878,40 @@ fn a_term_comes_and_goes_in_place_with_its_mentions() {
     assert!(!mentions(&session).contains(&"/people/zelda-quinn/".to_string()));
 }
 
+/// A site whose templates print how many terms a taxonomy has on pages
+/// other than the taxonomy's (here the 404 page): a term that comes or goes
+/// may change any page, so it is a full build, which shows the new count.
+#[test]
+fn a_template_that_counts_terms_makes_a_new_term_a_full_build() {
+    let site = Site::fixture();
+    site.write(
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block content %}<p>{{ site.taxonomies[0].term_count }} people</p>{% endblock %}",
+    );
+    let (mut session, _out) = session(&site);
+    let count = |session: &Session| output_of(session).page("/404.html").text("main");
+    let before = count(&session);
+    edit(
+        &site,
+        TALKS,
+        "people: [recep tayyip erdogan, Ada Lovelace]",
+        "people: [recep tayyip erdogan, Ada Lovelace, Zelda Quinn]",
+    );
+    assert!(!rebuilt_in_place(&mut session, &site, TALKS));
+    assert_ne!(count(&session), before);
+    edit(&site, TALKS, ", Zelda Quinn]", "]");
+    assert!(!rebuilt_in_place(&mut session, &site, TALKS));
+    assert_eq!(count(&session), before);
+    // A change among known terms still goes in place.
+    edit(
+        &site,
+        TALKS,
+        "topics: [Border security]",
+        "topics: [Border security, Humanitarian aid]",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+}
+
 /// Changes of tags one after another on a generated archive (four
 /// briefings a page, full term feeds of four entries, mentions linked
 /// only for tagged terms), then new briefings, deletions, and changes of
