@@ -253,7 +253,6 @@ impl Built {
                 ..TermsChanged::default()
             };
         }
-        self.prepared.terms_settled(&self.config, &self.archive);
         let mut taxonomies: Vec<usize> = added
             .iter()
             .map(|(t, _)| *t)
@@ -266,11 +265,16 @@ impl Built {
             .map(|(_, name)| name.as_str())
             .chain(removed.iter().map(|(_, term)| term.name.as_str()))
             .collect();
-        let naming = if self.config.mentions == MentionMode::None {
-            Vec::new()
-        } else {
-            mentions::naming(&self.archive, &names)
-        };
+        // The automaton is made on one thread while the texts are searched
+        // on the others.
+        let (config, archive, prepared) = (&self.config, &self.archive, &mut self.prepared);
+        let ((), naming) = rayon::join(
+            || prepared.terms_settled(config, archive),
+            || match config.mentions {
+                MentionMode::None => Vec::new(),
+                _ => mentions::naming(archive, &names),
+            },
+        );
         let mut gone = emptied;
         for (t, term) in removed {
             let page = paths::term(&self.config.taxonomies[*t].name, term.slug.as_str());
