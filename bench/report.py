@@ -133,6 +133,7 @@ def table(work):
         for key, what in (
             ("serve_edit", "one-briefing edit"),
             ("serve_retag", "one-briefing tag change"),
+            ("serve_person", "a new person tagged, then untagged"),
             ("serve_new", "new briefing"),
             ("serve_removed", "removed briefing"),
         ):

@@ -276,6 +276,13 @@ print(f'{max(0.0, busy - ours) / capacity * 100:.1f}')")"
   echo "$retag_line" >&2
   record "$n" dossier serve_retag_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$retag_line")"
   record "$n" dossier serve_retag_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$retag_line")"
+  # And a person no briefing names, added to its tags and taken away again:
+  # a term that comes and goes.
+  echo "== $n briefings: serve rebuild after a new person is tagged, and untagged" >&2
+  person_line=$("$rebuild" --root "$corpus" --edits 20 --new-person | tail -n 1)
+  echo "$person_line" >&2
+  record "$n" dossier serve_person_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$person_line")"
+  record "$n" dossier serve_person_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$person_line")"
   # And new briefings, added one at a time, then removed one at a time.
   echo "== $n briefings: serve rebuild after a new briefing, and after removing one" >&2
   new_lines=$("$rebuild" --root "$corpus" --edits 10 --new)
