@@ -7,22 +7,28 @@
 //! neighbours and the set of pages cannot have changed, so the briefing is
 //! swapped into the archive and [`render::rerender_briefing`] rewrites its
 //! page, the pages that link to it and the listing pages that show its card,
-//! in place. If its tags changed too, among terms the archive already has
-//! (`Built::retag` says when), [`crate::index::Archive::retag`] first
-//! works out what that moved in the index (the terms' lists, the related
-//! briefings, the co-occurring terms and timelines), and the renderer
-//! rewrites those pages as well. A new briefing that names known terms, in
-//! a year the archive has (`Built::place`), is added the same way
+//! in place. If its tags changed too (`Built::retag` says when it can go in
+//! place), [`crate::index::Archive::retag`] first works out what that moved
+//! in the index (the terms' lists, the related briefings, the co-occurring
+//! terms and timelines), and the renderer rewrites those pages as well. A
+//! name no term has yet becomes one, put in its place among the others
+//! before the change (`Built::new_terms`, `Built::add_terms`); a term left
+//! with no briefing and no profile is taken out after it
+//! (`Built::drop_terms`); either way the mention automaton is made again
+//! and the briefings whose text names the term are rendered again
+//! (`Built::settle_terms`). A new briefing in a year the archive has
+//! (`Built::place`) is added the same way
 //! ([`crate::index::Archive::insert`]), and a deleted one taken out
 //! ([`crate::index::Archive::remove`]); a changed date, slug or draft flag
 //! is both; a listing that gains a page gets it, one that loses its last
 //! page has it removed, and the sitemap lists the pages the site has. A
 //! profile edit that keeps its name, aliases and role re-renders its term's
 //! pages and feed ([`render::rerender_profile`]). Anything else (a new
-//! term, a new year, a term or year left without briefings, a new or
-//! deleted profile, a new name, alias or role, a template, the config,
-//! static files) is a full build into staging with the atomic swap, exactly
-//! as `dossier build` does.
+//! year or one left without briefings, a new spelling that renames a term,
+//! a new or deleted profile, a new name, alias or role, a term coming or
+//! going when a template prints how many there are, a template, the
+//! config, static files) is a full build into staging with the atomic
+//! swap, exactly as `dossier build` does.
 //! After a failed build the next one is full too, so no problem can hide
 //! behind a fast path.
 //!

@@ -420,8 +420,11 @@ impl Edit {
 /// changed, the taxonomy pages and those terms' feeds; when it is new, every
 /// home page, year page and the archive page; and the sitemap, if an entry
 /// came or went or a page's date in it moved. A term's listing that lost its
-/// last page (a tag taken away) has that page removed. Every page is
-/// rendered before any is written, so a template error writes nothing.
+/// last page (a tag taken away) has that page removed. When terms came or
+/// went with the edit (`edit.terms`), also their taxonomies' pages and the
+/// briefings whose text names them, and the pages and feeds of the terms
+/// gone are removed. Every page is rendered before any is written, so a
+/// template error writes nothing.
 pub fn rerender_briefing(
     config: &SiteConfig,
     archive: &Archive,
