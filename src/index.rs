@@ -54,6 +54,19 @@ pub struct Term {
 }
 
 impl Term {
+    /// The term of `profile`, with no briefings yet.
+    pub fn profiled(profile: Profile) -> Term {
+        Term {
+            name: profile.name.clone(),
+            slug: profile.slug.clone(),
+            origin: profile.file.path.clone(),
+            profile: Some(profile),
+            briefings: Vec::new(),
+            appears_with: Vec::new(),
+            timeline: Vec::new(),
+        }
+    }
+
     /// A term without a profile, named `name` by the briefing at `origin`,
     /// with no briefings yet.
     pub fn named(name: &str, slug: Slug, origin: PathBuf) -> Term {
@@ -606,15 +619,7 @@ impl TaxonomyBuilder {
             }
         }
         self.by_slug.insert(profile.slug.clone(), id);
-        self.terms.push(Term {
-            name: profile.name.clone(),
-            slug: profile.slug.clone(),
-            origin: profile.file.path.clone(),
-            profile: Some(profile),
-            briefings: Vec::new(),
-            appears_with: Vec::new(),
-            timeline: Vec::new(),
-        });
+        self.terms.push(Term::profiled(profile));
     }
 
     /// The term a briefing's name refers to, created if new.

@@ -23,9 +23,12 @@
 //! is both; a listing that gains a page gets it, one that loses its last
 //! page has it removed, and the sitemap lists the pages the site has. A
 //! profile edit that keeps its name, aliases and role re-renders its term's
-//! pages and feed ([`render::rerender_profile`]). Anything else (a new
+//! pages and feed ([`render::rerender_profile`]); a new profile for an
+//! entity nothing names yet adds its term, and deleting it while no
+//! briefing names the entity takes the term out
+//! (`Built::profile_comes_or_goes`). Anything else (a new
 //! year or one left without briefings, a new spelling that renames a term,
-//! a new or deleted profile, a new name, alias or role, a term coming or
+//! a profile for someone briefings name, a new name, alias or role, a term coming or
 //! going when a template prints how many there are, a template, the
 //! config, static files) is a full build into staging with the atomic
 //! swap, exactly as `dossier build` does.
@@ -233,7 +236,8 @@ impl Built {
         removed
     }
 
-    /// After terms were added (`added`, as `(taxonomy, name)`) and taken
+    /// After terms were added (`added`, as `(taxonomy, name)` for each of
+    /// their names and aliases) and taken
     /// out (`removed`) around a change of the index (`changed`): the
     /// mention automaton made again, and what the renderer must show of it
     /// ([`TermsChanged`]), with the feeds of the terms left without
@@ -266,11 +270,15 @@ impl Built {
             .collect();
         taxonomies.sort_unstable();
         taxonomies.dedup();
-        let names: Vec<&str> = added
-            .iter()
-            .map(|(_, name)| name.as_str())
-            .chain(removed.iter().map(|(_, term)| term.name.as_str()))
-            .collect();
+        let mut names: Vec<&str> = added.iter().map(|(_, name)| name.as_str()).collect();
+        for (_, term) in removed {
+            names.push(&term.name);
+            names.extend(
+                term.profile
+                    .iter()
+                    .flat_map(|p| p.aliases.iter().map(String::as_str)),
+            );
+        }
         // The automaton is made on one thread while the texts are searched
         // on the others.
         let (config, archive, prepared) = (&self.config, &self.archive, &mut self.prepared);
@@ -291,6 +299,7 @@ impl Built {
             taxonomies,
             naming,
             gone,
+            came: Vec::new(),
         }
     }
 
@@ -509,6 +518,92 @@ impl Built {
         same.then_some((term, new))
     }
 
+    /// A profile file at `rel` that came or went, when that can go in
+    /// place: a new profile for an entity nothing names yet (none of its
+    /// names and aliases is a term's, its URL is free), which becomes a
+    /// term of its own with no briefings; or a deleted one whose term no
+    /// briefing names, which goes with it. `None` for anything else (a
+    /// profile for someone briefings already name changes how every page
+    /// shows them), which is a full build.
+    fn profile_comes_or_goes(&self, root: &Path, rel: &Path) -> Option<Changed> {
+        if !self.terms_may_change() {
+            return None;
+        }
+        let t = source::profile_taxonomy(rel, &self.config)?;
+        let held = self.archive.taxonomies[t].terms.iter().position(|term| {
+            term.profile
+                .as_ref()
+                .is_some_and(|profile| profile.file.path == rel)
+        });
+        if let Some(i) = held {
+            let gone = matches!(
+                std::fs::symlink_metadata(root.join(rel)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound
+            );
+            let unnamed = self.archive.taxonomies[t].terms[i].briefings.is_empty();
+            return (gone && unnamed).then_some(Changed::ProfileGone { term: (t, i) });
+        }
+        let file = source::read_file(root, &root.join(rel)).ok()?;
+        let profile = front_matter::parse_profile(&file, t).ok()?;
+        let lookup = self.lookup();
+        let mut names = std::iter::once(&profile.name).chain(&profile.aliases);
+        let taken = names.any(|name| lookup.resolve(t, name).is_some())
+            || (self.archive.taxonomies[t].terms.iter()).any(|term| term.slug == profile.slug);
+        (!taken).then_some(Changed::NewProfile {
+            taxonomy: t,
+            profile,
+        })
+    }
+
+    /// Adds the term of `profile` (see [`Built::profile_comes_or_goes`]) to
+    /// taxonomy `t` and renders what shows it.
+    fn add_profile(
+        &mut self,
+        t: usize,
+        profile: Profile,
+        sink: &InPlace,
+    ) -> Result<RenderStats, Diagnostics> {
+        let names: Vec<(usize, String)> = std::iter::once(&profile.name)
+            .chain(&profile.aliases)
+            .map(|name| (t, name.clone()))
+            .collect();
+        let at = self.archive.add_term(t, Term::profiled(profile));
+        self.prepared
+            .insert_term(&self.config, &self.archive, (t, at));
+        self.lookup = OnceLock::new();
+        let mut terms = self.settle_terms(&names, &[], &Retagged::default());
+        terms.came.push((t, at));
+        self.rerender_terms(&terms, sink)
+    }
+
+    /// Takes term `key` out with its deleted profile (see
+    /// [`Built::profile_comes_or_goes`]) and renders what showed it.
+    fn remove_profile(&mut self, key: TermRef, sink: &InPlace) -> Result<RenderStats, Diagnostics> {
+        let (t, i) = key;
+        let term = self.archive.remove_term(t, i);
+        self.prepared.remove_term(key);
+        self.lookup = OnceLock::new();
+        let terms = self.settle_terms(&[], &[(t, term)], &Retagged::default());
+        self.rerender_terms(&terms, sink)
+    }
+
+    fn rerender_terms(
+        &mut self,
+        terms: &TermsChanged,
+        sink: &InPlace,
+    ) -> Result<RenderStats, Diagnostics> {
+        render::rerender_terms(
+            &self.config,
+            &self.archive,
+            &self.templates,
+            &self.highlighter,
+            &mut self.prepared,
+            terms,
+            sink,
+        )
+        .map_err(Diagnostics)
+    }
+
     /// Whether `term`, which briefing `id` names after the edit (`names`)
     /// or not, keeps its name. A term without a profile is named as the
     /// newest briefing naming it spells it (the index numbers terms in
@@ -594,6 +689,12 @@ enum Changed {
     /// The profile of `term` as it is now, with the name, aliases and role
     /// it had ([`Built::reprofile`]).
     Profile { term: TermRef, profile: Profile },
+    /// A new profile of taxonomy `taxonomy`, for an entity nothing names
+    /// yet ([`Built::profile_comes_or_goes`]).
+    NewProfile { taxonomy: usize, profile: Profile },
+    /// The profile of `term`, which no briefing names, deleted: the term
+    /// goes.
+    ProfileGone { term: TermRef },
 }
 
 impl Changed {
@@ -700,9 +801,13 @@ impl Session {
                 continue;
             }
             if !source::is_briefing(&rel) {
-                match last.reprofile(&self.options.root, &rel) {
-                    Some((term, profile)) => {
-                        edits.push(Changed::Profile { term, profile });
+                if let Some((term, profile)) = last.reprofile(&self.options.root, &rel) {
+                    edits.push(Changed::Profile { term, profile });
+                    continue;
+                }
+                match last.profile_comes_or_goes(&self.options.root, &rel) {
+                    Some(change) => {
+                        edits.push(change);
                         continue;
                     }
                     None => return Plan::Full,
@@ -839,6 +944,10 @@ impl Session {
                     briefing,
                     retag,
                 } => last.edit(id, briefing, retag, &sink)?,
+                Changed::NewProfile { taxonomy, profile } => {
+                    Some(last.add_profile(taxonomy, profile, &sink)?)
+                }
+                Changed::ProfileGone { term } => Some(last.remove_profile(term, &sink)?),
             };
             match done {
                 Some(done) => stats += done,

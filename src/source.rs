@@ -133,6 +133,21 @@ fn classify(rel: &Path, config: &SiteConfig) -> Option<Kind> {
     (depth == 2).then_some(Kind::Profile(taxonomy))
 }
 
+/// The taxonomy whose profile the file at `rel` (relative to the site root)
+/// would be, as the walk of `content/` reads it: `content/<taxonomy>/<name>.md`.
+pub fn profile_taxonomy(rel: &Path, config: &SiteConfig) -> Option<usize> {
+    let inside = rel.strip_prefix("content").ok()?;
+    let visible = inside.components().all(|c| match c {
+        std::path::Component::Normal(name) => !is_ignored(name),
+        _ => false,
+    });
+    let markdown = rel.extension().is_some_and(|e| e == "md");
+    match classify(inside, config)? {
+        Kind::Profile(taxonomy) if visible && markdown => Some(taxonomy),
+        _ => None,
+    }
+}
+
 /// Hidden files, editor backups, swap and lock files, and the `4913` file
 /// Vim creates to probe whether it may write in a folder. `serve` ignores
 /// changes to them by the same rule.

@@ -376,6 +376,9 @@ pub struct TermsChanged {
     pub naming: Vec<BriefingId>,
     /// The site paths of the pages and feeds of the terms taken out.
     pub gone: Vec<String>,
+    /// Terms that came with no briefing naming them (a new profile): their
+    /// pages are new too.
+    pub came: Vec<TermRef>,
 }
 
 impl TermsChanged {
@@ -574,6 +577,41 @@ pub fn rerender_without(
         derived.push(Job::Feed(None));
     }
     derived.extend((removed.changed.members.iter()).filter_map(|&term| renderer.term_feed(term)));
+    let rendered = Rendered {
+        jobs,
+        derived,
+        gone,
+    };
+    write_rendered(&renderer, rendered, 0, sink)
+}
+
+/// Re-renders what shows that terms came or went while no briefing changed
+/// (the profile of an entity no briefing names, written or deleted): what
+/// `terms` names (the new terms' pages, the taxonomies' pages, the
+/// briefings whose text names them, the feeds that carry those) and the
+/// sitemap; removes the pages and feeds of the terms gone.
+pub fn rerender_terms(
+    config: &SiteConfig,
+    archive: &Archive,
+    templates: &Templates,
+    highlighter: &Highlighter,
+    prepared: &mut Prepared,
+    terms: &TermsChanged,
+    sink: &InPlace,
+) -> Result<RenderStats, Vec<Diagnostic>> {
+    prepared.renew_bodies(terms.naming.iter().copied());
+    let mut gone = prepared.relist_sitemap(config, archive, templates, highlighter);
+    gone.extend(terms.gone.iter().cloned());
+    let views = prepared.views(config, archive);
+    let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
+    let mut jobs: Vec<Job> = (terms.came.iter())
+        .flat_map(|&key| renderer.term_pages(key))
+        .collect();
+    jobs.extend(terms.jobs());
+    let mut derived = renderer.sitemap_jobs();
+    for &id in &terms.naming {
+        derived.extend(renderer.feeds_showing(id));
+    }
     let rendered = Rendered {
         jobs,
         derived,

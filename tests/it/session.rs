@@ -878,6 +878,78 @@ fn a_term_comes_and_goes_in_place_with_its_mentions() {
     assert!(!mentions(&session).contains(&"/people/zelda-quinn/".to_string()));
 }
 
+/// A profile written before any briefing names its entity becomes a term
+/// in place: its page, the taxonomy's page, and (with `mention_scope: all`)
+/// the links in briefings that mention a name or alias of it. Tagged by a
+/// briefing through an alias and untagged, it stays; deleted while no
+/// briefing names it, the term goes in place, its page with it. A profile
+/// for someone briefings already name is a full build (every page naming
+/// them shows the profile's name and role). After each step the output is
+/// what a fresh build writes.
+#[test]
+fn a_profile_for_someone_new_comes_and_goes_in_place() {
+    const ZELDA: &str = "content/people/zelda-quinn.md";
+    const GENEVA: &str = "content/briefings/2021/geneva.md";
+    let site = Site::fixture();
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
+    site.write("dossier.yaml", &format!("{config}mention_scope: all\n"));
+    edit(
+        &site,
+        GENEVA,
+        "An appeal for aid was launched in Geneva.",
+        "An appeal for aid was launched in Geneva. Z. Quinn spoke for the donors.",
+    );
+    let (mut session, _out) = session(&site);
+    let mentions = |session: &Session| {
+        output_of(session)
+            .page("/briefings/geneva-appeal/")
+            .links("main a.mention")
+    };
+    let zelda = "/people/zelda-quinn/".to_string();
+
+    site.write(
+        ZELDA,
+        "---\nname: Zelda Quinn\naliases: [Z. Quinn]\nrole: Donor envoy\n---\nShe speaks for the donors.\n",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, ZELDA));
+    let out = output_of(&session);
+    assert!(
+        out.page(&zelda)
+            .text("main")
+            .contains("She speaks for the donors.")
+    );
+    assert!(out.page("/people/").links("main a").contains(&zelda));
+    assert!(
+        mentions(&session).contains(&zelda),
+        "{:?}",
+        mentions(&session)
+    );
+
+    // Tagged through her alias, then not: her page stays either way.
+    edit(&site, TALKS, "Ada Lovelace]", "Ada Lovelace, Z. Quinn]");
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+    edit(&site, TALKS, ", Z. Quinn]", "]");
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+    assert!(output_of(&session).exists(&zelda));
+
+    site.remove(ZELDA);
+    assert!(rebuilt_in_place(&mut session, &site, ZELDA));
+    assert!(!output_of(&session).exists(&zelda));
+    assert!(!mentions(&session).contains(&zelda));
+
+    // Grace Hopper is named by briefings and has no profile: one for her
+    // changes every page that names her.
+    site.write(
+        "content/people/grace-hopper.md",
+        "---\nname: Grace Hopper\nrole: Rear admiral\n---\nA pioneer.\n",
+    );
+    assert!(!rebuilt_in_place(
+        &mut session,
+        &site,
+        "content/people/grace-hopper.md"
+    ));
+}
+
 /// A site whose templates print how many terms a taxonomy has on pages
 /// other than the taxonomy's (here the 404 page): a term that comes or goes
 /// may change any page, so it is a full build, which shows the new count.
