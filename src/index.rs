@@ -106,6 +106,9 @@ pub struct Archive {
     pub entries: Vec<Entry>,
     /// One per configured taxonomy, in config order.
     pub taxonomies: Vec<Taxonomy>,
+    /// Each briefing's [`PublishDate::day_number`], by id: related lists
+    /// break ties by distance in time.
+    days: Vec<i32>,
 }
 
 impl Archive {
@@ -160,11 +163,25 @@ impl Archive {
     /// naming it): the caller checks both.
     pub fn retag(&mut self, id: BriefingId, terms: Vec<Vec<usize>>) -> Retagged {
         let (touched, members) = self.move_terms(id, terms);
-        // Related lists count shared terms of at most RELATED_MAX_TERM_SIZE
-        // briefings: only briefings sharing such a term with `id` (before
-        // or after, a term crossing the size included) can have moved.
+        let candidates = self.related_candidates(id, &touched, &members);
+        self.work_out(touched, members, &candidates)
+    }
+
+    /// After briefing `id` gained or lost the `members` among the `touched`
+    /// terms (their lists already changed): the briefings whose related
+    /// list may have changed. Related lists count shared terms of at most
+    /// RELATED_MAX_TERM_SIZE briefings and break ties by distance in time,
+    /// which no other briefing's coming or going changes: only `id` and the
+    /// briefings sharing such a term with it (before or after, a term
+    /// crossing the size included) can have moved.
+    fn related_candidates(
+        &self,
+        id: BriefingId,
+        touched: &[TermRef],
+        members: &[TermRef],
+    ) -> Vec<BriefingId> {
         let mut candidates: Vec<BriefingId> = vec![id];
-        for &(t, term) in &touched {
+        for &(t, term) in touched {
             let list = &self.taxonomies[t].terms[term].briefings;
             let before = if members.contains(&(t, term)) {
                 if list.binary_search(&id).is_ok() {
@@ -181,15 +198,13 @@ impl Archive {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        self.work_out(touched, members, &candidates)
+        candidates
     }
 
     /// Adds `briefing` at `at`, its place newest first, naming `terms` (as
     /// [`Archive::retag`] takes them); every briefing from `at` on moves one
     /// place down. Works out again what depends on it, as `retag` does,
     /// with the same conditions for the result to be a fresh build's index.
-    /// Every related list is made again: they break ties by distance in the
-    /// archive, which grew by one for every pair across `at`.
     pub fn insert(
         &mut self,
         at: BriefingId,
@@ -201,6 +216,7 @@ impl Archive {
                 *id += 1;
             }
         });
+        self.days.insert(at, briefing.date.day_number());
         let entry = Entry {
             briefing,
             terms: vec![Vec::new(); self.taxonomies.len()],
@@ -208,19 +224,27 @@ impl Archive {
         };
         self.entries.insert(at, entry);
         let (touched, members) = self.move_terms(at, terms);
-        let all: Vec<BriefingId> = (0..self.entries.len()).collect();
-        self.work_out(touched, members, &all)
+        let candidates = self.related_candidates(at, &touched, &members);
+        self.work_out(touched, members, &candidates)
     }
 
     /// Takes briefing `at` out, with the same conditions as
     /// [`Archive::insert`] in reverse: every briefing after it moves one
     /// place up, and what depended on it is worked out again (its terms'
-    /// lists, co-occurring terms and timelines, and every related list).
+    /// lists, co-occurring terms and timelines, and the related lists of
+    /// the briefings that shared a term with it).
     /// Returns the briefing and what changed; `related` holds the new ids.
     pub fn remove(&mut self, at: BriefingId) -> (Briefing, Retagged) {
         let none = vec![Vec::new(); self.taxonomies.len()];
         let (touched, members) = self.move_terms(at, none);
+        // Every list that named it is among these: they shared a term.
+        let candidates: Vec<BriefingId> = (self.related_candidates(at, &touched, &members))
+            .into_iter()
+            .filter(|&id| id != at)
+            .map(|id| if id > at { id - 1 } else { id })
+            .collect();
         let entry = self.entries.remove(at);
+        self.days.remove(at);
         // A list naming `at` changed whatever it becomes: mark it so.
         self.renumber(|id| {
             if *id == at {
@@ -229,8 +253,7 @@ impl Archive {
                 *id -= 1;
             }
         });
-        let all: Vec<BriefingId> = (0..self.entries.len()).collect();
-        (entry.briefing, self.work_out(touched, members, &all))
+        (entry.briefing, self.work_out(touched, members, &candidates))
     }
 
     /// Adds `term`, which no briefing names yet, to taxonomy `t` at its
@@ -356,7 +379,7 @@ impl Archive {
             .par_iter()
             .map(|&other| {
                 let list = Scratch::with(self.entries.len(), |scratch| {
-                    related_to(other, &self.entries, &self.taxonomies, scratch)
+                    related_to(other, &self.entries, &self.taxonomies, &self.days, scratch)
                 });
                 (other, list)
             })
@@ -490,11 +513,14 @@ pub fn index(
         })
         .collect();
 
+    let days: Vec<i32> = (entries.par_iter())
+        .map(|entry| entry.briefing.date.day_number())
+        .collect();
     let related: Vec<_> = (0..entries.len())
         .into_par_iter()
         .map(|id| {
             Scratch::with(entries.len(), |scratch| {
-                related_to(id, &entries, &taxonomies, scratch)
+                related_to(id, &entries, &taxonomies, &days, scratch)
             })
         })
         .collect();
@@ -505,6 +531,7 @@ pub fn index(
     Ok(Archive {
         entries,
         taxonomies,
+        days,
     })
 }
 
@@ -777,6 +804,7 @@ fn related_to(
     id: BriefingId,
     entries: &[Entry],
     taxonomies: &[Taxonomy],
+    days: &[i32],
     scratch: &mut Scratch,
 ) -> Vec<(BriefingId, usize)> {
     for (t, terms) in entries[id].terms.iter().enumerate() {
@@ -793,9 +821,14 @@ fn related_to(
         }
     }
     let mut related: Vec<(BriefingId, usize)> = scratch.drain();
+    // Most shared first; then the nearest in time, then the newest. None of
+    // that moves when another briefing comes or goes, so an edit in place
+    // makes again only the lists that can have changed.
+    let day = days[id];
     let order = |a: &(BriefingId, usize), b: &(BriefingId, usize)| {
+        let distance = |other: BriefingId| days[other].abs_diff(day);
         b.1.cmp(&a.1)
-            .then_with(|| a.0.abs_diff(id).cmp(&b.0.abs_diff(id)))
+            .then_with(|| distance(a.0).cmp(&distance(b.0)))
             .then(a.0.cmp(&b.0))
     };
     // Only the best few are kept: select them, then sort just those.
@@ -981,6 +1014,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::config::SiteConfig;
     use crate::model::SourceFile;
 
     fn briefing(slug: &str, date: &str, n: usize) -> Briefing {
@@ -1026,6 +1060,112 @@ mod tests {
             ["cote d'ivoire"]
         );
         assert_eq!(folded.names(&tags, 3).count(), 0, "no such taxonomy");
+    }
+
+    /// Briefing `n` of `date`, naming `people` and `topics`.
+    fn tagged(
+        config: &SiteConfig,
+        n: usize,
+        date: &str,
+        people: &[&str],
+        topics: &[&str],
+    ) -> Briefing {
+        let text = format!(
+            "---\ntitle: Briefing {n}\nslug: b{n}\ndate: {date}\npeople: [{}]\ntopics: [{}]\n---\nBody.\n",
+            people.join(", "),
+            topics.join(", ")
+        );
+        let file = SourceFile {
+            path: format!("content/briefings/b{n}.md").into(),
+            text: Arc::new(text),
+        };
+        crate::front_matter::parse_briefing(&file, &config.taxonomies).expect("a valid briefing")
+    }
+
+    /// `briefing`'s terms in `archive`, as [`Archive::insert`] takes them.
+    fn terms_in(archive: &Archive, briefing: &Briefing) -> Vec<Vec<usize>> {
+        let lookup = crate::mentions::TermLookup::new(archive);
+        (briefing.tags.iter().enumerate())
+            .map(|(t, names)| {
+                let terms = names.iter().map(|name| lookup.resolve(t, name));
+                terms.map(|term| term.expect("a known term")).collect()
+            })
+            .collect()
+    }
+
+    /// What the index of `got` and of `want` hold is the same.
+    fn assert_same_index(got: &Archive, want: &Archive, step: &str) {
+        let entries = |a: &Archive| -> Vec<String> {
+            (a.entries.iter())
+                .map(|e| format!("{} {:?} {:?}", e.briefing.slug, e.terms, e.related))
+                .collect()
+        };
+        assert_eq!(entries(got), entries(want), "{step}: briefings");
+        let terms = |a: &Archive| -> Vec<_> {
+            (a.taxonomies.iter().flat_map(|t| &t.terms))
+                .map(|t| {
+                    let lists = (t.briefings.clone(), t.appears_with.clone());
+                    (t.name.clone(), lists, t.timeline.clone())
+                })
+                .collect()
+        };
+        assert_eq!(terms(got), terms(want), "{step}: terms");
+        assert_eq!(got.days, want.days, "{step}: days");
+    }
+
+    /// A briefing added, a change of tags and a briefing taken out, each
+    /// done in place, leave the index a fresh build of the same briefings
+    /// makes: the related lists above all, which break ties by distance in
+    /// time, and count a term of 256 briefings but not one of 257 (here
+    /// "Big", which the new briefing takes across that line and the change
+    /// of tags takes back).
+    #[test]
+    fn changes_in_place_leave_the_index_a_fresh_build_makes() {
+        const PEOPLE: [&str; 5] = ["Ada", "Grace", "Alan", "Emmy", "Kurt"];
+        const SMALL: [&str; 4] = ["Trade", "Energy", "Ports", "Courts"];
+        let config = SiteConfig::default();
+        let make = |n: usize| {
+            let people = [PEOPLE[n % 5], PEOPLE[(n * 3 + 1) % 5]];
+            let date = format!("20{:02}-{:02}-{:02}", 10 + n % 7, n % 12 + 1, n % 27 + 1);
+            if n < 256 {
+                tagged(&config, n, &date, &people, &["Big", SMALL[n % 4]])
+            } else {
+                tagged(&config, n, &date, &people, &[SMALL[n % 4]])
+            }
+        };
+        let mut briefings: Vec<Briefing> = (0..300).map(make).collect();
+        let fresh = |briefings: &[Briefing]| {
+            index(&config, briefings.to_vec(), Vec::new()).expect("a valid archive")
+        };
+        let mut archive = fresh(&briefings);
+
+        let new = tagged(&config, 300, "2013-06-15", &["Ada"], &["Big", "Trade"]);
+        let at = archive.entries.partition_point(|e| {
+            let other = &e.briefing;
+            other.date > new.date || (other.date == new.date && other.slug < new.slug)
+        });
+        let terms = terms_in(&archive, &new);
+        briefings.push(new.clone());
+        archive.insert(at, new, terms);
+        assert_same_index(&archive, &fresh(&briefings), "a 257th briefing on Big");
+
+        let (k, _) = (archive.entries.iter().enumerate())
+            .find(|(_, e)| e.briefing.slug.as_str() == "b7")
+            .expect("briefing 7");
+        let retagged = tagged(&config, 7, "2010-08-08", &["Kurt"], &["Ports"]);
+        assert_eq!(retagged.date, archive.entries[k].briefing.date);
+        let terms = terms_in(&archive, &retagged);
+        archive.entries[k].briefing = retagged.clone();
+        archive.retag(k, terms);
+        briefings[7] = retagged;
+        assert_same_index(&archive, &fresh(&briefings), "Big back to 256");
+
+        let gone = (archive.entries.iter())
+            .position(|e| e.briefing.slug.as_str() == "b42")
+            .expect("briefing 42");
+        archive.remove(gone);
+        briefings.remove(42);
+        assert_same_index(&archive, &fresh(&briefings), "Big at 255");
     }
 
     #[test]

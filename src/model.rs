@@ -106,6 +106,13 @@ pub struct PublishDate {
 }
 
 impl PublishDate {
+    /// Days from 1970-01-01 to its date (negative before): how far apart two
+    /// briefings are in time, whatever else is in the archive.
+    pub fn day_number(&self) -> i32 {
+        const EPOCH: Date = Date::constant(1970, 1, 1);
+        self.date.since(EPOCH).map_or(0, |span| span.get_days())
+    }
+
     /// Parses `YYYY-MM-DD` or an RFC 3339 timestamp.
     pub fn parse(text: &str) -> Result<PublishDate, String> {
         let text = text.trim();
