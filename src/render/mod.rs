@@ -481,14 +481,38 @@ pub fn rerender_briefing(
     }
     // A new page (its own, a listing's next) joins the sitemap; a listing
     // that lost one had its last page taken out.
-    let relisted = edit.inserted || edit.repaged(config, archive) || !edit.terms.is_empty();
-    let mut gone = if relisted {
-        prepared.relist_sitemap(config, archive, templates, highlighter)
-    } else {
-        if edit.retagged.is_some() || edit.redated {
+    let repaged = edit.inserted || edit.repaged(config, archive);
+    let relisted = repaged || !edit.terms.is_empty();
+    let spliced = match repaged || edit.terms.is_empty() {
+        true => None,
+        // Only the pages of the taxonomies whose terms came or went.
+        false => prepared.relist_taxonomies(
+            config,
+            archive,
+            templates,
+            highlighter,
+            &edit.terms.taxonomies,
+        ),
+    };
+    let mut gone = match spliced {
+        Some(gone) => {
             prepared.redate_sitemap(config, archive, templates, highlighter, edit, &mut derived);
+            gone
         }
-        Vec::new()
+        None if relisted => prepared.relist_sitemap(config, archive, templates, highlighter),
+        None => {
+            if edit.retagged.is_some() || edit.redated {
+                prepared.redate_sitemap(
+                    config,
+                    archive,
+                    templates,
+                    highlighter,
+                    edit,
+                    &mut derived,
+                );
+            }
+            Vec::new()
+        }
     };
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
@@ -600,7 +624,10 @@ pub fn rerender_terms(
     sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     prepared.renew_bodies(terms.naming.iter().copied());
-    let mut gone = prepared.relist_sitemap(config, archive, templates, highlighter);
+    let relisted =
+        prepared.relist_taxonomies(config, archive, templates, highlighter, &terms.taxonomies);
+    let mut gone = relisted
+        .unwrap_or_else(|| prepared.relist_sitemap(config, archive, templates, highlighter));
     gone.extend(terms.gone.iter().cloned());
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
@@ -821,6 +848,57 @@ impl Prepared {
             .collect();
         gone.extend(sitemap::stale_parts(old.len(), urls.len()));
         gone
+    }
+
+    /// After terms of the `taxonomies` came or went while no briefing did:
+    /// the sitemap's entries of those taxonomies' pages made again, where
+    /// they lie in the list (every other page's entry stays: a sitemap
+    /// remade whole took 11 ms at 10,000 briefings and 130 to 190 ms at
+    /// 100,000). Returns the site paths of the pages it listed that the
+    /// site no longer has, and of split sitemap files it no longer needs;
+    /// `None` if an entry it looked for is not there (then
+    /// [`Prepared::relist_sitemap`] makes them all again).
+    fn relist_taxonomies(
+        &mut self,
+        config: &SiteConfig,
+        archive: &Archive,
+        templates: &Templates,
+        highlighter: &Highlighter,
+        taxonomies: &[usize],
+    ) -> Option<Vec<String>> {
+        let blocks = {
+            let views = self.views(config, archive);
+            let renderer = PageRenderer::new(&views, templates, highlighter, self);
+            let urls = self.sitemap.get()?;
+            let blocks: Option<Vec<_>> = (taxonomies.iter())
+                .map(|&t| {
+                    Some((
+                        renderer.taxonomy_block(urls, t)?,
+                        renderer.taxonomy_entries(t),
+                    ))
+                })
+                .collect();
+            blocks?
+        };
+        let urls = self.sitemap.get_mut()?;
+        let before = urls.len();
+        let base = config.urls.permalink("");
+        let mut gone = Vec::new();
+        // The last block first, so that each range still holds its place.
+        let mut blocks = blocks;
+        blocks.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+        for (range, entries) in blocks {
+            let now: HashSet<&str> = entries.iter().map(|url| url.loc.as_str()).collect();
+            gone.extend(
+                (urls[range.clone()].iter())
+                    .filter(|url| !now.contains(url.loc.as_str()))
+                    .filter_map(|url| url.loc.strip_prefix(&base).map(str::to_string)),
+            );
+            drop(now);
+            urls.splice(range, entries);
+        }
+        gone.extend(sitemap::stale_parts(before, urls.len()));
+        Some(gone)
     }
 
     /// After a change of tags or of the `updated` date that added or

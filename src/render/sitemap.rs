@@ -67,6 +67,42 @@ impl PageRenderer<'_> {
             .collect()
     }
 
+    /// The entries of taxonomy `t`'s pages: its index, then every page of
+    /// each of its terms, as [`PageRenderer::sitemap_entries`] lists them.
+    pub(super) fn taxonomy_entries(&self, t: usize) -> Vec<SitemapUrlView> {
+        let terms = 0..self.views.archive.taxonomies[t].terms.len();
+        let jobs: Vec<Job> = std::iter::once(Job::Taxonomy(t))
+            .chain(terms.flat_map(|term| self.term_pages((t, term))))
+            .collect();
+        jobs.into_par_iter()
+            .filter_map(|job| Some(self.sitemap_entry(job, &self.page_path(job)?)))
+            .collect()
+    }
+
+    /// Where the entries of taxonomy `t`'s pages lie in `urls` (a list
+    /// made by [`PageRenderer::sitemap_entries`], perhaps before terms of
+    /// `t` came or went): from its index page's entry to the next
+    /// taxonomy's, or to the archive page's after the last taxonomy.
+    pub(super) fn taxonomy_block(
+        &self,
+        urls: &[SitemapUrlView],
+        t: usize,
+    ) -> Option<std::ops::Range<usize>> {
+        let loc = |job: Job| {
+            self.page_path(job)
+                .map(|path| self.views.urls.permalink(&path))
+        };
+        let first = loc(Job::Taxonomy(t))?;
+        let next = if t + 1 < self.views.archive.taxonomies.len() {
+            loc(Job::Taxonomy(t + 1))?
+        } else {
+            loc(Job::Archive)?
+        };
+        let start = urls.iter().position(|url| url.loc == first)?;
+        let end = start + urls[start..].iter().position(|url| url.loc == next)?;
+        Some(start..end)
+    }
+
     /// The entry of page `job`, at site path `path`.
     fn sitemap_entry(&self, job: Job, path: &str) -> SitemapUrlView {
         SitemapUrlView {

@@ -876,6 +876,23 @@ fn a_term_comes_and_goes_in_place_with_its_mentions() {
     assert!(!out.exists("/people/zelda-quinn/"));
     assert!(!out.exists("/people/zelda-quinn/atom.xml"));
     assert!(!mentions(&session).contains(&"/people/zelda-quinn/".to_string()));
+
+    // A new person and a known country at once: Italy's page now shows a
+    // newer briefing, and its date in the sitemap moves with it.
+    edit(
+        &site,
+        GENEVA,
+        "people: [Grace Hopper]",
+        "people: [Grace Hopper, Yann Newman]\ncountries: [Italy]",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, GENEVA));
+    edit(
+        &site,
+        GENEVA,
+        "people: [Grace Hopper, Yann Newman]\ncountries: [Italy]",
+        "people: [Grace Hopper]",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, GENEVA));
 }
 
 /// A profile written before any briefing names its entity becomes a term
