@@ -137,15 +137,20 @@ fn classify(rel: &Path, config: &SiteConfig) -> Option<Kind> {
 /// would be, as the walk of `content/` reads it: `content/<taxonomy>/<name>.md`.
 pub fn profile_taxonomy(rel: &Path, config: &SiteConfig) -> Option<usize> {
     let inside = rel.strip_prefix("content").ok()?;
-    let visible = inside.components().all(|c| match c {
-        std::path::Component::Normal(name) => !is_ignored(name),
-        _ => false,
-    });
     let markdown = rel.extension().is_some_and(|e| e == "md");
     match classify(inside, config)? {
-        Kind::Profile(taxonomy) if visible && markdown => Some(taxonomy),
+        Kind::Profile(taxonomy) if markdown && visible(inside.components()) => Some(taxonomy),
         _ => None,
     }
+}
+
+/// Whether none of `parts` (of a path inside `content/`) is hidden or left
+/// behind by an editor ([`is_ignored`]), nor `.` or `..`.
+fn visible<'a>(parts: impl IntoIterator<Item = std::path::Component<'a>>) -> bool {
+    parts.into_iter().all(|c| match c {
+        std::path::Component::Normal(name) => !is_ignored(name),
+        _ => false,
+    })
 }
 
 /// Hidden files, editor backups, swap and lock files, and the `4913` file
@@ -170,10 +175,7 @@ pub fn is_briefing(rel: &Path) -> bool {
     let top_two = [parts.next(), parts.next()].map(|c| c.map(|c| c.as_os_str()));
     top_two == [Some("content".as_ref()), Some(BRIEFINGS_DIR.as_ref())]
         && rel.extension().is_some_and(|e| e == "md")
-        && rel.components().skip(2).all(|c| match c {
-            std::path::Component::Normal(name) => !is_ignored(name),
-            _ => false,
-        })
+        && visible(rel.components().skip(2))
 }
 
 /// Reads one file of the site (`path` as the walk found it, or absolute).
