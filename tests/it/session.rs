@@ -11,6 +11,7 @@ use tempfile::TempDir;
 use crate::support::{Output, Site, differences, lines, sitemap_urls, text_of};
 
 const TALKS: &str = "content/briefings/2019/ankara-talks.md";
+const GENEVA: &str = "content/briefings/2021/geneva.md";
 
 /// A session over the fixture site, built once into its own output folder.
 fn session(site: &Site) -> (Session, TempDir) {
@@ -153,7 +154,6 @@ fn a_body_and_title_edit_rerenders_only_the_pages_that_show_the_briefing() {
 /// must show the new summary there, not the one the session started with.
 #[test]
 fn an_edit_to_the_first_paragraph_changes_the_summary_everywhere() {
-    const GENEVA: &str = "content/briefings/2021/geneva.md";
     let site = Site::fixture();
     let (mut session, _out) = session(&site);
     let card_text = |session: &Session, path: &str| {
@@ -270,7 +270,6 @@ fn an_updated_date_is_rebuilt_in_place() {
 #[test]
 fn a_change_of_tags_rebuilds_in_place() {
     const ROME: &str = "content/briefings/2020/rome-meeting.md";
-    const GENEVA: &str = "content/briefings/2021/geneva.md";
     let site = Site::fixture();
     let (mut session, _out) = session(&site);
     let pages = output_of(&session).pages().len();
@@ -823,14 +822,9 @@ fn a_broken_edit_keeps_the_last_good_output_and_the_fix_rebuilds_it() {
     assert_same_tree(&session, &site);
 }
 
-/// A person tagged for the first time becomes a term in place: their page
-/// and feed appear, the taxonomy lists them, and with `mention_scope: all`
-/// another briefing that names them links the name. Untagged again, the
-/// term goes the same way: its page and feed are removed, the link with
-/// them. After each step the output is what a fresh build writes.
-#[test]
-fn a_term_comes_and_goes_in_place_with_its_mentions() {
-    const GENEVA: &str = "content/briefings/2021/geneva.md";
+/// The fixture with every mention of every term linked, and the Geneva
+/// appeal naming `speaker` in its text (no briefing tags them).
+fn naming_in_geneva(speaker: &str) -> Site {
     let site = Site::fixture();
     let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
     site.write("dossier.yaml", &format!("{config}mention_scope: all\n"));
@@ -838,14 +832,28 @@ fn a_term_comes_and_goes_in_place_with_its_mentions() {
         &site,
         GENEVA,
         "An appeal for aid was launched in Geneva.",
-        "An appeal for aid was launched in Geneva. Zelda Quinn spoke for the donors.",
+        &format!("An appeal for aid was launched in Geneva. {speaker} spoke for the donors."),
     );
+    site
+}
+
+/// Where the mention links of the Geneva appeal's page lead.
+fn geneva_mentions(session: &Session) -> Vec<String> {
+    output_of(session)
+        .page("/briefings/geneva-appeal/")
+        .links("main a.mention")
+}
+
+/// A person tagged for the first time becomes a term in place: their page
+/// and feed appear, the taxonomy lists them, and with `mention_scope: all`
+/// another briefing that names them links the name. Untagged again, the
+/// term goes the same way: its page and feed are removed, the link with
+/// them. After each step the output is what a fresh build writes.
+#[test]
+fn a_term_comes_and_goes_in_place_with_its_mentions() {
+    let site = naming_in_geneva("Zelda Quinn");
     let (mut session, _out) = session(&site);
-    let mentions = |session: &Session| {
-        output_of(session)
-            .page("/briefings/geneva-appeal/")
-            .links("main a.mention")
-    };
+    let mentions = geneva_mentions;
     assert!(!mentions(&session).contains(&"/people/zelda-quinn/".to_string()));
 
     edit(
@@ -906,22 +914,9 @@ fn a_term_comes_and_goes_in_place_with_its_mentions() {
 #[test]
 fn a_profile_for_someone_new_comes_and_goes_in_place() {
     const ZELDA: &str = "content/people/zelda-quinn.md";
-    const GENEVA: &str = "content/briefings/2021/geneva.md";
-    let site = Site::fixture();
-    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
-    site.write("dossier.yaml", &format!("{config}mention_scope: all\n"));
-    edit(
-        &site,
-        GENEVA,
-        "An appeal for aid was launched in Geneva.",
-        "An appeal for aid was launched in Geneva. Z. Quinn spoke for the donors.",
-    );
+    let site = naming_in_geneva("Z. Quinn");
     let (mut session, _out) = session(&site);
-    let mentions = |session: &Session| {
-        output_of(session)
-            .page("/briefings/geneva-appeal/")
-            .links("main a.mention")
-    };
+    let mentions = geneva_mentions;
     let zelda = "/people/zelda-quinn/".to_string();
 
     site.write(
