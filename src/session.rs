@@ -1007,14 +1007,8 @@ fn known_terms(lookup: &TermLookup, briefing: &Briefing, t: usize) -> Vec<usize>
 /// it names them; `None` if a name is no term of the archive.
 fn terms_named(lookup: &TermLookup, briefing: &Briefing, t: usize) -> Option<Vec<usize>> {
     let names = briefing.tags.get(t).map(Vec::as_slice).unwrap_or(&[]);
-    let mut terms: Vec<usize> = Vec::with_capacity(names.len());
-    for name in names {
-        let term = lookup.resolve(t, name)?;
-        if !terms.contains(&term) {
-            terms.push(term);
-        }
-    }
-    Some(terms)
+    let known = names.iter().all(|name| lookup.resolve(t, name).is_some());
+    known.then(|| known_terms(lookup, briefing, t))
 }
 
 fn absolute(path: &Path) -> PathBuf {

@@ -483,16 +483,13 @@ pub fn rerender_briefing(
     // that lost one had its last page taken out.
     let repaged = edit.inserted || edit.repaged(config, archive);
     let relisted = repaged || !edit.terms.is_empty();
-    let spliced = match repaged || edit.terms.is_empty() {
-        true => None,
-        // Only the pages of the taxonomies whose terms came or went.
-        false => prepared.relist_taxonomies(
-            config,
-            archive,
-            templates,
-            highlighter,
-            &edit.terms.taxonomies,
-        ),
+    // Only the pages of the taxonomies whose terms came or went, when no
+    // other page came or went.
+    let spliced = if repaged || edit.terms.is_empty() {
+        None
+    } else {
+        let taxonomies = &edit.terms.taxonomies;
+        prepared.relist_taxonomies(config, archive, templates, highlighter, taxonomies)
     };
     let mut gone = match spliced {
         Some(gone) => {
@@ -839,13 +836,7 @@ impl Prepared {
             return Vec::new();
         };
         let old = std::mem::replace(urls, entries);
-        let now: HashSet<&str> = urls.iter().map(|url| url.loc.as_str()).collect();
-        let base = config.urls.permalink("");
-        let mut gone: Vec<String> = old
-            .iter()
-            .filter(|url| !now.contains(url.loc.as_str()))
-            .filter_map(|url| url.loc.strip_prefix(&base).map(str::to_string))
-            .collect();
+        let mut gone = sitemap::unlisted(&old, urls, &config.urls);
         gone.extend(sitemap::stale_parts(old.len(), urls.len()));
         gone
     }
@@ -866,36 +857,35 @@ impl Prepared {
         highlighter: &Highlighter,
         taxonomies: &[usize],
     ) -> Option<Vec<String>> {
-        let blocks = {
+        let mut blocks: Vec<_> = {
             let views = self.views(config, archive);
             let renderer = PageRenderer::new(&views, templates, highlighter, self);
             let urls = self.sitemap.get()?;
-            let blocks: Option<Vec<_>> = (taxonomies.iter())
-                .map(|&t| {
-                    Some((
-                        renderer.taxonomy_block(urls, t)?,
-                        renderer.taxonomy_entries(t),
-                    ))
-                })
-                .collect();
-            blocks?
+            let block = |t| {
+                Some((
+                    renderer.taxonomy_block(urls, t)?,
+                    renderer.taxonomy_entries(t),
+                ))
+            };
+            taxonomies
+                .iter()
+                .map(|&t| block(t))
+                .collect::<Option<_>>()?
         };
         let urls = self.sitemap.get_mut()?;
         let before = urls.len();
-        let base = config.urls.permalink("");
         let mut gone = Vec::new();
         // The last block first, so that each range still holds its place.
-        let mut blocks = blocks;
         blocks.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
         for (range, entries) in blocks {
-            let now: HashSet<&str> = entries.iter().map(|url| url.loc.as_str()).collect();
-            gone.extend(
-                (urls[range.clone()].iter())
-                    .filter(|url| !now.contains(url.loc.as_str()))
-                    .filter_map(|url| url.loc.strip_prefix(&base).map(str::to_string)),
-            );
-            drop(now);
-            urls.splice(range, entries);
+            let start = range.start;
+            let count = entries.len();
+            let old: Vec<_> = urls.splice(range, entries).collect();
+            gone.extend(sitemap::unlisted(
+                &old,
+                &urls[start..start + count],
+                &config.urls,
+            ));
         }
         gone.extend(sitemap::stale_parts(before, urls.len()));
         Some(gone)

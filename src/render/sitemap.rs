@@ -6,6 +6,8 @@
 //! protocol requires: `sitemap.xml` becomes an index of `sitemap-1.xml`, …
 //! Templates: `sitemap.xml` (a `urlset`) and `sitemap_index.xml`.
 
+use std::collections::HashSet;
+
 use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
@@ -194,6 +196,20 @@ impl PageRenderer<'_> {
             | Job::SitemapIndex { .. } => None,
         }
     }
+}
+
+/// The site paths of the pages `old` listed that `now` does not.
+pub(super) fn unlisted(
+    old: &[SitemapUrlView],
+    now: &[SitemapUrlView],
+    urls: &SiteUrls,
+) -> Vec<String> {
+    let now: HashSet<&str> = now.iter().map(|url| url.loc.as_str()).collect();
+    let base = urls.permalink("");
+    old.iter()
+        .filter(|url| !now.contains(url.loc.as_str()))
+        .filter_map(|url| url.loc.strip_prefix(&base).map(str::to_string))
+        .collect()
 }
 
 /// The files of a split sitemap that a sitemap of `after` entries no longer
