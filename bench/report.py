@@ -134,6 +134,8 @@ def table(work):
             ("serve_edit", "one-briefing edit"),
             ("serve_retag", "one-briefing tag change"),
             ("serve_person", "a new person tagged, then untagged"),
+            ("serve_role", "a profile's new role, and back"),
+            ("serve_alias", "a profile's new alias, and back"),
             ("serve_new", "new briefing"),
             ("serve_removed", "removed briefing"),
         ):

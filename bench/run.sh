@@ -263,26 +263,21 @@ print(f'{max(0.0, busy - ours) / capacity * 100:.1f}')")"
     rm -rf "$search_root"
   fi
 
-  # serve's rebuild path: one briefing edited 20 times, each rebuild timed
-  # from the file's change to its pages written (the watcher's debounce comes on top).
-  echo "== $n briefings: serve rebuild after a one-briefing edit" >&2
-  edit_line=$("$rebuild" --root "$corpus" --edits 20 | tail -n 1)
-  echo "$edit_line" >&2
-  record "$n" dossier serve_edit_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$edit_line")"
-  record "$n" dossier serve_edit_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$edit_line")"
-  # The same with a topic added to the briefing and taken away again.
-  echo "== $n briefings: serve rebuild after a change of one briefing's tags" >&2
-  retag_line=$("$rebuild" --root "$corpus" --edits 20 --tags | tail -n 1)
-  echo "$retag_line" >&2
-  record "$n" dossier serve_retag_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$retag_line")"
-  record "$n" dossier serve_retag_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$retag_line")"
-  # And a person no briefing names, added to its tags and taken away again:
-  # a term that comes and goes.
-  echo "== $n briefings: serve rebuild after a new person is tagged, and untagged" >&2
-  person_line=$("$rebuild" --root "$corpus" --edits 20 --new-person | tail -n 1)
-  echo "$person_line" >&2
-  record "$n" dossier serve_person_ms "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$person_line")"
-  record "$n" dossier serve_person_pages "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$person_line")"
+  # serve's rebuild path, 20 edits of each kind, each rebuild timed from the
+  # file's change to its pages written (the watcher's debounce comes on top):
+  # one briefing's body; a topic added to it and taken away; a person no
+  # briefing names added to its tags and taken away (a term comes and goes);
+  # the role, then an alias, in the profile of a person it names, and back.
+  for kind in "edit:" "retag:--tags" "person:--new-person" "role:--role" "alias:--alias"; do
+    key=${kind%%:*}
+    flag=${kind#*:}
+    echo "== $n briefings: serve rebuild, $key${flag:+ ($flag)}" >&2
+    # shellcheck disable=SC2086 # no flag at all for the body edit
+    line=$("$rebuild" --root "$corpus" --edits 20 $flag | tail -n 1)
+    echo "$line" >&2
+    record "$n" dossier "serve_${key}_ms" "$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$line")"
+    record "$n" dossier "serve_${key}_pages" "$(sed -E 's/.*, ([0-9]+) pages re-rendered.*/\1/' <<<"$line")"
+  done
   # And new briefings, added one at a time, then removed one at a time.
   echo "== $n briefings: serve rebuild after a new briefing, and after removing one" >&2
   new_lines=$("$rebuild" --root "$corpus" --edits 10 --new)

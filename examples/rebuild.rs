@@ -7,12 +7,16 @@
 //! on. With `--new-person` they tag it with a person no briefing names (a
 //! new term, with a page and a feed, on the taxonomy's page), then take
 //! the person away again (the term goes). With `--new`, new briefings are
-//! added next to it one at a time, then removed one at a time.
+//! added next to it one at a time, then removed one at a time. With
+//! `--role` the edits change the role in the profile of the first person
+//! it names who has one, and back (with `--alias`, an alias added and
+//! taken away).
 //!
 //! ```sh
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20 --tags
 //! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20 --new-person
+//! cargo run --release --example rebuild -- --root /tmp/corpus --edits 20 --role
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -43,6 +47,13 @@ struct Args {
     /// Add and remove a person no briefing names instead of editing the body.
     #[arg(long, conflicts_with_all = ["tags", "new"])]
     new_person: bool,
+    /// Change the role in the profile of a person the briefing names, and
+    /// back, instead of editing the briefing.
+    #[arg(long, conflicts_with_all = ["tags", "new", "new_person"])]
+    role: bool,
+    /// Add an alias to that profile and take it away again.
+    #[arg(long, conflicts_with_all = ["tags", "new", "new_person", "role"])]
+    alias: bool,
 }
 
 /// The person `--new-person` tags the briefing with.
@@ -83,18 +94,23 @@ fn main() -> Result<()> {
     let Some(path) = briefings.get(briefings.len() / 2).cloned() else {
         bail!("no briefings under {}", args.root.display());
     };
-    let original = std::fs::read_to_string(&path)?;
+    let mut original = std::fs::read_to_string(&path)?;
     if args.new {
         return time_new_briefings(&mut session, &path, &original, args.edits);
     }
+    let mut path = path;
     let edited = if args.tags {
         with_topic(&mut session, &path, &original, &briefings)?
     } else if args.new_person {
         with_newcomer(&path, &original)?
+    } else if args.role || args.alias {
+        path = profile_named_in(&args.root, &original)?;
+        original = std::fs::read_to_string(&path)?;
+        with_new_role_or_alias(&path, &original, args.alias)?
     } else {
         String::new()
     };
-    let alternate = args.tags || args.new_person;
+    let alternate = args.tags || args.new_person || args.role || args.alias;
     let mut times = Vec::with_capacity(args.edits);
     let mut pages = 0;
     for edit in 0..args.edits {
@@ -129,13 +145,17 @@ fn main() -> Result<()> {
     times.sort();
     let median = times[times.len() / 2];
     println!(
-        "one-briefing {} ({}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} edits, {pages} pages re-rendered",
+        "{} ({}): median {:.1} ms, min {:.1} ms, max {:.1} ms over {} edits, {pages} pages re-rendered",
         if args.tags {
-            "tag change"
+            "one-briefing tag change"
         } else if args.new_person {
-            "new person"
+            "one-briefing new person"
+        } else if args.role {
+            "profile's role"
+        } else if args.alias {
+            "profile's alias"
         } else {
-            "edit"
+            "one-briefing edit"
         },
         path.display(),
         ms(median),
@@ -202,6 +222,47 @@ fn with_newcomer(path: &Path, original: &str) -> Result<String> {
     let list = line.trim_end().trim_end_matches(']');
     let more = if list.ends_with('[') { "" } else { ", " };
     Ok(original.replacen(line, &format!("{list}{more}\"{NEWCOMER}\"]"), 1))
+}
+
+/// The profile of the first person the briefing `text` names who has one
+/// (`content/people/<file>.md` whose `name:` is theirs).
+fn profile_named_in(root: &Path, text: &str) -> Result<PathBuf> {
+    let Some(line) = text.lines().find(|l| l.starts_with("people: [")) else {
+        bail!("the briefing has no `people: [...]` line");
+    };
+    let people: Vec<&str> = line
+        .trim_start_matches("people: [")
+        .trim_end_matches(']')
+        .split(", ")
+        .map(|name| name.trim_matches('"'))
+        .collect();
+    let mut profiles = Vec::new();
+    for entry in std::fs::read_dir(root.join("content/people"))? {
+        let path = entry?.path();
+        let text = std::fs::read_to_string(&path)?;
+        let name = text.lines().find_map(|l| l.strip_prefix("name: "));
+        if let Some(name) = name.map(|n| n.trim_matches('"').to_string()) {
+            profiles.push((name, path));
+        }
+    }
+    people
+        .iter()
+        .find_map(|person| profiles.iter().find(|(name, _)| name == person))
+        .map(|(_, path)| path.clone())
+        .context("no person the briefing names has a profile")
+}
+
+/// `original` (the profile at `path`) with its role changed, or an alias more.
+fn with_new_role_or_alias(path: &Path, original: &str, alias: bool) -> Result<String> {
+    let (key, change) = if alias {
+        ("aliases: [", "aliases: [\"Dossier Benchmark Alias\", ")
+    } else {
+        ("role: \"", "role: \"Acting, ")
+    };
+    if !original.contains(key) {
+        bail!("{} has no `{key}` line", path.display());
+    }
+    Ok(original.replacen(key, change, 1))
 }
 
 /// Adds `count` new briefings next to `path`, one at a time, each timed,

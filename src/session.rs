@@ -22,16 +22,20 @@
 //! ([`crate::index::Archive::remove`]); a changed date, slug or draft flag
 //! is both; a listing that gains a page gets it, one that loses its last
 //! page has it removed, and the sitemap lists the pages the site has. A
-//! profile edit that keeps its name, aliases and role re-renders its term's
-//! pages and feed ([`render::rerender_profile`]); a new profile for an
-//! entity nothing names yet adds its term, and deleting it while no
-//! briefing names the entity takes the term out
-//! (`Built::profile_comes_or_goes`). Anything else (a new
-//! year or one left without briefings, a new spelling that renames a term,
-//! a profile for someone briefings name, a new name, alias or role, a term coming or
-//! going when a template prints how many there are, a template, the
-//! config, static files) is a full build into staging with the atomic
-//! swap, exactly as `dossier build` does.
+//! profile edit that keeps its term's name and URL re-renders the term's
+//! pages and feed ([`render::rerender_profile`]), with the briefings that
+//! show its role when that changed, and those whose text names an alias
+//! that came or went; so does a profile written for a term briefings name,
+//! or deleted while they still do, when it names the term as they do
+//! (`Built::reprofile`). A new profile for an entity nothing names yet adds
+//! its term, and deleting it while no briefing names the entity takes the
+//! term out (`Built::profile_comes_or_goes`). Anything else (a new year or
+//! one left without briefings, a new spelling that renames a term, a
+//! profile's new name or URL, an alias a briefing tags with taken away or
+//! one that is another term's name, a term coming or going when a template
+//! prints how many there are, a template, the config, static files) is a
+//! full build into staging with the atomic swap, exactly as `dossier build`
+//! does.
 //! After a failed build the next one is full too, so no problem can hide
 //! behind a fast path.
 //!
@@ -51,7 +55,7 @@ use crate::config::{BuildOptions, SiteConfig};
 use crate::diag::Diagnostics;
 use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId, Retagged, Term, TermRef, fold};
-use crate::mentions::{self, MentionMode, TermLookup};
+use crate::mentions::{self, MentionMode, MentionScope, TermLookup};
 use crate::model::{Briefing, Profile, Slug};
 use crate::output::InPlace;
 use crate::render::{
@@ -493,29 +497,145 @@ impl Built {
         Some((at, new))
     }
 
-    /// The term whose profile is the file at `rel`, and that profile as it
-    /// is on disk now, when only what the term's own pages show of it
-    /// changed: its summary, links, other fields or text. A new name,
-    /// alias or role shows on every page naming the term, and a profile
-    /// that does not parse is reported by the full build: `None` then.
-    fn reprofile(&self, root: &Path, rel: &Path) -> Option<(TermRef, Profile)> {
-        let (term, old) = self
-            .archive
-            .taxonomies
-            .iter()
-            .enumerate()
-            .flat_map(|(t, taxonomy)| {
-                let terms = taxonomy.terms.iter().enumerate();
-                terms.filter_map(move |(i, term)| Some(((t, i), term.profile.as_ref()?)))
-            })
-            .find(|(_, profile)| profile.file.path == rel)?;
-        let file = source::read_file(root, &root.join(rel)).ok()?;
-        let new = front_matter::parse_profile(&file, old.taxonomy).ok()?;
-        let same = new.slug == old.slug
-            && new.name == old.name
-            && new.aliases == old.aliases
-            && new.role == old.role;
-        same.then_some((term, new))
+    /// The change of the profile file at `rel` (edited, written or deleted)
+    /// when its term keeps its name and URL, and every briefing naming the
+    /// term still names it while no other term's name becomes its: an edit
+    /// of a profile, a new profile for a term briefings name (the name they
+    /// give it, at the URL they give it), or a deleted one for a term they
+    /// still name (and spell as the profile did). Its aliases and role may
+    /// change. `None` for anything else, and for a profile that does not
+    /// parse, which the full build reports; a profile that comes or goes
+    /// with an entity nothing names is [`Built::profile_comes_or_goes`]'s.
+    fn reprofile(&self, root: &Path, rel: &Path) -> Option<Changed> {
+        let t = source::profile_taxonomy(rel, &self.config)?;
+        let terms = &self.archive.taxonomies[t].terms;
+        let held = terms.iter().position(|term| {
+            term.profile
+                .as_ref()
+                .is_some_and(|profile| profile.file.path == rel)
+        });
+        let profile = if is_gone(root, rel) {
+            None
+        } else {
+            let file = source::read_file(root, &root.join(rel)).ok()?;
+            Some(front_matter::parse_profile(&file, t).ok()?)
+        };
+        let i = match (held, &profile) {
+            (Some(i), _) => i,
+            (None, Some(new)) => terms
+                .iter()
+                .position(|term| term.profile.is_none() && term.slug == new.slug)?,
+            (None, None) => return None,
+        };
+        let term = &terms[i];
+        let names: Vec<&str> = match &profile {
+            Some(new) => {
+                if new.slug != term.slug || new.name != term.name {
+                    return None;
+                }
+                std::iter::once(&new.name)
+                    .chain(&new.aliases)
+                    .map(String::as_str)
+                    .collect()
+            }
+            None => {
+                // Named by its briefings alone, as the newest spells it.
+                let &newest = term.briefings.first()?;
+                let tags = self.archive.entries[newest].briefing.tags.get(t)?;
+                let spelling = tags.iter().find(|tag| fold(tag) == fold(&term.name))?;
+                if *spelling != term.name || Slug::from_name(spelling).ok()? != term.slug {
+                    return None;
+                }
+                vec![term.name.as_str()]
+            }
+        };
+        let lookup = self.lookup();
+        let anothers = |name: &&str| lookup.resolve(t, name).is_some_and(|other| other != i);
+        if names.iter().any(anothers) {
+            return None;
+        }
+        let folded: Vec<String> = names.iter().map(|name| fold(name)).collect();
+        let still_named = term.briefings.iter().all(|&b| {
+            let tags = self.archive.entries[b].briefing.tags.get(t);
+            tags.into_iter()
+                .flatten()
+                .filter(|tag| lookup.resolve(t, tag) == Some(i))
+                .all(|tag| folded.contains(&fold(tag)))
+        });
+        if !still_named {
+            return None;
+        }
+        let renamed = names_of(term) != names;
+        Some(Changed::Profile {
+            term: (t, i),
+            profile,
+            renamed,
+        })
+    }
+
+    /// Gives term `key` its profile as it is now (`profile`, `None` when
+    /// deleted: see [`Built::reprofile`]), and renders what shows it: with
+    /// its names (`renamed`: its aliases changed) the mention automaton is
+    /// made again, and the briefings naming any of them before or after are
+    /// rendered again.
+    fn reprofiled(
+        &mut self,
+        key: TermRef,
+        profile: Option<Profile>,
+        renamed: bool,
+        sink: &InPlace,
+    ) -> Result<RenderStats, Diagnostics> {
+        let (t, i) = key;
+        let newest = self.archive.taxonomies[t].terms[i].briefings.first();
+        let origin = match (&profile, newest) {
+            (Some(profile), _) => profile.file.path.clone(),
+            (None, Some(&newest)) => self.archive.entries[newest].briefing.file.path.clone(),
+            (None, None) => self.archive.taxonomies[t].terms[i].origin.clone(),
+        };
+        let term = &mut self.archive.taxonomies[t].terms[i];
+        let before: Vec<String> = names_of(term).into_iter().map(str::to_owned).collect();
+        let role = |term: &Term| term.profile.as_ref().and_then(|p| p.role.clone());
+        let old_role = role(term);
+        term.profile = profile;
+        term.origin = origin;
+        let term = &self.archive.taxonomies[t].terms[i];
+        let role = old_role != role(term);
+        let links_all = self.config.mention_scope == MentionScope::All;
+        let linked = self.config.mentions != MentionMode::None && (renamed || role && links_all);
+        let mut names: Vec<&str> = before.iter().map(String::as_str).collect();
+        names.extend(names_of(term));
+        let (config, archive, prepared) = (&self.config, &self.archive, &mut self.prepared);
+        // The automaton is made on one thread while the texts are searched
+        // on the others.
+        let ((), naming) = rayon::join(
+            || {
+                if renamed {
+                    prepared.terms_settled(config, archive);
+                }
+            },
+            || match linked {
+                true => mentions::naming(archive, &names),
+                false => Vec::new(),
+            },
+        );
+        if renamed {
+            self.lookup = OnceLock::new();
+        }
+        let change = render::Reprofiled {
+            term: key,
+            role,
+            naming,
+        };
+        render::rerender_profile(
+            &self.config,
+            &self.archive,
+            &self.templates,
+            &self.highlighter,
+            &mut self.prepared,
+            &change,
+            sink,
+        )
+        .map_err(Diagnostics)
     }
 
     /// A profile file at `rel` that came or went, when that can go in
@@ -536,12 +656,9 @@ impl Built {
                 .is_some_and(|profile| profile.file.path == rel)
         });
         if let Some(i) = held {
-            let gone = matches!(
-                std::fs::symlink_metadata(root.join(rel)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound
-            );
             let unnamed = self.archive.taxonomies[t].terms[i].briefings.is_empty();
-            return (gone && unnamed).then_some(Changed::ProfileGone { term: (t, i) });
+            return (is_gone(root, rel) && unnamed)
+                .then_some(Changed::ProfileGone { term: (t, i) });
         }
         let file = source::read_file(root, &root.join(rel)).ok()?;
         let profile = front_matter::parse_profile(&file, t).ok()?;
@@ -686,9 +803,14 @@ enum Changed {
         file: PathBuf,
         briefing: Briefing,
     },
-    /// The profile of `term` as it is now, with the name, aliases and role
-    /// it had ([`Built::reprofile`]).
-    Profile { term: TermRef, profile: Profile },
+    /// The profile of `term` as it is now (`None`: deleted), the term
+    /// keeping its name and URL ([`Built::reprofile`]); `renamed` when its
+    /// aliases changed.
+    Profile {
+        term: TermRef,
+        profile: Option<Profile>,
+        renamed: bool,
+    },
     /// A new profile of taxonomy `taxonomy`, for an entity nothing names
     /// yet ([`Built::profile_comes_or_goes`]).
     NewProfile { taxonomy: usize, profile: Profile },
@@ -698,12 +820,13 @@ enum Changed {
 }
 
 impl Changed {
-    /// Whether it moves things in the index, which is worked out against
-    /// the index as it was: one such change per rebuild, or a full build.
+    /// Whether it moves things in the index, or the names that resolve to
+    /// its terms, which are worked out against the index as it was: one
+    /// such change per rebuild, or a full build.
     fn moves_index(&self) -> bool {
         !matches!(
             self,
-            Changed::Edited { retag: None, .. } | Changed::Profile { .. }
+            Changed::Edited { retag: None, .. } | Changed::Profile { renamed: false, .. }
         )
     }
 }
@@ -801,11 +924,9 @@ impl Session {
                 continue;
             }
             if !source::is_briefing(&rel) {
-                if let Some((term, profile)) = last.reprofile(&self.options.root, &rel) {
-                    edits.push(Changed::Profile { term, profile });
-                    continue;
-                }
-                match last.profile_comes_or_goes(&self.options.root, &rel) {
+                match (last.reprofile(&self.options.root, &rel))
+                    .or_else(|| last.profile_comes_or_goes(&self.options.root, &rel))
+                {
                     Some(change) => {
                         edits.push(change);
                         continue;
@@ -837,11 +958,7 @@ impl Session {
             };
             let Some(briefing) = reparsed else {
                 // Gone; or unreadable or invalid: the full build says why.
-                let gone = matches!(
-                    std::fs::symlink_metadata(self.options.root.join(&rel)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound
-                );
-                if gone && last.can_remove(id) {
+                if is_gone(&self.options.root, &rel) && last.can_remove(id) {
                     edits.push(Changed::Removed { id, file: rel });
                     continue;
                 }
@@ -924,21 +1041,11 @@ impl Session {
                         None => None,
                     }
                 }
-                Changed::Profile { term, profile } => {
-                    let (t, i) = term;
-                    last.archive.taxonomies[t].terms[i].profile = Some(profile);
-                    let stats = render::rerender_profile(
-                        &last.config,
-                        &last.archive,
-                        &last.templates,
-                        &last.highlighter,
-                        &last.prepared,
-                        term,
-                        &sink,
-                    )
-                    .map_err(Diagnostics)?;
-                    Some(stats)
-                }
+                Changed::Profile {
+                    term,
+                    profile,
+                    renamed,
+                } => Some(last.reprofiled(term, profile, renamed, &sink)?),
                 Changed::Edited {
                     id,
                     briefing,
@@ -1013,6 +1120,23 @@ fn terms_named(lookup: &TermLookup, briefing: &Briefing, t: usize) -> Option<Vec
 
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Whether the file at `rel` under `root` is gone (not merely unreadable).
+fn is_gone(root: &Path, rel: &Path) -> bool {
+    matches!(
+        std::fs::symlink_metadata(root.join(rel)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    )
+}
+
+/// `term`'s name, then its profile's aliases: the names that resolve to it.
+fn names_of(term: &Term) -> Vec<&str> {
+    let aliases = term.profile.iter().flat_map(|p| p.aliases.iter());
+    std::iter::once(&term.name)
+        .chain(aliases)
+        .map(String::as_str)
+        .collect()
 }
 
 /// Editor leftovers and hidden files anywhere under the site: never a reason to rebuild.

@@ -644,27 +644,78 @@ pub fn rerender_terms(
     write_rendered(&renderer, rendered, 0, sink)
 }
 
-/// Re-renders what shows the profile of term `term` after an edit that kept
-/// its name, aliases and role (what other pages show of it): every page of
-/// the term (its summary, links and fields on each, its text on the first)
-/// and its feed (the summary). The profile is already in `archive`.
+/// A term's profile edited, written or deleted in place, the term keeping
+/// its name and URL, for [`rerender_profile`].
+pub struct Reprofiled {
+    pub term: TermRef,
+    /// Whether its role changed: the pages of the briefings naming it show
+    /// it, and so do their cards.
+    pub role: bool,
+    /// The briefings whose text names one of its names or aliases, before
+    /// or after, when a mention there may link differently now (an alias
+    /// came or went, or every mention links and the role is in the link).
+    pub naming: Vec<BriefingId>,
+}
+
+/// Re-renders what shows the profile of term `change.term` (the profile
+/// as it is now, or its absence, is already in `archive`): every page of
+/// the term (its summary, links, fields, role and aliases on each, its text
+/// on the first) and its feed (the summary). When its role changed, also
+/// the pages of the briefings naming it and their cards, and, if a
+/// template may print roles in listings ([`Templates::list_roles`]), every
+/// listing page one of those cards is on; and the briefings of
+/// `change.naming`; with the feeds that carry any of those briefings.
 pub fn rerender_profile(
     config: &SiteConfig,
     archive: &Archive,
     templates: &Templates,
     highlighter: &Highlighter,
-    prepared: &Prepared,
-    term: TermRef,
+    prepared: &mut Prepared,
+    change: &Reprofiled,
     sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
+    let key @ (t, i) = change.term;
+    prepared.relink_term(config, archive, key);
+    let named_by: &[BriefingId] = if change.role {
+        &archive.taxonomies[t].terms[i].briefings
+    } else {
+        &[]
+    };
+    let renders = AtomicUsize::new(0);
+    let cards = {
+        let views = prepared.views(config, archive);
+        render_cards(&views, templates, &prepared.site, named_by, &renders)?
+    };
+    if let Some(kept) = prepared.cards.get_mut() {
+        for (&id, card) in named_by.iter().zip(cards) {
+            if let Some(slot) = kept.get_mut(id) {
+                *slot = card;
+            }
+        }
+    }
+    let mut briefings: Vec<BriefingId> = named_by.iter().chain(&change.naming).copied().collect();
+    briefings.sort_unstable();
+    briefings.dedup();
+    prepared.renew_bodies(briefings.iter().copied());
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
+    let mut jobs: Vec<Job> = renderer.term_pages(key).collect();
+    jobs.extend(briefings.iter().map(|&id| Job::Briefing(id)));
+    if templates.list_roles() {
+        for &id in named_by {
+            jobs.extend(renderer.listings_showing(id));
+        }
+    }
+    let mut derived: Vec<Job> = renderer.term_feed(key).into_iter().collect();
+    for &id in &briefings {
+        derived.extend(renderer.feeds_showing(id));
+    }
     let rendered = Rendered {
-        jobs: renderer.term_pages(term).collect(),
-        derived: renderer.term_feed(term).into_iter().collect(),
+        jobs,
+        derived,
         gone: Vec::new(),
     };
-    write_rendered(&renderer, rendered, 0, sink)
+    write_rendered(&renderer, rendered, renders.into_inner(), sink)
 }
 
 /// What an in-place change renders, and removes.
@@ -765,6 +816,23 @@ impl Prepared {
             )
         };
         self.mention_links[t].insert(i, link);
+    }
+
+    /// The link and mention link of term `key` made again (its role), after
+    /// its profile changed in `archive`. The mention automaton, if its
+    /// names changed, is made again by [`Prepared::terms_settled`].
+    pub fn relink_term(&mut self, config: &SiteConfig, archive: &Archive, key: TermRef) {
+        let (t, i) = key;
+        self.views.relink_term(config, archive, key);
+        let link = {
+            let views = self.views(config, archive);
+            mention_link(
+                &config.taxonomies[t],
+                views.term_url(t, i),
+                views.term(t, i),
+            )
+        };
+        self.mention_links[t][i] = link;
     }
 
     /// What was kept for term `key`, just taken out of the archive by
@@ -1265,11 +1333,10 @@ impl<'a> PageRenderer<'a> {
 
     /// The pages that show briefing `id`, its title or its card: its own
     /// page, its neighbours', those of the briefings `related_by` (which list
-    /// it as related), and the page of each listing it is on (home, its
-    /// terms, its year).
+    /// it as related), and the page of each listing it is on
+    /// ([`PageRenderer::listings_showing`]).
     fn jobs_showing(&self, id: BriefingId, related_by: &[BriefingId]) -> Vec<Job> {
         let archive = self.views.archive;
-        let per_page = self.views.config.paginate.max(1);
         let mut jobs = vec![Job::Briefing(id)];
         if let Some(newer) = id.checked_sub(1) {
             jobs.push(Job::Briefing(newer));
@@ -1283,9 +1350,18 @@ impl<'a> PageRenderer<'a> {
                 .filter(|other| other.abs_diff(id) > 1)
                 .map(|&other| Job::Briefing(other)),
         );
-        jobs.push(Job::Home {
+        jobs.extend(self.listings_showing(id));
+        jobs
+    }
+
+    /// The page of each listing briefing `id`'s card is on: home, its
+    /// terms', its year's.
+    fn listings_showing(&self, id: BriefingId) -> Vec<Job> {
+        let archive = self.views.archive;
+        let per_page = self.views.config.paginate.max(1);
+        let mut jobs = vec![Job::Home {
             page: id / per_page + 1,
-        });
+        }];
         for (t, terms) in archive.entries[id].terms.iter().enumerate() {
             for &term in terms {
                 let at = archive.taxonomies[t].terms[term]

@@ -54,6 +54,9 @@ pub struct Templates {
     /// (`site.taxonomies` has it): then any page may show how many terms
     /// there are.
     counts_terms: bool,
+    /// Whether a template may print a term's role on a page other than the
+    /// term's own and its briefings' ([`reads_roles_elsewhere`]).
+    lists_roles: bool,
 }
 
 impl Templates {
@@ -105,6 +108,9 @@ impl Templates {
             counts_terms: sources
                 .iter()
                 .any(|(name, (_, text))| name != "taxonomy.html" && text.contains("term_count")),
+            lists_roles: sources
+                .iter()
+                .any(|(name, (_, text))| reads_roles_elsewhere(name, text)),
         };
         if let Err(error) = tera.add_raw_templates(
             sources
@@ -134,6 +140,14 @@ impl Templates {
     /// that comes or goes may then change every page.
     pub fn count_terms(&self) -> bool {
         self.counts_terms
+    }
+
+    /// Whether a page other than a term's own and those of the briefings
+    /// naming it may print the term's role (a template other than
+    /// `briefing.html` reads a `role`, other than its own term's in `term.html`):
+    /// a new role may then change any listing.
+    pub fn list_roles(&self) -> bool {
+        self.lists_roles
     }
 
     /// Whether the theme or the site has a template of this name.
@@ -337,6 +351,37 @@ fn collect(
     }
 }
 
+/// Whether template `name` (its text, `text`) may print the role of a term
+/// on a page other than the term's own and its briefings': whether it reads
+/// a field named `role` (`x.role`, `x["role"]`) anywhere but in
+/// `briefing.html` (which shows the roles of the briefing's own terms) or
+/// as `term.role` in a `term.html` that never binds `term` to another value
+/// (a loop, a `set`, a macro's argument). It errs on the side of yes: a
+/// role written in HTML (`role="search"`) does not count, any other use
+/// does.
+fn reads_roles_elsewhere(name: &str, text: &str) -> bool {
+    if name == "briefing.html" {
+        return false;
+    }
+    let reads = [".role", "\"role\"", "'role'"]
+        .iter()
+        .map(|read| text.matches(read).count())
+        .sum::<usize>();
+    let own = if name == "term.html" {
+        let rebinds = ["term in", "set term", "set_global term", "(term", ", term"]
+            .iter()
+            .any(|binding| text.contains(binding));
+        if rebinds {
+            0
+        } else {
+            text.matches("term.role").count()
+        }
+    } else {
+        0
+    };
+    reads > own
+}
+
 /// Every `id` attribute value written as it is in `texts` (`id="main"`,
 /// `id='search'`), not one made by the template (`id="{{ h.id }}"`).
 fn literal_ids<'a>(texts: impl Iterator<Item = &'a str>) -> HashSet<String> {
@@ -353,6 +398,38 @@ fn literal_ids<'a>(texts: impl Iterator<Item = &'a str>) -> HashSet<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn roles_are_read_elsewhere_unless_by_a_term_page_of_its_own_term() {
+        let reads = super::reads_roles_elsewhere;
+        // The theme's own uses.
+        assert!(!reads(
+            "term.html",
+            "{% if term.role %}<p>{{ term.role }}</p>{% endif %}"
+        ));
+        assert!(!reads(
+            "briefing.html",
+            "{% for term in g.terms %}{{ term.role }}{% endfor %}"
+        ));
+        assert!(!reads("base.html", r#"<form role="search">"#));
+        // A card, a listing, a term page reading its cards' terms.
+        assert!(reads(
+            "card.html",
+            "{% for t in g.terms %}{{ t.role }}{% endfor %}"
+        ));
+        assert!(reads(
+            "index.html",
+            r#"{{ item.taxonomies[0].terms[0]["role"] }}"#
+        ));
+        assert!(reads(
+            "term.html",
+            "{{ term.role }}{% for term in g.terms %}{{ term.role }}{% endfor %}"
+        ));
+        assert!(reads(
+            "term.html",
+            "{{ term.role }}{{ item.taxonomies[0].terms[0].role }}"
+        ));
+    }
+
     #[test]
     fn the_ids_a_template_writes_as_they_are() {
         let ids = super::literal_ids(

@@ -354,6 +354,13 @@ impl ViewData {
         self.term_links[t].remove(i);
     }
 
+    /// Makes the link of term `i` of taxonomy `t` again (its role), after
+    /// its profile changed in `archive`; its URL stays.
+    pub fn relink_term(&mut self, config: &SiteConfig, archive: &Archive, (t, i): TermRef) {
+        let (tc, term) = (&config.taxonomies[t], &archive.taxonomies[t].terms[i]);
+        self.term_links[t][i] = term_link(tc, term, &self.term_urls[t][i]);
+    }
+
     /// Makes briefing `id`'s summary again from `archive`, after an edit
     /// that left its slug and date as they were and named no new term
     /// (everything else here depends only on those, the terms and the
