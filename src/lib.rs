@@ -67,6 +67,15 @@ pub struct BuildReport {
 impl BuildReport {
     /// "Built 2 briefings, 37 term pages, 61 files in 41 ms".
     pub fn summary(&self) -> String {
+        if self.incremental && self.render.pages == 0 {
+            // Static files copied, feeds or the sitemap made again.
+            return format!(
+                "Updated {} file{} in {} ms",
+                self.output.files,
+                plural(self.output.files),
+                self.elapsed.as_millis()
+            );
+        }
         if self.incremental {
             return format!(
                 "Rebuilt {} page{} in {} ms",

@@ -254,6 +254,15 @@ impl InPlace {
     }
 }
 
+impl InPlace {
+    /// Replaces the file at site path `path` with a copy of `source` (a
+    /// static file), as [`PageSink::write`] replaces a page.
+    pub fn copy(&self, path: &str, source: &Path) -> Result<(), Diagnostic> {
+        let bytes = std::fs::read(source).map_err(|e| io_error(source, "copy", &e))?;
+        self.write(path, &bytes)
+    }
+}
+
 impl PageSink for InPlace {
     fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
         let target = inside(&self.output, path)?;

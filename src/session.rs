@@ -29,13 +29,15 @@
 //! or deleted while they still do, when it names the term as they do
 //! (`Built::reprofile`). A new profile for an entity nothing names yet adds
 //! its term, and deleting it while no briefing names the entity takes the
-//! term out (`Built::profile_comes_or_goes`). Anything else (a new year or
+//! term out (`Built::profile_comes_or_goes`). A static file written or
+//! deleted is copied into the output, or taken out of it, alone
+//! (`Built::static_file`). Anything else (a new year or
 //! one left without briefings, a new spelling that renames a term, a
 //! profile's new name or URL, an alias a briefing tags with taken away or
 //! one that is another term's name, a term coming or going when a template
-//! prints how many there are, a template, the config, static files) is a
-//! full build into staging with the atomic swap, exactly as `dossier build`
-//! does.
+//! prints how many there are, a template, the config, a static folder or a
+//! static file where the site writes one of its own) is a full build into
+//! staging with the atomic swap, exactly as `dossier build` does.
 //! After a failed build the next one is full too, so no problem can hide
 //! behind a fast path.
 //!
@@ -704,6 +706,51 @@ impl Built {
         self.rerender_terms(&terms, sink)
     }
 
+    /// The folders static files are copied from, relative to the site
+    /// root, the one that wins last: the theme's, then the site's.
+    fn static_dirs(&self) -> [PathBuf; 2] {
+        [
+            self.config.theme_dir(Path::new("")).join("static"),
+            PathBuf::from("static"),
+        ]
+    }
+
+    /// For `rel`, a file in a static folder ([`Built::static_dirs`]) of the
+    /// site at `root`: its site path in the output (`output`), when it can
+    /// be copied (or removed) alone; `Some(None)` when it cannot: a folder
+    /// (in a static folder or in the output), or a path the site also makes
+    /// a file at (a page, a feed, the sitemap, `robots.txt`, `syntax.css`,
+    /// the search index), which the full build settles. `None` if `rel` is
+    /// in no static folder.
+    fn static_file(&self, root: &Path, output: &Path, rel: &Path) -> Option<Option<String>> {
+        let dirs = self.static_dirs();
+        let inner = dirs.iter().find_map(|dir| rel.strip_prefix(dir).ok())?;
+        let path = inner.to_str().filter(|path| !path.is_empty())?;
+        let generated = path.ends_with(".html")
+            || path.ends_with(".xml")
+            || [".nojekyll", "CNAME", "robots.txt", "syntax.css"].contains(&path)
+            || inner.starts_with(crate::search::BUNDLE_DIR);
+        let folder = dirs
+            .iter()
+            .map(|dir| root.join(dir))
+            .chain([output.to_path_buf()]);
+        let folder = folder.into_iter().any(|dir| dir.join(inner).is_dir());
+        Some((!generated && !folder).then(|| path.to_string()))
+    }
+
+    /// Copies static file `path` (a site path, see [`Built::static_file`])
+    /// into the output from the last static folder that has it, or removes
+    /// it from the output when none does.
+    fn copy_static(&self, root: &Path, path: &str, sink: &InPlace) -> Result<(), Diagnostics> {
+        let dirs = self.static_dirs();
+        let source = dirs.iter().rev().map(|dir| root.join(dir).join(path));
+        match source.into_iter().find(|file| file.is_file()) {
+            Some(file) => sink.copy(path, &file),
+            None => sink.remove(path),
+        }
+        .map_err(|d| Diagnostics(vec![d]))
+    }
+
     fn rerender_terms(
         &mut self,
         terms: &TermsChanged,
@@ -817,6 +864,10 @@ enum Changed {
     /// The profile of `term`, which no briefing names, deleted: the term
     /// goes.
     ProfileGone { term: TermRef },
+    /// A static file written or removed: `path` in the output, copied from
+    /// the static folder that has it now (the site's before the theme's),
+    /// or removed when neither does ([`Built::static_file`]).
+    Static { path: String },
 }
 
 impl Changed {
@@ -826,7 +877,9 @@ impl Changed {
     fn moves_index(&self) -> bool {
         !matches!(
             self,
-            Changed::Edited { retag: None, .. } | Changed::Profile { renamed: false, .. }
+            Changed::Edited { retag: None, .. }
+                | Changed::Profile { renamed: false, .. }
+                | Changed::Static { .. }
         )
     }
 }
@@ -921,6 +974,13 @@ impl Session {
                 Err(_) => return Plan::Full,
             };
             if is_noise(&rel) {
+                continue;
+            }
+            if let Some(copied) = last.static_file(&self.options.root, &self.options.output, &rel) {
+                match copied {
+                    Some(path) => edits.push(Changed::Static { path }),
+                    None => return Plan::Full,
+                }
                 continue;
             }
             if !source::is_briefing(&rel) {
@@ -1018,7 +1078,10 @@ impl Session {
         let mut stats = RenderStats::default();
         let mut full = false;
         for change in edits {
-            if !matches!(change, Changed::Edited { .. } | Changed::Profile { .. }) {
+            if !matches!(
+                change,
+                Changed::Edited { .. } | Changed::Profile { .. } | Changed::Static { .. }
+            ) {
                 self.search_pages = None;
             }
             let done = match change {
@@ -1055,6 +1118,10 @@ impl Session {
                     Some(last.add_profile(taxonomy, profile, &sink)?)
                 }
                 Changed::ProfileGone { term } => Some(last.remove_profile(term, &sink)?),
+                Changed::Static { path } => {
+                    last.copy_static(&self.options.root, &path, &sink)?;
+                    Some(RenderStats::default())
+                }
             };
             match done {
                 Some(done) => stats += done,

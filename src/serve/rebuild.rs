@@ -10,7 +10,7 @@
 //! archive (same slug, date and draft flag; its tags may change among the
 //! archive's terms), or adds or removes a briefing naming known terms,
 //! re-renders only the pages that show what changed, each file replaced
-//! atomically.
+//! atomically; a static file is copied alone.
 
 use std::path::PathBuf;
 use std::sync::Arc;

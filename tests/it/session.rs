@@ -1430,3 +1430,77 @@ fn a_role_printed_on_cards_changes_the_listings() {
     let syria = output_of(&session).page("/countries/syria/").text("main");
     assert!(syria.contains("Ada Lovelace (Chief analyst)"), "{syria}");
 }
+
+/// A static file written, changed or deleted is copied into the output (or
+/// taken out of it) in place, without rendering a page: the site's own
+/// `static/` wins over the theme's, and deleting the site's copy brings the
+/// theme's back. A static file at a path the site also makes (here
+/// `robots.txt`), or a new static folder, is a full build. After each step
+/// the output is what a fresh build writes.
+#[test]
+fn static_files_are_copied_and_removed_in_place() {
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    let served = |session: &Session, path: &str| {
+        std::fs::read_to_string(session.options().output.join(path)).ok()
+    };
+    let theme_style = served(&session, "style.css").expect("the theme's stylesheet");
+
+    site.write("static/css/extra.css", "body { color: red; }\n");
+    let report = rebuild(&mut session, &site, "static/css/extra.css");
+    assert!(report.incremental);
+    assert_eq!(report.render.pages, 0, "no page shows a static file");
+    assert_same_tree(&session, &site);
+    site.write("static/css/extra.css", "body { color: blue; }\n");
+    assert!(rebuilt_in_place(
+        &mut session,
+        &site,
+        "static/css/extra.css"
+    ));
+    assert_eq!(
+        served(&session, "css/extra.css").as_deref(),
+        Some("body { color: blue; }\n")
+    );
+
+    // The site's stylesheet over the theme's, then the theme's again.
+    site.write("static/style.css", "/* the site's own */\n");
+    assert!(rebuilt_in_place(&mut session, &site, "static/style.css"));
+    assert_eq!(
+        served(&session, "style.css").as_deref(),
+        Some("/* the site's own */\n")
+    );
+    site.remove("static/style.css");
+    assert!(rebuilt_in_place(&mut session, &site, "static/style.css"));
+    assert_eq!(served(&session, "style.css"), Some(theme_style));
+    // A change to the theme's copy while the site has none shows.
+    let theme_css = "themes/dossier/static/style.css";
+    let edited = format!(
+        "{}\n/* edited */\n",
+        served(&session, "style.css").unwrap_or_default()
+    );
+    site.write(theme_css, &edited);
+    assert!(rebuilt_in_place(&mut session, &site, theme_css));
+    assert_eq!(served(&session, "style.css"), Some(edited));
+
+    site.remove("static/css/extra.css");
+    assert!(rebuilt_in_place(
+        &mut session,
+        &site,
+        "static/css/extra.css"
+    ));
+    assert!(
+        !session.options().output.join("css").exists(),
+        "its emptied folder goes too"
+    );
+
+    // The site writes a robots.txt unless a static folder has one.
+    site.write("static/robots.txt", "User-agent: *\nDisallow: /\n");
+    assert!(!rebuilt_in_place(&mut session, &site, "static/robots.txt"));
+    assert_eq!(
+        served(&session, "robots.txt").as_deref(),
+        Some("User-agent: *\nDisallow: /\n")
+    );
+    // A folder is copied whole by a full build.
+    site.write("static/fonts/a.woff2", "font");
+    assert!(!rebuilt_in_place(&mut session, &site, "static/fonts"));
+}
