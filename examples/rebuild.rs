@@ -56,6 +56,11 @@ struct Args {
     alias: bool,
 }
 
+/// The allocator `dossier serve` runs with (see `src/main.rs`), so that
+/// these timings are serve's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The person `--new-person` tags the briefing with.
 const NEWCOMER: &str = "Quentin Newcomer";
 

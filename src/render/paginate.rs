@@ -58,9 +58,13 @@ impl Pager {
         let url = |n: usize| urls.path(&page_path(base, n));
         let mut pages = Vec::new();
         let mut last_shown = 0;
-        for n in 1..=total_pages {
-            let shown = n == 1 || n == total_pages || n.abs_diff(current) <= WINDOW;
-            if !shown {
+        // The first, the window around the current page, the last: in
+        // order, each once, never a pass over every page (a listing of
+        // 5,000 pages would make that 5,000 × 5,000 steps).
+        let window = current.saturating_sub(WINDOW).max(1)..=(current + WINDOW).min(total_pages);
+        let shown = std::iter::once(1).chain(window).chain([total_pages]);
+        for n in shown {
+            if n <= last_shown {
                 continue;
             }
             if n > last_shown + 1 {
@@ -125,6 +129,25 @@ mod tests {
         assert_eq!(pager.previous.as_deref(), Some("/page/4/"));
         assert_eq!(pager.first, "/");
         assert_eq!(pager.range(20), 80..100);
+    }
+
+    #[test]
+    fn windows_at_both_ends_and_of_one_page() {
+        let urls = SiteUrls::new("https://example.org/").expect("url");
+        let at = |current, items| numbers(&Pager::new(&urls, "", current, items, 20));
+        assert_eq!(at(1, 200), [Some(1), Some(2), Some(3), None, Some(10)]);
+        assert_eq!(
+            at(2, 200),
+            [Some(1), Some(2), Some(3), Some(4), None, Some(10)]
+        );
+        assert_eq!(at(4, 200)[..3], [Some(1), Some(2), Some(3)]);
+        assert_eq!(at(10, 200), [Some(1), None, Some(8), Some(9), Some(10)]);
+        assert_eq!(
+            at(9, 200),
+            [Some(1), None, Some(7), Some(8), Some(9), Some(10)]
+        );
+        assert_eq!(at(1, 5), [Some(1)]);
+        assert_eq!(at(2, 40), [Some(1), Some(2)]);
     }
 
     #[test]
