@@ -578,8 +578,9 @@ impl Built {
     /// Gives term `key` its profile as it is now (`profile`, `None` when
     /// deleted: see [`Built::reprofile`]), and renders what shows it: with
     /// its names (`renamed`: its aliases changed) the mention automaton is
-    /// made again, and the briefings naming any of them before or after are
-    /// rendered again.
+    /// made again, and the briefings naming an alias that came or went are
+    /// rendered again (with every mention linked, a new role changes the
+    /// link at each of its names).
     fn reprofiled(
         &mut self,
         key: TermRef,
@@ -604,8 +605,22 @@ impl Built {
         let role = old_role != role(term);
         let links_all = self.config.mention_scope == MentionScope::All;
         let linked = self.config.mentions != MentionMode::None && (renamed || role && links_all);
-        let mut names: Vec<&str> = before.iter().map(String::as_str).collect();
-        names.extend(names_of(term));
+        let after = names_of(term);
+        // Every mention of the term shows its role when every mention links;
+        // otherwise only where a name came or went can a link change.
+        let names: Vec<&str> = if role && links_all {
+            before.iter().map(String::as_str).chain(after).collect()
+        } else {
+            let came = after
+                .iter()
+                .copied()
+                .filter(|name| !before.iter().any(|b| b == name));
+            let went = before
+                .iter()
+                .map(String::as_str)
+                .filter(|name| !after.contains(name));
+            came.chain(went).collect()
+        };
         let (config, archive, prepared) = (&self.config, &self.archive, &mut self.prepared);
         // The automaton is made on one thread while the texts are searched
         // on the others.
