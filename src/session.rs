@@ -20,7 +20,10 @@
 //! (`Built::place`) is added the same way
 //! ([`crate::index::Archive::insert`]), and a deleted one taken out
 //! ([`crate::index::Archive::remove`]); a changed date, slug or draft flag
-//! is both; a listing that gains a page gets it, one that loses its last
+//! is both, and so is a file renamed with its slug. A briefing moved to
+//! another file under its slug (another folder, a folder renamed) is an
+//! edit, and renders nothing when its text is the same (`Built::moved_from`,
+//! `Built::briefing_files`); a listing that gains a page gets it, one that loses its last
 //! page has it removed, and the sitemap lists the pages the site has. A
 //! profile edit that keeps its term's name and URL re-renders the term's
 //! pages and feed ([`render::rerender_profile`]), with the briefings that
@@ -48,7 +51,7 @@
 //! one briefing, the one part that holds it, a couple of seconds later on
 //! a large archive; until then search shows the previous index.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -458,6 +461,85 @@ impl Built {
         })
     }
 
+    /// `rels` (paths relative to the site root at `root`) with each folder
+    /// of briefings in their place: the files in it when it is there (a
+    /// folder moved or copied in, whose files come with no change of their
+    /// own), the briefings the archive has from it when it is gone (moved
+    /// away or deleted). Each path says whether it came from a folder.
+    fn briefing_files(&self, root: &Path, rels: Vec<PathBuf>) -> Vec<(PathBuf, bool)> {
+        let briefings = Path::new("content").join(source::BRIEFINGS_DIR);
+        let mut files = Vec::with_capacity(rels.len());
+        for rel in rels {
+            let folder = root.join(&rel);
+            if !rel.starts_with(&briefings) || self.by_path.contains_key(&rel) {
+                files.push((rel, false));
+            } else if folder.is_dir() {
+                let walk = walkdir::WalkDir::new(&folder).sort_by(source::by_name);
+                let inside = (walk.into_iter().filter_map(Result::ok))
+                    .filter(|entry| entry.file_type().is_file())
+                    .filter_map(|entry| Some(entry.path().strip_prefix(root).ok()?.to_path_buf()));
+                files.extend(inside.map(|file| (file, true)));
+            } else if folder.exists() {
+                files.push((rel, false));
+            } else {
+                let mut known: Vec<&PathBuf> = self
+                    .by_path
+                    .keys()
+                    .filter(|path| path.starts_with(&rel))
+                    .collect();
+                known.sort();
+                if known.is_empty() {
+                    files.push((rel, false));
+                } else {
+                    files.extend(known.into_iter().map(|file| (file.clone(), true)));
+                }
+            }
+        }
+        // A file named on its own and inside a folder too (moved into a
+        // new folder) is one change, its own.
+        files.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        files.dedup_by(|later, first| later.0 == first.0);
+        files
+    }
+
+    /// The briefing whose slug `briefing` (in a file the archive does not
+    /// know) has, when that briefing's file is gone: it moved to this one.
+    fn moved_from(&self, root: &Path, briefing: &Briefing) -> Option<BriefingId> {
+        let entries = &self.archive.entries;
+        let id = entries
+            .iter()
+            .position(|entry| entry.briefing.slug == briefing.slug)?;
+        is_gone(root, &entries[id].briefing.file.path).then_some(id)
+    }
+
+    /// Briefing `id`, moved to the file at `to` where it is now `briefing`
+    /// ([`Built::moved_from`]): an edit in place when it keeps its date and
+    /// draft flag and its tags can change in place ([`Built::retag`]);
+    /// taken out and put back where it goes when its date or draft flag
+    /// changed too (if it can be taken out).
+    fn renamed(&self, id: BriefingId, to: PathBuf, briefing: Briefing) -> Option<Changed> {
+        let old = &self.archive.entries[id].briefing;
+        if !same_spot(old, &briefing) {
+            return self.can_remove(id).then(|| Changed::Moved {
+                id,
+                from: old.file.path.clone(),
+                to,
+                briefing,
+            });
+        }
+        let retag = if old.tags == briefing.tags {
+            None
+        } else {
+            Some(self.retag(id, &briefing)?)
+        };
+        Some(Changed::Renamed {
+            id,
+            to,
+            briefing,
+            retag,
+        })
+    }
+
     /// Where a new `briefing` goes in the archive (newest first, then by
     /// slug) and the terms it names that the archive does not have yet
     /// ([`Built::new_terms`]), when it can be added in place: its slug is
@@ -854,15 +936,28 @@ enum Changed {
         briefing: Briefing,
         new: Vec<(usize, Term)>,
     },
+    /// A briefing whose file moved (renamed, or into another folder) and
+    /// that keeps its slug, date and draft flag: `id`, its file now (`to`,
+    /// relative to the site root) and the briefing as it is there, with
+    /// `retag` as for an edit ([`Built::renamed`]).
+    Renamed {
+        id: BriefingId,
+        to: PathBuf,
+        briefing: Briefing,
+        retag: Option<Vec<(usize, Term)>>,
+    },
     /// A briefing that left the site: its file is gone, or it is now a
     /// draft the site does not show ([`Built::can_remove`]).
     Removed { id: BriefingId, file: PathBuf },
     /// A briefing whose date, slug or draft flag changed, so its place in
     /// the archive may have: taken out, then added again where it goes now
     /// ([`Built::place`], asked once it is out; a full build if it says no).
+    /// Its file was `from` and is `to` (the same file, or a file renamed,
+    /// which renames its slug when it has no `slug:`).
     Moved {
         id: BriefingId,
-        file: PathBuf,
+        from: PathBuf,
+        to: PathBuf,
         briefing: Briefing,
     },
     /// The profile of `term` as it is now (`None`: deleted), the term
@@ -893,6 +988,7 @@ impl Changed {
         !matches!(
             self,
             Changed::Edited { retag: None, .. }
+                | Changed::Renamed { retag: None, .. }
                 | Changed::Profile { renamed: false, .. }
                 | Changed::Static { .. }
         )
@@ -977,17 +1073,20 @@ impl Session {
 
     fn plan(&self, last: &Built, changed: &[PathBuf]) -> Plan {
         let root = absolute(&self.options.root);
-        let mut edits = Vec::new();
+        let mut rels = Vec::with_capacity(changed.len());
         for path in changed {
             let path = if path.is_relative() {
                 root.join(path)
             } else {
                 path.clone()
             };
-            let rel = match absolute(&path).strip_prefix(&root) {
-                Ok(rel) => rel.to_path_buf(),
+            match absolute(&path).strip_prefix(&root) {
+                Ok(rel) => rels.push(rel.to_path_buf()),
                 Err(_) => return Plan::Full,
-            };
+            }
+        }
+        let mut edits = Vec::new();
+        for (rel, in_folder) in last.briefing_files(&root, rels) {
             if is_noise(&rel) {
                 continue;
             }
@@ -1020,6 +1119,13 @@ impl Session {
                 if briefing.draft && !self.options.drafts {
                     continue;
                 }
+                if let Some(id) = last.moved_from(&self.options.root, &briefing) {
+                    match last.renamed(id, rel, briefing) {
+                        Some(change) => edits.push(change),
+                        None => return Plan::Full,
+                    }
+                    continue;
+                }
                 let Some((at, new)) = last.place(&briefing) else {
                     return Plan::Full;
                 };
@@ -1032,14 +1138,20 @@ impl Session {
                 continue;
             };
             let Some(briefing) = reparsed else {
-                // Gone; or unreadable or invalid: the full build says why.
-                if is_gone(&self.options.root, &rel) && last.can_remove(id) {
+                // Gone (whether it can go in place is known once every
+                // change is: it may have moved to another file); or
+                // unreadable or invalid: the full build says why.
+                if is_gone(&self.options.root, &rel) {
                     edits.push(Changed::Removed { id, file: rel });
                     continue;
                 }
                 return Plan::Full;
             };
             let old = &last.archive.entries[id].briefing;
+            if in_folder && old.file.text == briefing.file.text {
+                // Unchanged, in a folder that changed around it.
+                continue;
+            }
             if !same_spot(old, &briefing) {
                 if !last.can_remove(id) {
                     return Plan::Full;
@@ -1050,7 +1162,8 @@ impl Session {
                 } else {
                     Changed::Moved {
                         id,
-                        file: rel,
+                        from: rel.clone(),
+                        to: rel,
                         briefing,
                     }
                 });
@@ -1070,6 +1183,25 @@ impl Session {
                 retag,
             });
         }
+        // A briefing that moved to another file is not removed.
+        let mut moved = HashSet::new();
+        for change in &edits {
+            if let Changed::Renamed { id, .. } = change
+                && !moved.insert(*id)
+            {
+                return Plan::Full; // two files claim it
+            }
+        }
+        edits.retain(|change| !matches!(change, Changed::Removed { id, .. } if moved.contains(id)));
+
+        let removed = edits.iter().filter_map(|change| match change {
+            Changed::Removed { id, .. } => Some(*id),
+            _ => None,
+        });
+        if removed.into_iter().any(|id| !last.can_remove(id)) {
+            return Plan::Full;
+        }
+        let edits = as_move(edits);
         if edits.len() > 1 && edits.iter().any(Changed::moves_index) {
             return Plan::Full;
         }
@@ -1095,7 +1227,10 @@ impl Session {
         for change in edits {
             if !matches!(
                 change,
-                Changed::Edited { .. } | Changed::Profile { .. } | Changed::Static { .. }
+                Changed::Edited { .. }
+                    | Changed::Renamed { .. }
+                    | Changed::Profile { .. }
+                    | Changed::Static { .. }
             ) {
                 self.search_pages = None;
             }
@@ -1107,12 +1242,17 @@ impl Session {
                     briefing,
                     new,
                 } => last.add(at, file, briefing, new, &sink)?,
-                Changed::Moved { id, file, briefing } => {
-                    let mut moved = last.remove(id, &file, &sink)?;
+                Changed::Moved {
+                    id,
+                    from,
+                    to,
+                    briefing,
+                } => {
+                    let mut moved = last.remove(id, &from, &sink)?;
                     // Out, but perhaps not back in place: the output is
                     // then the archive without it; build it all with it.
                     match last.place(&briefing) {
-                        Some((at, new)) => last.add(at, file, briefing, new, &sink)?.map(|added| {
+                        Some((at, new)) => last.add(at, to, briefing, new, &sink)?.map(|added| {
                             moved += added;
                             moved
                         }),
@@ -1129,6 +1269,23 @@ impl Session {
                     briefing,
                     retag,
                 } => last.edit(id, briefing, retag, &sink)?,
+                Changed::Renamed {
+                    id,
+                    to,
+                    briefing,
+                    retag,
+                } => {
+                    let old = &last.archive.entries[id].briefing;
+                    last.by_path.remove(&old.file.path);
+                    last.by_path.insert(to, id);
+                    if old.file.text == briefing.file.text {
+                        // The same text elsewhere: no page can have changed.
+                        last.archive.entries[id].briefing = briefing;
+                        Some(RenderStats::default())
+                    } else {
+                        last.edit(id, briefing, retag, &sink)?
+                    }
+                }
                 Changed::NewProfile { taxonomy, profile } => {
                     Some(last.add_profile(taxonomy, profile, &sink)?)
                 }
@@ -1176,6 +1333,38 @@ impl Session {
             timings: clock.laps,
             incremental: true,
         })
+    }
+}
+
+/// `edits` with one briefing gone and one come (a file renamed, its slug
+/// with it: `content/…/rome.md` to `…/rome-meeting.md`) made one move: taken
+/// out, then put back where it goes, as one change.
+fn as_move(edits: Vec<Changed>) -> Vec<Changed> {
+    let [one, other]: [Changed; 2] = match edits.try_into() {
+        Ok(pair) => pair,
+        Err(edits) => return edits,
+    };
+    match (one, other) {
+        (
+            Changed::Removed { id, file: from },
+            Changed::Added {
+                file: to, briefing, ..
+            },
+        )
+        | (
+            Changed::Added {
+                file: to, briefing, ..
+            },
+            Changed::Removed { id, file: from },
+        ) => {
+            vec![Changed::Moved {
+                id,
+                from,
+                to,
+                briefing,
+            }]
+        }
+        (one, other) => vec![one, other],
     }
 }
 

@@ -1505,3 +1505,105 @@ fn static_files_are_copied_and_removed_in_place() {
     site.write("static/fonts/a.woff2", "font");
     assert!(!rebuilt_in_place(&mut session, &site, "static/fonts"));
 }
+
+/// A briefing whose file moves to another folder keeps its slug and date:
+/// the same briefing, edited in place, even when it is the only briefing of
+/// its year (which could not be removed in place), and with a change of its
+/// tags on the way; a folder of briefings renamed renders nothing. A file
+/// renamed renames the briefing's slug (it has no `slug:`): its old page
+/// goes and its new one comes, in place. After each step the output is
+/// what a fresh build writes.
+#[test]
+fn a_briefing_moved_to_another_file_stays_in_place() {
+    const ROME: &str = "content/briefings/2020/rome-meeting.md";
+    const MOVED: &str = "content/briefings/italy/rome-meeting.md";
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    let move_file = |session: &mut Session, from: &str, to: &str| {
+        let text = std::fs::read_to_string(site.root().join(from)).expect("the briefing");
+        site.write(to, &text);
+        site.remove(from);
+        let report = session
+            .rebuild(&[site.root().join(from), site.root().join(to)])
+            .unwrap_or_else(|d| panic!("rebuild failed:\n{}", lines(&d)))
+            .expect("a change to the site rebuilds it");
+        settle(session);
+        assert_same_tree(session, &site);
+        report
+    };
+    // The only briefing of 2020, into a new folder: the folder is a
+    // change too.
+    let text = std::fs::read_to_string(site.root().join(ROME)).expect("the briefing");
+    site.write(MOVED, &text);
+    site.remove(ROME);
+    let report = session
+        .rebuild(&[
+            site.root().join(ROME),
+            site.root().join("content/briefings/italy"),
+            site.root().join(MOVED),
+        ])
+        .unwrap_or_else(|d| panic!("rebuild failed:\n{}", lines(&d)))
+        .expect("a change to the site rebuilds it");
+    settle(&mut session);
+    assert_same_tree(&session, &site);
+    assert!(report.incremental, "a moved file is an edit in place");
+    assert_eq!(report.render.pages, 0, "the same text shows the same pages");
+
+    // Its new file is the one the session follows now.
+    edit(
+        &site,
+        MOVED,
+        "Ministers met in Rome.",
+        "Ministers met in Rome at length.",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, MOVED));
+    let page = output_of(&session).page("/briefings/rome-meeting/");
+    assert!(page.text("article").contains("at length"));
+
+    // Moved back naming someone more.
+    let text = std::fs::read_to_string(site.root().join(MOVED)).expect("the briefing");
+    site.write(
+        MOVED,
+        &text.replace("Grace Hopper]", "Grace Hopper, Ada Lovelace]"),
+    );
+    assert!(move_file(&mut session, MOVED, ROME).incremental);
+
+    // Renamed: a new slug, so a new page in place of the old one.
+    const AUTUMN: &str = "content/briefings/2019/autumn-review.md";
+    const RENAMED: &str = "content/briefings/2019/review-of-the-autumn.md";
+    assert!(move_file(&mut session, AUTUMN, RENAMED).incremental);
+    let out = output_of(&session);
+    assert!(out.exists("/briefings/review-of-the-autumn/"));
+    assert!(!out.exists("/briefings/autumn-review/"));
+
+    // A whole folder renamed: its files say nothing of their own.
+    let (from, to) = ("content/briefings/2019", "content/briefings/spring-2019");
+    std::fs::rename(site.root().join(from), site.root().join(to)).expect("rename the folder");
+    let report = session
+        .rebuild(&[site.root().join(from), site.root().join(to)])
+        .unwrap_or_else(|d| panic!("rebuild failed:\n{}", lines(&d)))
+        .expect("a change to the site rebuilds it");
+    settle(&mut session);
+    assert_same_tree(&session, &site);
+    assert!(report.incremental);
+    assert_eq!(report.render.pages, 0);
+    // And an edit in it is followed there.
+    edit(
+        &site,
+        "content/briefings/spring-2019/ankara-talks.md",
+        "## What happened",
+        "## What happened first",
+    );
+    assert!(rebuilt_in_place(
+        &mut session,
+        &site,
+        "content/briefings/spring-2019/ankara-talks.md"
+    ));
+
+    // A copy under a new name while the first file stays is two briefings
+    // with one slug: a full build reports it.
+    let text = std::fs::read_to_string(site.root().join(ROME)).expect("the briefing");
+    site.write(MOVED, &text);
+    let failed = session.rebuild(&[site.root().join(MOVED)]);
+    assert!(failed.is_err(), "two files with one slug fail the build");
+}
