@@ -347,8 +347,9 @@ impl Timed {
 }
 
 /// `original` as a new briefing: its own slug and title, and of its tags
-/// only its first topic (each term more is one more chance that a listing
-/// gains a page, which is a full build).
+/// only its first topic (the table's rows have measured a new briefing so
+/// since the days a listing gaining a page was a full build: kept, so that
+/// they compare).
 fn new_briefing(original: &str, n: usize) -> String {
     original
         .lines()

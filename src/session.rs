@@ -16,31 +16,33 @@
 //! with no briefing and no profile is taken out after it
 //! (`Built::drop_terms`); either way the mention automaton is made again
 //! and the briefings whose text names the term are rendered again
-//! (`Built::settle_terms`). A new briefing in a year the archive has
-//! (`Built::place`) is added the same way
-//! ([`crate::index::Archive::insert`]), and a deleted one taken out
-//! ([`crate::index::Archive::remove`]); a changed date, slug or draft flag
-//! is both, and so is a file renamed with its slug. A briefing moved to
-//! another file under its slug (another folder, a folder renamed) is an
-//! edit, and renders nothing when its text is the same (`Built::moved_from`,
-//! `Built::briefing_files`); a listing that gains a page gets it, one that loses its last
-//! page has it removed, and the sitemap lists the pages the site has. A
-//! profile edit that keeps its term's name and URL re-renders the term's
-//! pages and feed ([`render::rerender_profile`]), with the briefings that
-//! show its role when that changed, and those whose text names an alias
-//! that came or went; so does a profile written for a term briefings name,
-//! or deleted while they still do, when it names the term as they do
+//! (`Built::settle_terms`). A new briefing (`Built::place`) is added the
+//! same way ([`crate::index::Archive::insert`]), and a deleted one taken
+//! out ([`crate::index::Archive::remove`]); a year that gains its first
+//! briefing gets its page, one that loses its last loses it, and the
+//! timelines spanning it are rendered again. A changed date, slug or draft
+//! flag is both, and so is a file renamed with its slug. A briefing moved
+//! to another file under its slug (another folder, a folder renamed) is an
+//! edit, and renders nothing when its text is the same
+//! (`Built::moved_from`, `Built::briefing_files`). A listing that gains a
+//! page gets it, one that loses its last page has it removed, and the
+//! sitemap lists the pages the site has. A profile edit that keeps its
+//! term's name and URL re-renders the term's pages and feed
+//! ([`render::rerender_profile`]), with the briefings that show its role
+//! when that changed, and those whose text names an alias that came or
+//! went; so does a profile written for a term briefings name, or deleted
+//! while they still do, when it names the term as they do
 //! (`Built::reprofile`). A new profile for an entity nothing names yet adds
 //! its term, and deleting it while no briefing names the entity takes the
 //! term out (`Built::profile_comes_or_goes`). A static file written or
 //! deleted is copied into the output, or taken out of it, alone
-//! (`Built::static_file`). Anything else (a new year or
-//! one left without briefings, a new spelling that renames a term, a
-//! profile's new name or URL, an alias a briefing tags with taken away or
-//! one that is another term's name, a term coming or going when a template
-//! prints how many there are, a template, the config, a static folder or a
-//! static file where the site writes one of its own) is a full build into
-//! staging with the atomic swap, exactly as `dossier build` does.
+//! (`Built::static_file`). Anything else (the last briefing taken out, a
+//! new spelling that renames a term, a profile's new name or URL, an alias
+//! a briefing tags with taken away or one that is another term's name, a
+//! term coming or going when a template prints how many there are, a
+//! template, the config, a static folder or a static file where the site
+//! writes one of its own) is a full build into staging with the atomic
+//! swap, exactly as `dossier build` does.
 //! After a failed build the next one is full too, so no problem can hide
 //! behind a fast path.
 //!
@@ -439,16 +441,11 @@ impl Built {
     /// Whether briefing `id` can be taken out in place (its file is gone):
     /// the mirror of [`Built::place`]. Every term it names keeps its name
     /// (a term without a profile is named by the newest briefing naming
-    /// it), or goes with it ([`Built::goes_without`]); its year keeps a
-    /// briefing.
+    /// it), or goes with it ([`Built::goes_without`]); the archive keeps a
+    /// briefing (an empty site has no feed, which every page links to).
     fn can_remove(&self, id: BriefingId) -> bool {
         let entries = &self.archive.entries;
-        let year = entries[id].briefing.date.year();
-        let same_year = entries
-            .iter()
-            .filter(|e| e.briefing.date.year() == year)
-            .count();
-        if same_year < 2 {
+        if entries.len() < 2 {
             return false;
         }
         let lookup = self.lookup();
@@ -543,14 +540,12 @@ impl Built {
     /// Where a new `briefing` goes in the archive (newest first, then by
     /// slug) and the terms it names that the archive does not have yet
     /// ([`Built::new_terms`]), when it can be added in place: its slug is
-    /// free and its year already has briefings. A term it names that has
-    /// no profile must keep its name (see [`Built::keeps_name`]).
+    /// free (a year without briefings gets its page with it). A term it
+    /// names that has no profile must keep its name (see
+    /// [`Built::keeps_name`]).
     fn place(&self, briefing: &Briefing) -> Option<(BriefingId, Vec<(usize, Term)>)> {
         let entries = &self.archive.entries;
-        let year = briefing.date.year();
-        if entries.iter().any(|e| e.briefing.slug == briefing.slug)
-            || !entries.iter().any(|e| e.briefing.date.year() == year)
-        {
+        if entries.iter().any(|e| e.briefing.slug == briefing.slug) {
             return None;
         }
         let at = entries.partition_point(|e| {

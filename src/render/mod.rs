@@ -19,7 +19,7 @@ mod sitemap;
 pub mod templates;
 pub mod views;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -453,9 +453,11 @@ pub fn rerender_briefing(
         ]);
     }
     let id = edit.id;
-    if edit.inserted {
-        prepared.make_room(archive, id);
-    }
+    let new_year = if edit.inserted {
+        prepared.make_room(archive, id)
+    } else {
+        None
+    };
     prepared.views.resummarize(archive, id);
     let renders = AtomicUsize::new(0);
     let card = render_cards(
@@ -521,6 +523,9 @@ pub fn rerender_briefing(
     if edit.inserted {
         jobs.extend(renderer.jobs_renumbered());
     }
+    if let Some(year) = new_year {
+        jobs.extend(renderer.terms_spanning(year));
+    }
     if let Some(retagged) = &edit.retagged {
         jobs.extend(renderer.jobs_retagged(retagged));
         derived.extend(
@@ -571,7 +576,7 @@ pub fn rerender_without(
     sink: &InPlace,
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let at = removed.at;
-    prepared.take_room(archive, at);
+    let gone_year = prepared.take_room(archive, at);
     prepared.renew_bodies(removed.terms.naming.iter().copied());
     prepared.related_by = OnceLock::new();
     let mut jobs = prepared.keep_new_bodies(config, archive, true);
@@ -584,6 +589,9 @@ pub fn rerender_without(
     // Its page left the sitemap, whether or not any date in it moved.
     let mut derived = renderer.sitemap_jobs();
     jobs.extend(renderer.jobs_renumbered());
+    if let Some(year) = gone_year {
+        jobs.extend(renderer.terms_spanning(year));
+    }
     jobs.extend(at.checked_sub(1).map(Job::Briefing));
     if at < archive.entries.len() {
         jobs.push(Job::Briefing(at));
@@ -862,18 +870,32 @@ impl Prepared {
     /// Room for briefing `at`, just added to `archive` by
     /// [`Archive::insert`]: everything kept by briefing id moves one place
     /// down from there. Its card is made by the caller.
-    fn make_room(&mut self, archive: &Archive, at: BriefingId) {
+    fn make_room(&mut self, archive: &Archive, at: BriefingId) -> Option<i16> {
         self.views.insert(archive, at);
         if let Some(cards) = self.cards.get_mut() {
             cards.insert(at, Value::from(()));
         }
         self.bodies.insert(at, None);
+        self.recount_years(archive)
+    }
+
+    /// After a briefing went in or out: the calendar made again, and the
+    /// years that have a page with it. Returns the year that came or went,
+    /// if one did.
+    fn recount_years(&mut self, archive: &Archive) -> Option<i16> {
+        let before: BTreeSet<i16> = self.calendar.keys().copied().collect();
         self.calendar = calendar(archive);
+        let after: BTreeSet<i16> = self.calendar.keys().copied().collect();
+        let changed = before.symmetric_difference(&after).next().copied();
+        if changed.is_some() {
+            self.views.set_years(after);
+        }
+        changed
     }
 
     /// What was kept for briefing `at`, just taken out of `archive` by
     /// [`Archive::remove`], let go: everything kept by id after it moves up.
-    fn take_room(&mut self, archive: &Archive, at: BriefingId) {
+    fn take_room(&mut self, archive: &Archive, at: BriefingId) -> Option<i16> {
         self.views.remove(at);
         if let Some(cards) = self.cards.get_mut().filter(|cards| at < cards.len()) {
             cards.remove(at);
@@ -881,7 +903,7 @@ impl Prepared {
         if at < self.bodies.len() {
             self.bodies.remove(at);
         }
-        self.calendar = calendar(archive);
+        self.recount_years(archive)
     }
 
     /// After a change that added or removed pages (a briefing, a listing's
@@ -1389,6 +1411,25 @@ impl<'a> PageRenderer<'a> {
         let homes = (1..=pages).map(|page| Job::Home { page });
         let years = self.calendar.keys().map(|&year| Job::Year(year));
         homes.chain([Job::Archive]).chain(years).collect()
+    }
+
+    /// After `year` got its first briefing or lost its last: every page of
+    /// each term whose timeline spans it (each year of a timeline links to
+    /// its archive page, if it has one).
+    fn terms_spanning(&self, year: i16) -> Vec<Job> {
+        let taxonomies = self.views.archive.taxonomies.iter().enumerate();
+        let spanning = taxonomies.flat_map(|(t, taxonomy)| {
+            let terms = taxonomy.terms.iter().enumerate();
+            terms
+                .filter(
+                    move |(_, term)| match (term.timeline.first(), term.timeline.last()) {
+                        (Some(&(first, _)), Some(&(last, _))) => first <= year && year <= last,
+                        _ => false,
+                    },
+                )
+                .map(move |(i, _)| (t, i))
+        });
+        spanning.flat_map(|key| self.term_pages(key)).collect()
     }
 
     /// After a change of tags: the briefings whose related list changed,

@@ -320,7 +320,7 @@ impl ViewData {
 
     /// Room for briefing `at`, just added to `archive`: its summary and
     /// link parts; every briefing's from `at` on move one place down. The
-    /// years are the caller's to keep (a new year is a full build).
+    /// years are the caller's to keep ([`ViewData::set_years`]).
     pub fn insert(&mut self, archive: &Archive, at: BriefingId) {
         if let Some(entry) = archive.entries.get(at) {
             self.summaries.insert(at, summary_of(entry));
@@ -352,6 +352,11 @@ impl ViewData {
     pub fn remove_term(&mut self, (t, i): TermRef) {
         self.term_urls[t].remove(i);
         self.term_links[t].remove(i);
+    }
+
+    /// The years that have an archive page, after a year came or went.
+    pub fn set_years(&mut self, years: BTreeSet<i16>) {
+        self.years = years;
     }
 
     /// Makes the link of term `i` of taxonomy `t` again (its role), after

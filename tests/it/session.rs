@@ -199,16 +199,52 @@ fn an_edit_to_the_first_paragraph_changes_the_summary_everywhere() {
     assert_same_tree(&session, &site);
 }
 
-/// A briefing moved to a year the archive has no briefing from: every
-/// page's list of years changes, a full build.
+/// A briefing moved to a year the archive has no briefing from gives that
+/// year its page, in place, and every year page and the archive page list
+/// it; a year left without briefings loses its page, and the timelines
+/// that span it no longer link to it. After each step the output is what a
+/// fresh build writes.
 #[test]
-fn a_briefing_moved_to_a_new_year_rebuilds_everything() {
+fn a_year_comes_and_goes_in_place() {
+    const ROME: &str = "content/briefings/2020/rome-meeting.md";
     let site = Site::fixture();
     let (mut session, _out) = session(&site);
     edit(&site, TALKS, "date: 2019-03-05", "date: 2018-12-30");
-    let report = rebuild(&mut session, &site, TALKS);
-    assert!(!report.incremental, "{}", report.summary());
-    assert_same_tree(&session, &site);
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+    let out = output_of(&session);
+    assert!(out.exists("/archive/2018/"));
+    assert!(
+        out.page("/archive/2021/")
+            .links("main a")
+            .contains(&"/archive/2018/".to_string())
+    );
+    edit(&site, TALKS, "date: 2018-12-30", "date: 2019-03-05");
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+    assert!(!output_of(&session).exists("/archive/2018/"));
+
+    // Turkey, named in 2019 and (now) 2021, spans 2020: when the Rome
+    // meeting, the only briefing of 2020, moves to 2022, its timeline's
+    // 2020 no longer links to a page.
+    edit(
+        &site,
+        GENEVA,
+        "people: [Grace Hopper]",
+        "people: [Grace Hopper]\ncountries: [Turkey]",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, GENEVA));
+    let timeline = |session: &Session| {
+        output_of(session)
+            .page("/countries/turkey/")
+            .links("main .timeline a")
+    };
+    assert!(timeline(&session).contains(&"/archive/2020/".to_string()));
+    edit(&site, ROME, "date: 2020-06-28", "date: 2022-06-28");
+    assert!(rebuilt_in_place(&mut session, &site, ROME));
+    assert!(!output_of(&session).exists("/archive/2020/"));
+    assert!(!timeline(&session).contains(&"/archive/2020/".to_string()));
+    edit(&site, ROME, "date: 2022-06-28", "date: 2020-06-28");
+    assert!(rebuilt_in_place(&mut session, &site, ROME));
+    assert!(timeline(&session).contains(&"/archive/2020/".to_string()));
 }
 
 /// A new, changed or removed `updated` date is rebuilt in place: the page
@@ -377,14 +413,23 @@ fn new_deleted_and_non_content_files_rebuild_everything() {
         new,
         "---\ntitle: A new one\ndate: 2022-09-01\ncountries: [Chile]\n---\nFresh text.\n",
     );
-    // 2022 is a new year: every page's list of years changes.
-    assert!(!rebuild(&mut session, &site, new).incremental);
+    // 2022 is a new year, with a new country: in place.
+    assert!(rebuilt_in_place(&mut session, &site, new));
     assert!(output_of(&session).exists("/briefings/new-one/"));
 
     site.remove(new);
-    assert!(!rebuild(&mut session, &site, new).incremental);
+    assert!(rebuilt_in_place(&mut session, &site, new));
     assert!(!output_of(&session).exists("/briefings/new-one/"));
+
+    // The config: a full build, whatever else changed.
+    site.write(
+        new,
+        "---\ntitle: A new one\ndate: 2022-09-01\n---\nFresh text.\n",
+    );
+    assert!(!rebuild_all_now(&mut session, &site, new).incremental);
+    settle(&mut session);
     assert_same_tree(&session, &site);
+    site.remove(new);
 
     site.write(
         "templates/404.html",
@@ -404,8 +449,7 @@ fn new_deleted_and_non_content_files_rebuild_everything() {
 /// move by one), its terms' pages, the taxonomy, year and archive pages, the
 /// related lists that moved, the feeds and the sitemap; and a deleted one
 /// is taken out the same way, a listing gaining or losing a page with it, a
-/// term coming or going with it. A new year, or a year left without
-/// briefings, is a full build.
+/// term coming or going with it, and a year left without briefings.
 /// After each the output must be what a fresh build writes.
 #[test]
 fn briefings_added_and_removed_go_in_place() {
@@ -448,11 +492,11 @@ fn briefings_added_and_removed_go_in_place() {
         ),
         // Gone again: both pages are removed.
         ("content/briefings/2021/autumn.md", None, true),
-        // A year the archive has no briefing from.
+        // A year the archive has no briefing from: its page comes.
         (
             "content/briefings/2018/old.md",
             Some(briefing("Old", "2018-01-01", "countries: [Italy]\n")),
-            false,
+            true,
         ),
         // A person no briefing named before: a new term.
         (
@@ -466,8 +510,9 @@ fn briefings_added_and_removed_go_in_place() {
         ),
         // Taking out the only briefing naming Someone New: the term goes.
         ("content/briefings/2019/new-name.md", None, true),
-        // Taking out the Rome meeting, the only briefing left from 2020.
-        ("content/briefings/2020/rome-meeting.md", None, false),
+        // Taking out the Rome meeting, the only briefing left from 2020:
+        // the year goes with it.
+        ("content/briefings/2020/rome-meeting.md", None, true),
     ];
     for (rel, text, in_place) in steps {
         match &text {
