@@ -30,14 +30,16 @@
 //! term's name and URL re-renders the term's pages and feed
 //! ([`render::rerender_profile`]), with the briefings that show its role
 //! when that changed, and those whose text names an alias that came or
-//! went; so does a profile written for a term briefings name, or deleted
-//! while they still do, when it names the term as they do
-//! (`Built::reprofile`). A new profile for an entity nothing names yet adds
+//! went; a name spelled otherwise (case, accents: its place among the terms
+//! stays) also re-renders every page that names the term. So does a
+//! profile written for a term briefings name, or deleted while they still
+//! do, when it names the term as they spell it (`Built::reprofile`). A new profile for an entity nothing names yet adds
 //! its term, and deleting it while no briefing names the entity takes the
 //! term out (`Built::profile_comes_or_goes`). A static file written or
 //! deleted is copied into the output, or taken out of it, alone
 //! (`Built::static_file`). Anything else (the last briefing taken out, a
-//! new spelling that renames a term, a profile's new name or URL, an alias
+//! new spelling of a term without a profile, a profile's new name or URL
+//! (not merely respelled), an alias
 //! a briefing tags with taken away or one that is another term's name, a
 //! term coming or going when a template prints how many there are, a
 //! template, the config, a static folder or a static file where the site
@@ -607,9 +609,11 @@ impl Built {
             (None, None) => return None,
         };
         let term = &terms[i];
+        // Its name may change in spelling only (case, accents, spaces):
+        // its place among the terms and its URL stay.
         let names: Vec<&str> = match &profile {
             Some(new) => {
-                if new.slug != term.slug || new.name != term.name {
+                if new.slug != term.slug || fold(&new.name) != fold(&term.name) {
                     return None;
                 }
                 std::iter::once(&new.name)
@@ -622,10 +626,10 @@ impl Built {
                 let &newest = term.briefings.first()?;
                 let tags = self.archive.entries[newest].briefing.tags.get(t)?;
                 let spelling = tags.iter().find(|tag| fold(tag) == fold(&term.name))?;
-                if *spelling != term.name || Slug::from_name(spelling).ok()? != term.slug {
+                if Slug::from_name(spelling).ok()? != term.slug {
                     return None;
                 }
-                vec![term.name.as_str()]
+                vec![spelling.as_str()]
             }
         };
         let lookup = self.lookup();
@@ -645,8 +649,10 @@ impl Built {
             return None;
         }
         let renamed = names_of(term) != names;
+        let name = names.first()?.to_string();
         Some(Changed::Profile {
             term: (t, i),
+            name,
             profile,
             renamed,
         })
@@ -661,6 +667,7 @@ impl Built {
     fn reprofiled(
         &mut self,
         key: TermRef,
+        name: String,
         profile: Option<Profile>,
         renamed: bool,
         sink: &InPlace,
@@ -676,6 +683,8 @@ impl Built {
         let before: Vec<String> = names_of(term).into_iter().map(str::to_owned).collect();
         let role = |term: &Term| term.profile.as_ref().and_then(|p| p.role.clone());
         let old_role = role(term);
+        let respelled = term.name != name;
+        term.name = name;
         term.profile = profile;
         term.origin = origin;
         let term = &self.archive.taxonomies[t].terms[i];
@@ -718,6 +727,7 @@ impl Built {
         let change = render::Reprofiled {
             term: key,
             role,
+            respelled,
             naming,
         };
         render::rerender_profile(
@@ -956,10 +966,12 @@ enum Changed {
         briefing: Briefing,
     },
     /// The profile of `term` as it is now (`None`: deleted), the term
-    /// keeping its name and URL ([`Built::reprofile`]); `renamed` when its
-    /// aliases changed.
+    /// keeping its URL and its name but for its spelling (`name`, as it is
+    /// now: see [`Built::reprofile`]); `renamed` when its name or aliases
+    /// changed.
     Profile {
         term: TermRef,
+        name: String,
         profile: Option<Profile>,
         renamed: bool,
     },
@@ -1256,9 +1268,10 @@ impl Session {
                 }
                 Changed::Profile {
                     term,
+                    name,
                     profile,
                     renamed,
-                } => Some(last.reprofiled(term, profile, renamed, &sink)?),
+                } => Some(last.reprofiled(term, name, profile, renamed, &sink)?),
                 Changed::Edited {
                     id,
                     briefing,

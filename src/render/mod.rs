@@ -659,6 +659,9 @@ pub struct Reprofiled {
     /// Whether its role changed: the pages of the briefings naming it show
     /// it, and so do their cards.
     pub role: bool,
+    /// Whether its name is spelled otherwise (its place among the terms
+    /// stays): every page that names it shows it.
+    pub respelled: bool,
     /// The briefings whose text names one of its names or aliases, before
     /// or after, when a mention there may link differently now (an alias
     /// came or went, or every mention links and the role is in the link).
@@ -671,8 +674,11 @@ pub struct Reprofiled {
 /// on the first) and its feed (the summary). When its role changed, also
 /// the pages of the briefings naming it and their cards, and, if a
 /// template may print roles in listings ([`Templates::list_roles`]), every
-/// listing page one of those cards is on; and the briefings of
-/// `change.naming`; with the feeds that carry any of those briefings.
+/// listing page one of those cards is on; when its name is spelled
+/// otherwise, those pages and cards, every listing page of those cards, its
+/// taxonomy's page and the pages of the terms that list it as appearing
+/// with them; and the briefings of `change.naming`; with the feeds that
+/// carry any of those briefings.
 pub fn rerender_profile(
     config: &SiteConfig,
     archive: &Archive,
@@ -684,7 +690,7 @@ pub fn rerender_profile(
 ) -> Result<RenderStats, Vec<Diagnostic>> {
     let key @ (t, i) = change.term;
     prepared.relink_term(config, archive, key);
-    let named_by: &[BriefingId] = if change.role {
+    let named_by: &[BriefingId] = if change.role || change.respelled {
         &archive.taxonomies[t].terms[i].briefings
     } else {
         &[]
@@ -709,10 +715,14 @@ pub fn rerender_profile(
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     let mut jobs: Vec<Job> = renderer.term_pages(key).collect();
     jobs.extend(briefings.iter().map(|&id| Job::Briefing(id)));
-    if templates.list_roles() {
+    if change.respelled || templates.list_roles() {
         for &id in named_by {
             jobs.extend(renderer.listings_showing(id));
         }
+    }
+    if change.respelled {
+        jobs.push(Job::Taxonomy(t));
+        jobs.extend(renderer.terms_appearing_with(key));
     }
     let mut derived: Vec<Job> = renderer.term_feed(key).into_iter().collect();
     for &id in &briefings {
@@ -1411,6 +1421,21 @@ impl<'a> PageRenderer<'a> {
         let homes = (1..=pages).map(|page| Job::Home { page });
         let years = self.calendar.keys().map(|&year| Job::Year(year));
         homes.chain([Job::Archive]).chain(years).collect()
+    }
+
+    /// Every page of each term that lists term `key` among those appearing
+    /// with it.
+    fn terms_appearing_with(&self, key: TermRef) -> Vec<Job> {
+        let taxonomies = self.views.archive.taxonomies.iter().enumerate();
+        let holders = taxonomies.flat_map(|(t, taxonomy)| {
+            let terms = taxonomy.terms.iter().enumerate();
+            terms
+                .filter(move |(_, term)| {
+                    (term.appears_with.iter()).any(|&(ot, oi, _)| (ot, oi) == key)
+                })
+                .map(move |(i, _)| (t, i))
+        });
+        holders.flat_map(|holder| self.term_pages(holder)).collect()
     }
 
     /// After `year` got its first briefing or lost its last: every page of

@@ -367,15 +367,16 @@ fn reads_roles_elsewhere(name: &str, text: &str) -> bool {
         .iter()
         .map(|read| text.matches(read).count())
         .sum::<usize>();
-    let own = if name == "term.html" {
-        let rebinds = ["term in", "set term", "set_global term", "(term", ", term"]
-            .iter()
-            .any(|binding| text.contains(binding));
-        if rebinds {
-            0
-        } else {
-            text.matches("term.role").count()
-        }
+    static REBINDS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"\bfor\s+(?:\w+\s*,\s*)?term\s+in\b",
+            r"|\bset(?:_global)?\s+term\s*=",
+            r"|\bmacro\s+\w+\s*\([^)]*\bterm\b",
+        ))
+        .unwrap_or_else(|e| unreachable!("a fixed pattern: {e}"))
+    });
+    let own = if name == "term.html" && !REBINDS.is_match(text) {
+        text.matches("term.role").count()
     } else {
         0
     };
@@ -428,6 +429,23 @@ mod tests {
             "term.html",
             "{{ term.role }}{{ item.taxonomies[0].terms[0].role }}"
         ));
+        assert!(reads("term.html", "{% set term = item %}{{ term.role }}"));
+        assert!(reads(
+            "term.html",
+            "{% macro tag(term) %}{{ term.role }}{% endmacro %}"
+        ));
+        assert!(reads(
+            "term.html",
+            "{% for k, term in map %}{{ term.role }}{% endfor %}"
+        ));
+        // A comment naming `term.timeline` binds nothing.
+        assert!(!reads(
+            "term.html",
+            "{# (term.timeline, term.appears_with) #}{{ term.role }}"
+        ));
+        // Nor does the theme's own term page.
+        let theme = include_str!("../../themes/dossier/templates/term.html");
+        assert!(!reads("term.html", theme));
     }
 
     #[test]

@@ -1006,7 +1006,32 @@ fn a_profile_for_someone_new_comes_and_goes_in_place() {
     site.remove(GRACE);
     assert!(rebuilt_in_place(&mut session, &site, GRACE));
     assert!(!role(&session).contains("Rear admiral"));
-    // Under another spelling, her name changes on every page: a full build.
+    // Spelled otherwise, her name changes on every page naming her, in
+    // place; deleted, the briefings' spelling comes back. Two newer
+    // briefings on Italy first, so that the first page of Italy's listing
+    // names her only among the people appearing with it.
+    for day in ["01", "02"] {
+        let rel = format!("content/briefings/2021/italy-{day}.md");
+        site.write(
+            &rel,
+            &format!(
+                "---\ntitle: Italy {day}\ndate: 2021-03-{day}\ncountries: [Italy]\n---\nText.\n"
+            ),
+        );
+        assert!(rebuilt_in_place(&mut session, &site, &rel));
+    }
+    site.write(GRACE, "---\nname: GRACE HOPPER\n---\n");
+    assert!(rebuilt_in_place(&mut session, &site, GRACE));
+    assert!(
+        output_of(&session)
+            .page("/people/")
+            .text("main")
+            .contains("GRACE HOPPER")
+    );
+    site.remove(GRACE);
+    assert!(rebuilt_in_place(&mut session, &site, GRACE));
+    // Under another name (and so another place among the people): a full
+    // build.
     site.write(
         GRACE,
         "---\nname: Grace B. Hopper\naliases: [Grace Hopper]\n---\n",
@@ -1400,8 +1425,13 @@ fn a_role_or_alias_changes_in_place_where_it_shows() {
     assert!(!geneva_mentions(&session).contains(&ada));
 
     edit(&site, ADA, "role: Analyst", "role: Chief analyst");
-    assert!(rebuilt_in_place(&mut session, &site, ADA));
+    let report = rebuild(&mut session, &site, ADA);
+    assert!(report.incremental);
+    assert_same_tree(&session, &site);
     assert!(annotations(&session).contains("Chief analyst"));
+    // Her two pages and her three briefings': the theme prints no role
+    // in a listing.
+    assert_eq!(report.render.pages, 5, "{}", report.summary());
 
     edit(
         &site,
@@ -1433,6 +1463,27 @@ fn a_role_or_alias_changes_in_place_where_it_shows() {
     edit(&site, ADA, "role: Analyst emerita\n", "");
     assert!(rebuilt_in_place(&mut session, &site, ADA));
     assert!(!annotations(&session).to_lowercase().contains("analyst"));
+
+    // His name respelled (its place among the people and its URL stay):
+    // every page naming him shows it, another term's "appears with" too.
+    edit(
+        &site,
+        ERDOGAN,
+        "name: Recep Tayyip Erdoğan",
+        "name: Recep Tayyip ERDOĞAN",
+    );
+    let report = rebuild(&mut session, &site, ERDOGAN);
+    assert!(report.incremental, "{}", report.summary());
+    assert_same_tree(&session, &site);
+    let turkey = output_of(&session).page("/countries/turkey/").text("main");
+    assert!(turkey.contains("Recep Tayyip ERDOĞAN"), "{turkey}");
+    edit(
+        &site,
+        ERDOGAN,
+        "name: Recep Tayyip ERDOĞAN",
+        "name: Recep Tayyip Erdoğan",
+    );
+    assert!(rebuilt_in_place(&mut session, &site, ERDOGAN));
 
     // The follow-up tags him "Erdogan": without that alias it names
     // someone else.
