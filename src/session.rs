@@ -37,13 +37,15 @@
 //! its term, and deleting it while no briefing names the entity takes the
 //! term out (`Built::profile_comes_or_goes`). A static file written or
 //! deleted is copied into the output, or taken out of it, alone
-//! (`Built::static_file`). Anything else (the last briefing taken out, a
-//! new spelling of a term without a profile, a profile's new name or URL
-//! (not merely respelled), an alias
-//! a briefing tags with taken away or one that is another term's name, a
-//! term coming or going when a template prints how many there are, a
-//! template, the config, a static folder or a static file where the site
-//! writes one of its own) is a full build into staging with the atomic
+//! (`Built::static_file`). A term without a profile whose newest briefing
+//! spells it otherwise (case, accents) is respelled the same way, after
+//! the change that made it so (`Built::respell`). Anything else (the last
+//! briefing taken out, a spelling that moves a term to another URL, a
+//! profile's new name or URL (not merely respelled), an alias a briefing
+//! tags with taken away or one that is another term's name, a term coming
+//! or going when a template prints how many there are, a template, the
+//! config, a static folder or a static file where the site writes one of
+//! its own) is a full build into staging with the atomic
 //! swap, exactly as `dossier build` does.
 //! After a failed build the next one is full too, so no problem can hide
 //! behind a fast path.
@@ -167,7 +169,7 @@ impl Built {
     /// place, the terms it names that the archive does not have yet
     /// ([`Built::new_terms`]). A term it no longer names and that no other
     /// briefing names goes, unless it has a profile; every term that stays
-    /// keeps its name ([`Built::keeps_name`]).
+    /// keeps its name ([`Built::keeps_url`]).
     fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<(usize, Term)>> {
         let new = self
             .new_terms(briefing)
@@ -179,7 +181,7 @@ impl Built {
             let kept = before.iter().chain(&after).all(|&term| {
                 let names = after.contains(&term);
                 (!names && self.goes_without(id, (t, term)))
-                    || self.keeps_name(lookup, id, briefing, (t, term), names)
+                    || self.keeps_url(lookup, id, briefing, (t, term), names)
             });
             if !kept {
                 return None;
@@ -260,6 +262,7 @@ impl Built {
         added: &[(usize, String)],
         removed: &[(usize, Term)],
         changed: &Retagged,
+        respelled: &[(TermRef, String)],
     ) -> TermsChanged {
         // A term with a profile stays without briefings, but has no feed.
         let emptied = changed.members.iter().filter_map(|&(t, i)| {
@@ -270,7 +273,7 @@ impl Built {
             })
         });
         let emptied: Vec<String> = emptied.collect();
-        if added.is_empty() && removed.is_empty() {
+        if added.is_empty() && removed.is_empty() && respelled.is_empty() {
             return TermsChanged {
                 gone: emptied,
                 ..TermsChanged::default()
@@ -291,6 +294,10 @@ impl Built {
                     .iter()
                     .flat_map(|p| p.aliases.iter().map(String::as_str)),
             );
+        }
+        for ((t, i), old) in respelled {
+            names.push(old);
+            names.push(&self.archive.taxonomies[*t].terms[*i].name);
         }
         // The automaton is made on one thread while the texts are searched
         // on the others.
@@ -313,6 +320,7 @@ impl Built {
             naming,
             gone,
             came: Vec::new(),
+            respelled: respelled.iter().map(|(key, _)| *key).collect(),
         }
     }
 
@@ -349,7 +357,8 @@ impl Built {
         self.shift_paths(at, true);
         self.by_path.insert(file, at);
         let retagged = self.archive.insert(at, briefing, terms);
-        let terms = self.settle_terms(&added, &[], &retagged);
+        let respelled = self.respell(&retagged.members);
+        let terms = self.settle_terms(&added, &[], &retagged, &respelled);
         let edit = Edit {
             id: at,
             retagged: Some(retagged),
@@ -381,7 +390,13 @@ impl Built {
                 };
                 let mut retagged = self.archive.retag(id, terms);
                 let removed = self.drop_terms(&mut retagged);
-                let terms = self.settle_terms(&added, &removed, &retagged);
+                let named = self.archive.entries[id].terms.iter().enumerate();
+                let mut touched: Vec<TermRef> = named
+                    .flat_map(|(t, terms)| terms.iter().map(move |&i| (t, i)))
+                    .collect();
+                touched.extend_from_slice(&retagged.members);
+                let respelled = self.respell(&touched);
+                let terms = self.settle_terms(&added, &removed, &retagged, &respelled);
                 (Some(retagged), terms)
             }
         };
@@ -407,7 +422,8 @@ impl Built {
         self.shift_paths(id, false);
         let (briefing, mut changed) = self.archive.remove(id);
         let dropped = self.drop_terms(&mut changed);
-        let terms = self.settle_terms(&[], &dropped, &changed);
+        let respelled = self.respell(&changed.members);
+        let terms = self.settle_terms(&[], &dropped, &changed, &respelled);
         let removed = Removed {
             at: id,
             page: paths::briefing(briefing.slug.as_str()),
@@ -455,7 +471,7 @@ impl Built {
         entries[id].terms.iter().enumerate().all(|(t, terms)| {
             terms.iter().all(|&term| {
                 self.goes_without(id, (t, term))
-                    || self.keeps_name(lookup, id, gone, (t, term), false)
+                    || self.keeps_url(lookup, id, gone, (t, term), false)
             })
         })
     }
@@ -544,7 +560,7 @@ impl Built {
     /// ([`Built::new_terms`]), when it can be added in place: its slug is
     /// free (a year without briefings gets its page with it). A term it
     /// names that has no profile must keep its name (see
-    /// [`Built::keeps_name`]).
+    /// [`Built::keeps_url`]).
     fn place(&self, briefing: &Briefing) -> Option<(BriefingId, Vec<(usize, Term)>)> {
         let entries = &self.archive.entries;
         if entries.iter().any(|e| e.briefing.slug == briefing.slug) {
@@ -569,7 +585,7 @@ impl Built {
                     let spelling = names
                         .iter()
                         .find(|name| lookup.resolve(t, name) == Some(term));
-                    if spelling.is_none_or(|name| *name != entry.name) {
+                    if spelling.is_none_or(|name| !same_url(entry, name)) {
                         return None;
                     }
                 }
@@ -792,7 +808,7 @@ impl Built {
         self.prepared
             .insert_term(&self.config, &self.archive, (t, at));
         self.lookup = OnceLock::new();
-        let mut terms = self.settle_terms(&names, &[], &Retagged::default());
+        let mut terms = self.settle_terms(&names, &[], &Retagged::default(), &[]);
         terms.came.push((t, at));
         self.rerender_terms(&terms, sink)
     }
@@ -804,7 +820,7 @@ impl Built {
         let term = self.archive.remove_term(t, i);
         self.prepared.remove_term(key);
         self.lookup = OnceLock::new();
-        let terms = self.settle_terms(&[], &[(t, term)], &Retagged::default());
+        let terms = self.settle_terms(&[], &[(t, term)], &Retagged::default(), &[]);
         self.rerender_terms(&terms, sink)
     }
 
@@ -871,12 +887,13 @@ impl Built {
     }
 
     /// Whether `term`, which briefing `id` names after the edit (`names`)
-    /// or not, keeps its name. A term without a profile is named as the
+    /// or not, keeps its URL. A term without a profile is named as the
     /// newest briefing naming it spells it (the index numbers terms in
     /// briefing order): when that briefing is or was `id`, the spelling
-    /// now first must be the term's name, or every page showing it would
-    /// change.
-    fn keeps_name(
+    /// now first may differ from the term's name in case or accents (the
+    /// term is respelled after the change: `Built::respell`), but not in
+    /// its URL.
+    fn keeps_url(
         &self,
         lookup: &TermLookup,
         id: BriefingId,
@@ -908,8 +925,46 @@ impl Built {
             .into_iter()
             .flatten()
             .find(|name| lookup.resolve(t, name) == Some(term));
-        spelling.is_some_and(|name| *name == entry.name)
+        spelling.is_some_and(|name| same_url(entry, name))
     }
+
+    /// After a change of the index around briefing terms `touched` (the
+    /// terms a briefing named before or after it, or gained or lost): each
+    /// one without a profile is named again as the newest briefing naming
+    /// it spells it, as a build names it ([`Built::keeps_url`] checked the
+    /// URL stays). Returns the terms respelled, with their old names.
+    fn respell(&mut self, touched: &[TermRef]) -> Vec<(TermRef, String)> {
+        let mut respelled = Vec::new();
+        for &(t, i) in touched {
+            let Some(term) = self.archive.taxonomies.get(t).and_then(|x| x.terms.get(i)) else {
+                continue;
+            };
+            let Some(&newest) = term.briefings.first().filter(|_| term.profile.is_none()) else {
+                continue;
+            };
+            let key = fold(&term.name);
+            let tags = self.archive.entries[newest].briefing.tags.get(t);
+            let spelling = tags.into_iter().flatten().find(|tag| fold(tag) == key);
+            if let Some(spelling) = spelling.filter(|spelling| **spelling != term.name) {
+                let spelling = spelling.clone();
+                let old =
+                    std::mem::replace(&mut self.archive.taxonomies[t].terms[i].name, spelling);
+                self.prepared
+                    .relink_term(&self.config, &self.archive, (t, i));
+                respelled.push(((t, i), old));
+            }
+        }
+        respelled.sort();
+        respelled.dedup_by(|a, b| a.0 == b.0);
+        respelled
+    }
+}
+
+/// Whether `spelling`, a name that resolves to `term`, keeps its URL as the
+/// term's name: the name itself, or the name in other case or accents with
+/// the same URL.
+fn same_url(term: &Term, spelling: &str) -> bool {
+    spelling == term.name || Slug::from_name(spelling).is_ok_and(|slug| slug == term.slug)
 }
 
 /// A site built once and rebuilt on every change.

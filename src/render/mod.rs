@@ -379,6 +379,10 @@ pub struct TermsChanged {
     /// Terms that came with no briefing naming them (a new profile): their
     /// pages are new too.
     pub came: Vec<TermRef>,
+    /// Terms without a profile whose name is spelled otherwise now (their
+    /// newest briefing spells it so): every page naming them shows it
+    /// (`PageRenderer::jobs_respelled`).
+    pub respelled: Vec<TermRef>,
 }
 
 impl TermsChanged {
@@ -472,8 +476,11 @@ pub fn rerender_briefing(
         *slot = card;
     }
     // Its page renders the body again; a feed needs the new one. So do
-    // the pages of the briefings naming a term that came or went.
+    // the pages of the briefings naming a term that came or went, and
+    // those of a term spelled otherwise (their cards too).
     prepared.renew_bodies(std::iter::once(id).chain(edit.terms.naming.iter().copied()));
+    let respelled_cards =
+        prepared.recard_terms(config, archive, templates, &edit.terms.respelled)?;
     let mut jobs = Vec::new();
     // The feeds, and the sitemap if it changed: made from what the pages leave.
     let mut derived = Vec::new();
@@ -539,13 +546,19 @@ pub fn rerender_briefing(
     for &other in &edit.terms.naming {
         derived.extend(renderer.feeds_showing(other));
     }
+    for &key in &edit.terms.respelled {
+        let (pages, feeds) = renderer.jobs_respelled(key);
+        jobs.extend(pages);
+        derived.extend(feeds);
+    }
     gone.extend(edit.terms.gone.iter().cloned());
     let rendered = Rendered {
         jobs,
         derived,
         gone,
     };
-    write_rendered(&renderer, rendered, renders.into_inner(), sink)
+    let renders = renders.into_inner() + respelled_cards;
+    write_rendered(&renderer, rendered, renders, sink)
 }
 
 /// A briefing taken out of the archive by [`Archive::remove`], for
@@ -578,6 +591,8 @@ pub fn rerender_without(
     let at = removed.at;
     let gone_year = prepared.take_room(archive, at);
     prepared.renew_bodies(removed.terms.naming.iter().copied());
+    let respelled_cards =
+        prepared.recard_terms(config, archive, templates, &removed.terms.respelled)?;
     prepared.related_by = OnceLock::new();
     let mut jobs = prepared.keep_new_bodies(config, archive, true);
     let mut gone = prepared.relist_sitemap(config, archive, templates, highlighter);
@@ -601,6 +616,11 @@ pub fn rerender_without(
     for &other in &removed.terms.naming {
         derived.extend(renderer.feeds_showing(other));
     }
+    for &key in &removed.terms.respelled {
+        let (pages, feeds) = renderer.jobs_respelled(key);
+        jobs.extend(pages);
+        derived.extend(feeds);
+    }
     gone.extend(removed.terms.gone.iter().cloned());
     if !archive.entries.is_empty() {
         derived.push(Job::Feed(None));
@@ -611,7 +631,7 @@ pub fn rerender_without(
         derived,
         gone,
     };
-    write_rendered(&renderer, rendered, 0, sink)
+    write_rendered(&renderer, rendered, respelled_cards, sink)
 }
 
 /// Re-renders what shows that terms came or went while no briefing changed
@@ -715,18 +735,19 @@ pub fn rerender_profile(
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
     let mut jobs: Vec<Job> = renderer.term_pages(key).collect();
     jobs.extend(briefings.iter().map(|&id| Job::Briefing(id)));
-    if change.respelled || templates.list_roles() {
+    if templates.list_roles() {
         for &id in named_by {
             jobs.extend(renderer.listings_showing(id));
         }
     }
-    if change.respelled {
-        jobs.push(Job::Taxonomy(t));
-        jobs.extend(renderer.terms_appearing_with(key));
-    }
     let mut derived: Vec<Job> = renderer.term_feed(key).into_iter().collect();
     for &id in &briefings {
         derived.extend(renderer.feeds_showing(id));
+    }
+    if change.respelled {
+        let (pages, feeds) = renderer.jobs_respelled(key);
+        jobs.extend(pages);
+        derived.extend(feeds);
     }
     let rendered = Rendered {
         jobs,
@@ -834,6 +855,37 @@ impl Prepared {
             )
         };
         self.mention_links[t].insert(i, link);
+    }
+
+    /// The cards of the briefings of each of `terms` made again (their term
+    /// links changed), and their bodies' slots emptied for their pages to
+    /// fill again. Returns the card renders.
+    fn recard_terms(
+        &mut self,
+        config: &SiteConfig,
+        archive: &Archive,
+        templates: &Templates,
+        terms: &[TermRef],
+    ) -> Result<usize, Vec<Diagnostic>> {
+        let mut ids: Vec<BriefingId> = (terms.iter())
+            .flat_map(|&(t, i)| archive.taxonomies[t].terms[i].briefings.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let renders = AtomicUsize::new(0);
+        let cards = {
+            let views = self.views(config, archive);
+            render_cards(&views, templates, &self.site, &ids, &renders)?
+        };
+        if let Some(kept) = self.cards.get_mut() {
+            for (&id, card) in ids.iter().zip(cards) {
+                if let Some(slot) = kept.get_mut(id) {
+                    *slot = card;
+                }
+            }
+        }
+        self.renew_bodies(ids.into_iter());
+        Ok(renders.into_inner())
     }
 
     /// The link and mention link of term `key` made again (its role), after
@@ -1421,6 +1473,24 @@ impl<'a> PageRenderer<'a> {
         let homes = (1..=pages).map(|page| Job::Home { page });
         let years = self.calendar.keys().map(|&year| Job::Year(year));
         homes.chain([Job::Archive]).chain(years).collect()
+    }
+
+    /// After term `key`'s name was spelled otherwise: the pages that name
+    /// it (its own, its taxonomy's, its briefings' and every listing page
+    /// of their cards, the pages of the terms it appears with), and the
+    /// feeds (its own, those that carry its briefings).
+    fn jobs_respelled(&self, key: TermRef) -> (Vec<Job>, Vec<Job>) {
+        let briefings = &self.views.term(key.0, key.1).briefings;
+        let mut jobs: Vec<Job> = self.term_pages(key).collect();
+        jobs.push(Job::Taxonomy(key.0));
+        jobs.extend(self.terms_appearing_with(key));
+        let mut derived: Vec<Job> = self.term_feed(key).into_iter().collect();
+        for &id in briefings {
+            jobs.push(Job::Briefing(id));
+            jobs.extend(self.listings_showing(id));
+            derived.extend(self.feeds_showing(id));
+        }
+        (jobs, derived)
     }
 
     /// Every page of each term that lists term `key` among those appearing
