@@ -33,9 +33,10 @@
 //! went; a name spelled otherwise (case, accents: its place among the terms
 //! stays) also re-renders every page that names the term. So does a
 //! profile written for a term briefings name, or deleted while they still
-//! do, when it names the term as they spell it (`Built::reprofile`). A new profile for an entity nothing names yet adds
-//! its term, and deleting it while no briefing names the entity takes the
-//! term out (`Built::profile_comes_or_goes`). A static file written or
+//! do, when it names the term as they spell it (`Built::reprofile`). A new
+//! profile for an entity nothing names yet adds its term, and deleting it
+//! while no briefing names the entity takes the term out
+//! (`Built::profile_comes_or_goes`). A static file written or
 //! deleted is copied into the output, or taken out of it, alone
 //! (`Built::static_file`). A term without a profile whose newest briefing
 //! spells it otherwise (case, accents) is respelled the same way, after
@@ -169,7 +170,7 @@ impl Built {
     /// place, the terms it names that the archive does not have yet
     /// ([`Built::new_terms`]). A term it no longer names and that no other
     /// briefing names goes, unless it has a profile; every term that stays
-    /// keeps its name ([`Built::keeps_url`]).
+    /// keeps its URL ([`Built::keeps_url`]).
     fn retag(&self, id: BriefingId, briefing: &Briefing) -> Option<Vec<(usize, Term)>> {
         let new = self
             .new_terms(briefing)
@@ -457,7 +458,7 @@ impl Built {
     }
 
     /// Whether briefing `id` can be taken out in place (its file is gone):
-    /// the mirror of [`Built::place`]. Every term it names keeps its name
+    /// the mirror of [`Built::place`]. Every term it names keeps its URL
     /// (a term without a profile is named by the newest briefing naming
     /// it), or goes with it ([`Built::goes_without`]); the archive keeps a
     /// briefing (an empty site has no feed, which every page links to).
@@ -559,7 +560,7 @@ impl Built {
     /// slug) and the terms it names that the archive does not have yet
     /// ([`Built::new_terms`]), when it can be added in place: its slug is
     /// free (a year without briefings gets its page with it). A term it
-    /// names that has no profile must keep its name (see
+    /// names that has no profile must keep its URL (see
     /// [`Built::keeps_url`]).
     fn place(&self, briefing: &Briefing) -> Option<(BriefingId, Vec<(usize, Term)>)> {
         let entries = &self.archive.entries;
@@ -595,7 +596,8 @@ impl Built {
     }
 
     /// The change of the profile file at `rel` (edited, written or deleted)
-    /// when its term keeps its name and URL, and every briefing naming the
+    /// when its term keeps its URL and its name (but for its spelling: case,
+    /// accents), and every briefing naming the
     /// term still names it while no other term's name becomes its: an edit
     /// of a profile, a new profile for a term briefings name (the name they
     /// give it, at the URL they give it), or a deleted one for a term they
@@ -848,11 +850,11 @@ impl Built {
             || path.ends_with(".xml")
             || [".nojekyll", "CNAME", "robots.txt", "syntax.css"].contains(&path)
             || inner.starts_with(crate::search::BUNDLE_DIR);
-        let folder = dirs
+        let mut folders = dirs
             .iter()
             .map(|dir| root.join(dir))
             .chain([output.to_path_buf()]);
-        let folder = folder.into_iter().any(|dir| dir.join(inner).is_dir());
+        let folder = folders.any(|dir| dir.join(inner).is_dir());
         Some((!generated && !folder).then(|| path.to_string()))
     }
 

@@ -463,18 +463,7 @@ pub fn rerender_briefing(
         None
     };
     prepared.views.resummarize(archive, id);
-    let renders = AtomicUsize::new(0);
-    let card = render_cards(
-        &prepared.views(config, archive),
-        templates,
-        &prepared.site,
-        &[id],
-        &renders,
-    )?;
-    let slot = prepared.cards.get_mut().and_then(|cards| cards.get_mut(id));
-    if let (Some(card), Some(slot)) = (card.into_iter().next(), slot) {
-        *slot = card;
-    }
+    let card_renders = prepared.recard(config, archive, templates, &[id])?;
     // Its page renders the body again; a feed needs the new one. So do
     // the pages of the briefings naming a term that came or went, and
     // those of a term spelled otherwise (their cards too).
@@ -557,8 +546,7 @@ pub fn rerender_briefing(
         derived,
         gone,
     };
-    let renders = renders.into_inner() + respelled_cards;
-    write_rendered(&renderer, rendered, renders, sink)
+    write_rendered(&renderer, rendered, card_renders + respelled_cards, sink)
 }
 
 /// A briefing taken out of the archive by [`Archive::remove`], for
@@ -673,7 +661,7 @@ pub fn rerender_terms(
 }
 
 /// A term's profile edited, written or deleted in place, the term keeping
-/// its name and URL, for [`rerender_profile`].
+/// its URL and its name (but for its spelling), for [`rerender_profile`].
 pub struct Reprofiled {
     pub term: TermRef,
     /// Whether its role changed: the pages of the briefings naming it show
@@ -715,18 +703,7 @@ pub fn rerender_profile(
     } else {
         &[]
     };
-    let renders = AtomicUsize::new(0);
-    let cards = {
-        let views = prepared.views(config, archive);
-        render_cards(&views, templates, &prepared.site, named_by, &renders)?
-    };
-    if let Some(kept) = prepared.cards.get_mut() {
-        for (&id, card) in named_by.iter().zip(cards) {
-            if let Some(slot) = kept.get_mut(id) {
-                *slot = card;
-            }
-        }
-    }
+    let card_renders = prepared.recard(config, archive, templates, named_by)?;
     let mut briefings: Vec<BriefingId> = named_by.iter().chain(&change.naming).copied().collect();
     briefings.sort_unstable();
     briefings.dedup();
@@ -754,7 +731,7 @@ pub fn rerender_profile(
         derived,
         gone: Vec::new(),
     };
-    write_rendered(&renderer, rendered, renders.into_inner(), sink)
+    write_rendered(&renderer, rendered, card_renders, sink)
 }
 
 /// What an in-place change renders, and removes.
@@ -872,10 +849,24 @@ impl Prepared {
             .collect();
         ids.sort_unstable();
         ids.dedup();
+        let renders = self.recard(config, archive, templates, &ids)?;
+        self.renew_bodies(ids.into_iter());
+        Ok(renders)
+    }
+
+    /// The cards of briefings `ids` made again and kept; returns the card
+    /// renders.
+    fn recard(
+        &mut self,
+        config: &SiteConfig,
+        archive: &Archive,
+        templates: &Templates,
+        ids: &[BriefingId],
+    ) -> Result<usize, Vec<Diagnostic>> {
         let renders = AtomicUsize::new(0);
         let cards = {
             let views = self.views(config, archive);
-            render_cards(&views, templates, &self.site, &ids, &renders)?
+            render_cards(&views, templates, &self.site, ids, &renders)?
         };
         if let Some(kept) = self.cards.get_mut() {
             for (&id, card) in ids.iter().zip(cards) {
@@ -884,7 +875,6 @@ impl Prepared {
                 }
             }
         }
-        self.renew_bodies(ids.into_iter());
         Ok(renders.into_inner())
     }
 
