@@ -489,7 +489,7 @@ pub fn rerender_briefing(
         let taxonomies = &edit.terms.taxonomies;
         prepared.relist_taxonomies(config, archive, templates, highlighter, taxonomies)
     };
-    let mut gone = match spliced {
+    let gone = match spliced {
         Some(gone) => {
             prepared.redate_sitemap(config, archive, templates, highlighter, edit, &mut derived);
             gone
@@ -531,21 +531,12 @@ pub fn rerender_briefing(
                 .filter_map(|&t| renderer.term_feed(t)),
         );
     }
-    jobs.extend(edit.terms.jobs());
-    for &other in &edit.terms.naming {
-        derived.extend(renderer.feeds_showing(other));
-    }
-    for &key in &edit.terms.respelled {
-        let (pages, feeds) = renderer.jobs_respelled(key);
-        jobs.extend(pages);
-        derived.extend(feeds);
-    }
-    gone.extend(edit.terms.gone.iter().cloned());
-    let rendered = Rendered {
+    let mut rendered = Rendered {
         jobs,
         derived,
         gone,
     };
+    rendered.extend(renderer.for_terms(&edit.terms));
     write_rendered(&renderer, rendered, card_renders + respelled_cards, sink)
 }
 
@@ -600,25 +591,16 @@ pub fn rerender_without(
         jobs.push(Job::Briefing(at));
     }
     jobs.extend(renderer.jobs_retagged(&removed.changed));
-    jobs.extend(removed.terms.jobs());
-    for &other in &removed.terms.naming {
-        derived.extend(renderer.feeds_showing(other));
-    }
-    for &key in &removed.terms.respelled {
-        let (pages, feeds) = renderer.jobs_respelled(key);
-        jobs.extend(pages);
-        derived.extend(feeds);
-    }
-    gone.extend(removed.terms.gone.iter().cloned());
     if !archive.entries.is_empty() {
         derived.push(Job::Feed(None));
     }
     derived.extend((removed.changed.members.iter()).filter_map(|&term| renderer.term_feed(term)));
-    let rendered = Rendered {
+    let mut rendered = Rendered {
         jobs,
         derived,
         gone,
     };
+    rendered.extend(renderer.for_terms(&removed.terms));
     write_rendered(&renderer, rendered, respelled_cards, sink)
 }
 
@@ -639,24 +621,18 @@ pub fn rerender_terms(
     prepared.renew_bodies(terms.naming.iter().copied());
     let relisted =
         prepared.relist_taxonomies(config, archive, templates, highlighter, &terms.taxonomies);
-    let mut gone = relisted
+    let gone = relisted
         .unwrap_or_else(|| prepared.relist_sitemap(config, archive, templates, highlighter));
-    gone.extend(terms.gone.iter().cloned());
     let views = prepared.views(config, archive);
     let renderer = PageRenderer::new(&views, templates, highlighter, prepared);
-    let mut jobs: Vec<Job> = (terms.came.iter())
-        .flat_map(|&key| renderer.term_pages(key))
-        .collect();
-    jobs.extend(terms.jobs());
-    let mut derived = renderer.sitemap_jobs();
-    for &id in &terms.naming {
-        derived.extend(renderer.feeds_showing(id));
-    }
-    let rendered = Rendered {
-        jobs,
-        derived,
+    let mut rendered = Rendered {
+        jobs: (terms.came.iter())
+            .flat_map(|&key| renderer.term_pages(key))
+            .collect(),
+        derived: renderer.sitemap_jobs(),
         gone,
     };
+    rendered.extend(renderer.for_terms(terms));
     write_rendered(&renderer, rendered, 0, sink)
 }
 
@@ -743,6 +719,14 @@ struct Rendered {
     derived: Vec<Job>,
     /// Site paths of pages and files the site no longer has.
     gone: Vec<String>,
+}
+
+impl Rendered {
+    fn extend(&mut self, more: Rendered) {
+        self.jobs.extend(more.jobs);
+        self.derived.extend(more.derived);
+        self.gone.extend(more.gone);
+    }
 }
 
 /// Renders `rendered`'s jobs and sitemap files, then its feeds, each once;
@@ -1463,6 +1447,28 @@ impl<'a> PageRenderer<'a> {
         let homes = (1..=pages).map(|page| Job::Home { page });
         let years = self.calendar.keys().map(|&year| Job::Year(year));
         homes.chain([Job::Archive]).chain(years).collect()
+    }
+
+    /// What shows that terms came, went or were respelled (`terms`): the
+    /// taxonomy pages and the briefings whose text names them
+    /// ([`TermsChanged::jobs`]), the feeds carrying those, what shows each
+    /// term respelled ([`PageRenderer::jobs_respelled`]), and the pages
+    /// and feeds of the terms gone, to remove.
+    fn for_terms(&self, terms: &TermsChanged) -> Rendered {
+        let mut jobs: Vec<Job> = terms.jobs().collect();
+        let mut derived: Vec<Job> = (terms.naming.iter())
+            .flat_map(|&id| self.feeds_showing(id))
+            .collect();
+        for &key in &terms.respelled {
+            let (pages, feeds) = self.jobs_respelled(key);
+            jobs.extend(pages);
+            derived.extend(feeds);
+        }
+        Rendered {
+            jobs,
+            derived,
+            gone: terms.gone.clone(),
+        }
     }
 
     /// After term `key`'s name was spelled otherwise: the pages that name
