@@ -805,17 +805,20 @@ impl Prepared {
     /// is made again by [`Prepared::terms_settled`], once the terms are
     /// settled.
     pub fn insert_term(&mut self, config: &SiteConfig, archive: &Archive, key: TermRef) {
-        let (t, i) = key;
         self.views.insert_term(config, archive, key);
-        let link = {
-            let views = self.views(config, archive);
-            mention_link(
-                &config.taxonomies[t],
-                views.term_url(t, i),
-                views.term(t, i),
-            )
-        };
-        self.mention_links[t].insert(i, link);
+        let link = self.mention_link_of(config, archive, key);
+        self.mention_links[key.0].insert(key.1, link);
+    }
+
+    /// The opening tag of term `key`'s mention links ([`mention_link`]),
+    /// with its URL as the views have it.
+    fn mention_link_of(&self, config: &SiteConfig, archive: &Archive, (t, i): TermRef) -> String {
+        let views = self.views(config, archive);
+        mention_link(
+            &config.taxonomies[t],
+            views.term_url(t, i),
+            views.term(t, i),
+        )
     }
 
     /// The cards of the briefings of each of `terms` made again (their term
@@ -866,17 +869,8 @@ impl Prepared {
     /// its profile changed in `archive`. The mention automaton, if its
     /// names changed, is made again by [`Prepared::terms_settled`].
     pub fn relink_term(&mut self, config: &SiteConfig, archive: &Archive, key: TermRef) {
-        let (t, i) = key;
         self.views.relink_term(config, archive, key);
-        let link = {
-            let views = self.views(config, archive);
-            mention_link(
-                &config.taxonomies[t],
-                views.term_url(t, i),
-                views.term(t, i),
-            )
-        };
-        self.mention_links[t][i] = link;
+        self.mention_links[key.0][key.1] = self.mention_link_of(config, archive, key);
     }
 
     /// What was kept for term `key`, just taken out of the archive by
