@@ -125,14 +125,7 @@ fn build_all(
     search: &mut search::background::Background,
 ) -> Result<(BuildReport, session::Built), Diagnostics> {
     let (report, staged) = build_staged(options, Texts::Keep, Some(search))?;
-    let built = session::Built::new(
-        staged.config,
-        staged.templates,
-        staged.archive,
-        staged.highlighter,
-        staged.prepared,
-    );
-    Ok((report, built))
+    Ok((report, staged.into_built()))
 }
 
 /// Whether a build keeps the briefings' source texts once their pages are
@@ -159,7 +152,46 @@ fn build_staged(
     } else {
         Search::InBuild
     };
-    let (staging, mut staged) = stage(options, texts, search, &mut clock)?;
+    let staged = stage(options, texts, search, &mut clock)?;
+    swap_in(options, staged, later, started, clock)
+}
+
+/// [`build_all`] again after a change to templates alone: the templates
+/// loaded again, and the site rendered from the config, archive and
+/// highlighter `last` kept (nothing read or indexed again), staged and
+/// swapped in as a full build is.
+fn rebuild_templates(
+    options: &BuildOptions,
+    last: session::Built,
+    search: &mut search::background::Background,
+) -> Result<(BuildReport, session::Built), Diagnostics> {
+    let started = Instant::now();
+    let mut clock = Stopwatch::new();
+    let (config, archive, highlighter) = last.into_parts();
+    let templates = Templates::load(&options.root, &config.theme_dir(&options.root))
+        .map_err(|problems| sorted(Diagnostics(problems)))?;
+    clock.lap("load templates");
+    let inputs = Inputs {
+        config,
+        templates,
+        archive,
+        highlighter: Some(highlighter),
+        warnings: Diagnostics::default(),
+    };
+    let staged = stage_from(options, inputs, Texts::Keep, Search::Later, &mut clock)?;
+    let (report, staged) = swap_in(options, staged, Some(search), started, clock)?;
+    Ok((report, staged.into_built()))
+}
+
+/// The last stage of a build: `staging` (with what it `staged`) swapped in
+/// as the output, the search index following in `later`'s thread if given.
+fn swap_in(
+    options: &BuildOptions,
+    (staging, mut staged): (Staging, Staged),
+    later: Option<&mut search::background::Background>,
+    started: Instant,
+    mut clock: Stopwatch,
+) -> Result<(BuildReport, Staged), Diagnostics> {
     let output = match later {
         None => staging.commit().map_err(|d| Diagnostics(vec![d]))?,
         Some(later) => {
@@ -221,6 +253,19 @@ struct Staged {
     search_pages: Option<std::sync::Arc<[String]>>,
 }
 
+impl Staged {
+    /// What a [`session::Session`] keeps of this build.
+    fn into_built(self) -> session::Built {
+        session::Built::new(
+            self.config,
+            self.templates,
+            self.archive,
+            self.highlighter,
+            self.prepared,
+        )
+    }
+}
+
 /// When a build makes the search index (with `search: true`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Search {
@@ -247,15 +292,51 @@ fn stage(
         config,
         templates,
         archive,
-        mut diagnostics,
+        diagnostics,
         ..
     } = load_content(options, config, clock);
-    let (Some(templates), Some(mut archive)) = (templates, archive) else {
+    let (Some(templates), Some(archive)) = (templates, archive) else {
         return Err(sorted(diagnostics));
     };
     if diagnostics.has_errors() {
         return Err(sorted(diagnostics));
     }
+    let inputs = Inputs {
+        config,
+        templates,
+        archive,
+        highlighter: None,
+        warnings: diagnostics,
+    };
+    stage_from(options, inputs, texts, search, clock)
+}
+
+/// What a build renders from: the config, the templates and the archive
+/// loaded without errors, and the warnings found on the way.
+struct Inputs {
+    config: SiteConfig,
+    templates: Templates,
+    archive: Archive,
+    /// The highlighter of an earlier build, if there is one to reuse.
+    highlighter: Option<highlight::Highlighter>,
+    warnings: Diagnostics,
+}
+
+/// The stages of a build after loading (see [`stage`]), from `inputs`.
+fn stage_from(
+    options: &BuildOptions,
+    inputs: Inputs,
+    texts: Texts,
+    search: Search,
+    clock: &mut Stopwatch,
+) -> Result<(Staging, Staged), Diagnostics> {
+    let Inputs {
+        config,
+        templates,
+        mut archive,
+        highlighter,
+        warnings: mut diagnostics,
+    } = inputs;
     if config.search {
         let briefings = archive.entries.len();
         diagnostics.0.extend(search::parts::unmerged(
@@ -273,7 +354,7 @@ fn stage(
     staging.copy_static(&static_dirs).map_err(Diagnostics)?;
     write_site_files(&config, &static_dirs, &staging).map_err(|d| Diagnostics(vec![d]))?;
     clock.lap("static files");
-    let highlighter = highlight::Highlighter::new();
+    let highlighter = highlighter.unwrap_or_default();
     let indexer = (config.search && search == Search::InBuild)
         .then(|| {
             search::Indexer::start(

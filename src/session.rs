@@ -48,8 +48,10 @@
 //! config, a static folder or a static file where the site writes one of
 //! its own) is a full build into staging with the atomic
 //! swap, exactly as `dossier build` does.
-//! After a failed build the next one is full too, so no problem can hide
-//! behind a fast path.
+//! Templates alone render every page again, but from the archive the last
+//! build read and indexed ([`Session::rebuild_templates`]). After a failed
+//! build the next one is full too, so no problem can hide behind a fast
+//! path.
 //!
 //! No build waits for the search index. After a full build has swapped its
 //! pages in, or an in-place rebuild has written its own, a thread of the
@@ -112,6 +114,12 @@ impl Built {
             by_path,
             lookup: OnceLock::new(),
         }
+    }
+
+    /// What a build from new templates reuses (`crate::rebuild_templates`):
+    /// the config, the archive and the highlighter.
+    pub(crate) fn into_parts(self) -> (SiteConfig, Archive, Highlighter) {
+        (self.config, self.archive, self.highlighter)
     }
 
     /// The terms by name and alias, made on first use after each change of
@@ -475,6 +483,17 @@ impl Built {
                     || self.keeps_url(lookup, id, gone, (t, term), false)
             })
         })
+    }
+
+    /// Whether `rels` (paths relative to the site root) are templates, the
+    /// site's or its theme's, and nothing else the site is made from (an
+    /// editor's leftovers aside).
+    fn templates_alone(&self, rels: &[PathBuf]) -> bool {
+        let theme = self.config.theme_dir(Path::new("")).join("templates");
+        let changed = rels.iter().filter(|rel| !is_noise(rel));
+        let mut changed = changed.peekable();
+        changed.peek().is_some()
+            && changed.all(|rel| rel.starts_with("templates") || rel.starts_with(&theme))
     }
 
     /// `rels` (paths relative to the site root at `root`) with each folder
@@ -1065,6 +1084,8 @@ enum Plan {
     Nothing,
     /// These briefings changed in place.
     Briefings(Vec<Changed>),
+    /// Templates alone changed: every page, from what was read before.
+    Templates,
     Full,
 }
 
@@ -1103,6 +1124,20 @@ impl Session {
         Ok(report)
     }
 
+    /// Builds the whole site again after a change to templates alone: the
+    /// templates loaded again, every page rendered from what the last build
+    /// read and indexed (nothing read again), staged and swapped in as
+    /// [`Session::build`] does. Without a last good build, a full build.
+    pub fn rebuild_templates(&mut self) -> Result<BuildReport, Diagnostics> {
+        let Some(last) = self.last.take() else {
+            return self.build();
+        };
+        self.search_pages = None;
+        let (report, built) = crate::rebuild_templates(&self.options, last, &mut self.search)?;
+        self.last = Some(built);
+        Ok(report)
+    }
+
     /// Rebuilds after the files at `changed` (absolute, or relative to the
     /// site root) were created, modified or removed. Returns `Ok(None)` when
     /// none of them is part of the site.
@@ -1123,6 +1158,7 @@ impl Session {
         match plan {
             Plan::Nothing => Ok(None),
             Plan::Full => self.build().map(Some),
+            Plan::Templates => self.rebuild_templates().map(Some),
             Plan::Briefings(edits) => {
                 let result = self.rerender(edits, started);
                 if result.is_err() {
@@ -1148,6 +1184,9 @@ impl Session {
                 Ok(rel) => rels.push(rel.to_path_buf()),
                 Err(_) => return Plan::Full,
             }
+        }
+        if last.templates_alone(&rels) {
+            return Plan::Templates;
         }
         let mut edits = Vec::new();
         for (rel, in_folder) in last.briefing_files(&root, rels) {

@@ -4,8 +4,9 @@
 //!
 //! [`Rebuild::run`] is the seam between previewing and building: it gets the
 //! classified [`ChangeSet`] and hands it to the library's [`Session`]. A
-//! template, theme or config change is a full build (staged, then swapped in,
-//! so the server never sees a half-written site); for anything else the
+//! config change is a full build (staged, then swapped in, so the server
+//! never sees a half-written site), and so is a template change, from the
+//! archive the last build read; for anything else the
 //! session decides: an edit that leaves a briefing where it was in the
 //! archive (same slug, date and draft flag; its tags may change among the
 //! archive's terms), or adds or removes a briefing naming known terms,
@@ -58,8 +59,8 @@ impl Rebuild {
     pub fn run(&mut self, changes: &ChangeSet) -> Result<Option<BuildReport>, Diagnostics> {
         match changes.scope() {
             Scope::Nothing => Ok(None),
-            Scope::Full => self.session.build().map(Some),
-            Scope::Content | Scope::Static { .. } => {
+            // The session tells templates alone from the config.
+            Scope::Full | Scope::Content | Scope::Static { .. } => {
                 // Absolute: `Session` resolves relative paths against the
                 // working folder, which need not be the site root.
                 let root = std::path::absolute(&self.session.options().root)

@@ -1717,3 +1717,63 @@ fn a_briefing_moved_to_another_file_stays_in_place() {
     let failed = session.rebuild(&[site.root().join(MOVED)]);
     assert!(failed.is_err(), "two files with one slug fail the build");
 }
+
+/// A template edited alone renders every page again from what the last
+/// build read and indexed: no file of `content/` is read again, and the
+/// output is what a fresh build writes. Edits in place go on after it. A
+/// broken template fails the rebuild with its file named, leaves the last
+/// good site, and the fix builds it all again.
+#[test]
+fn a_template_edit_renders_every_page_from_what_was_read() {
+    const NOT_FOUND: &str = "templates/404.html";
+    let site = Site::fixture();
+    let (mut session, _out) = session(&site);
+    site.write(
+        NOT_FOUND,
+        "{% extends \"base.html\" %}{% block content %}<p>Gone fishing</p>{% endblock %}",
+    );
+    let report = rebuild(&mut session, &site, NOT_FOUND);
+    let stages: Vec<&str> = report.timings.iter().map(|(stage, _)| *stage).collect();
+    assert!(stages.contains(&"load templates"), "{stages:?}");
+    assert!(!stages.contains(&"read content"), "{stages:?}");
+    assert_same_tree(&session, &site);
+    assert!(
+        output_of(&session)
+            .page("/404.html")
+            .text("main")
+            .contains("Gone fishing")
+    );
+
+    edit(&site, TALKS, "## What happened", "## What happened first");
+    assert!(rebuilt_in_place(&mut session, &site, TALKS));
+
+    let before = output_of(&session).tree();
+    site.write(
+        NOT_FOUND,
+        "{% extends \"base.html\" %}{% block content %}{% if %}",
+    );
+    let problems = session
+        .rebuild(&[site.root().join(NOT_FOUND)])
+        .expect_err("a broken template fails the rebuild");
+    assert!(
+        lines(&problems).contains("404.html"),
+        "{}",
+        lines(&problems)
+    );
+    assert_eq!(
+        output_of(&session).tree(),
+        before,
+        "the last good site stays"
+    );
+    site.write(
+        NOT_FOUND,
+        "{% extends \"base.html\" %}{% block content %}<p>Back</p>{% endblock %}",
+    );
+    let report = rebuild(&mut session, &site, NOT_FOUND);
+    let stages: Vec<&str> = report.timings.iter().map(|(stage, _)| *stage).collect();
+    assert!(
+        stages.contains(&"read content"),
+        "after a failure, all: {stages:?}"
+    );
+    assert_same_tree(&session, &site);
+}
