@@ -252,9 +252,7 @@ impl InPlace {
         }
         Ok(())
     }
-}
 
-impl InPlace {
     /// Replaces the file at site path `path` with a copy of `source` (a
     /// static file), as [`PageSink::write`] replaces a page.
     pub fn copy(&self, path: &str, source: &Path) -> Result<(), Diagnostic> {
