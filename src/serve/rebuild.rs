@@ -37,15 +37,17 @@ impl Rebuild {
         let mut session = Session::new(options);
         // A build's pages are served before its search index is brought up
         // to date; say when the index follows, or why it did not.
+        // An index that only finished what a change interrupted, making no
+        // part again, has nothing to say.
         session.listen_for_search(Arc::new(|outcome: &Outcome| match outcome {
-            Ok(Some(ready)) => println!(
+            Ok(Some(ready)) if ready.parts.0 > 0 => println!(
                 "search index: {} of {} part{} made again, written {} ms after the pages",
                 ready.parts.0,
                 ready.parts.1,
                 if ready.parts.1 == 1 { "" } else { "s" },
                 ready.elapsed.as_millis()
             ),
-            Ok(None) => {}
+            Ok(_) => {}
             Err(diagnostics) => eprintln!(
                 "{}\nerror: the search index failed; search shows the previous one",
                 error_text(diagnostics)
@@ -57,6 +59,10 @@ impl Rebuild {
     /// Brings the output up to date with `changes`; `Ok(None)` when nothing
     /// the site is made of changed.
     pub fn run(&mut self, changes: &ChangeSet) -> Result<Option<BuildReport>, Diagnostics> {
+        if changes.rescan {
+            // Which files changed is unknown: nothing kept can be trusted.
+            return self.session.build().map(Some);
+        }
         match changes.scope() {
             Scope::Nothing => Ok(None),
             // The session tells templates alone from the config.
@@ -113,8 +119,7 @@ pub fn keep_building(
         if let Err(problem) = watcher.refresh() {
             eprintln!("warning: {problem}");
         }
-        let why = format!("{} changed", changes.describe());
-        build_and_tell(&mut rebuild, &changes, &why, &hub);
+        build_and_tell(&mut rebuild, &changes, &changes.why(), &hub);
     }
 }
 

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{
-    DebounceEventResult, Debouncer, RecommendedCache, new_debouncer, notify::RecommendedWatcher,
+    DebounceEventResult, DebouncedEvent, Debouncer, RecommendedCache, new_debouncer,
+    notify::RecommendedWatcher,
 };
 
 use crate::config::CONFIG_FILE;
@@ -45,6 +46,10 @@ pub struct ChangeSet {
     pub static_files: BTreeSet<PathBuf>,
     /// Templates, a theme's templates, `dossier.yaml`: every page depends on them.
     pub global: BTreeSet<PathBuf>,
+    /// The watcher lost events (the kernel's queue of them overflowed, as
+    /// when a checkout rewrites thousands of files): which files changed is
+    /// unknown, so only reading everything again is right.
+    pub rescan: bool,
 }
 
 /// What a [`ChangeSet`] asks of a rebuild.
@@ -117,6 +122,7 @@ impl ChangeSet {
         }
         self.static_files.extend(later.static_files);
         self.global.extend(later.global);
+        self.rescan |= later.rescan;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -124,7 +130,7 @@ impl ChangeSet {
     }
 
     pub fn scope(&self) -> Scope {
-        if !self.global.is_empty() {
+        if self.rescan || !self.global.is_empty() {
             Scope::Full
         } else if !self.content.is_empty() || !self.removed.is_empty() {
             Scope::Content
@@ -150,6 +156,17 @@ impl ChangeSet {
             .collect()
     }
 
+    /// Why a build of these changes runs, to start the line it prints:
+    /// "content/briefings/2021/rome.md changed", "3 files changed".
+    pub fn why(&self) -> String {
+        if self.rescan {
+            "the watcher missed changes (its event queue overflowed), so every file was read again"
+                .to_string()
+        } else {
+            format!("{} changed", self.describe())
+        }
+    }
+
     /// "content/briefings/2021/rome.md" for one file, "3 files" for more.
     pub fn describe(&self) -> String {
         let paths = self.paths();
@@ -161,6 +178,23 @@ impl ChangeSet {
             n => format!("{n} files"),
         }
     }
+}
+
+/// What one batch of debounced events changed under `root`, if anything
+/// the site is built from. An event that says events were lost (notify's
+/// rescan flag, with no paths) asks for everything to be read again.
+fn changes_of(root: &Path, events: &[DebouncedEvent]) -> Option<ChangeSet> {
+    let mut changes = ChangeSet::default();
+    for event in events
+        .iter()
+        .filter(|e| !matches!(e.kind, EventKind::Access(_)))
+    {
+        changes.rescan |= event.need_rescan();
+        for path in &event.paths {
+            changes.record(root, path, path.exists());
+        }
+    }
+    (!changes.is_empty()).then_some(changes)
 }
 
 /// The kind of source a path relative to the root is, if it is one.
@@ -213,21 +247,10 @@ impl Watcher {
         let handler_root = root.clone();
         let handler = move |result: DebounceEventResult| {
             let signal = match result {
-                Ok(events) => {
-                    let mut changes = ChangeSet::default();
-                    for event in events
-                        .iter()
-                        .filter(|e| !matches!(e.kind, EventKind::Access(_)))
-                    {
-                        for path in &event.paths {
-                            changes.record(&handler_root, path, path.exists());
-                        }
-                    }
-                    if changes.is_empty() {
-                        return;
-                    }
-                    Signal::Changes(changes)
-                }
+                Ok(events) => match changes_of(&handler_root, &events) {
+                    Some(changes) => Signal::Changes(changes),
+                    None => return,
+                },
                 Err(errors) => Signal::Trouble(
                     errors
                         .iter()
@@ -339,6 +362,26 @@ mod tests {
             ("nested/dossier.yaml", true),
         ]);
         assert_eq!(set.scope(), Scope::Nothing, "{set:?}");
+    }
+
+    #[test]
+    fn lost_events_ask_for_everything_to_be_read_again() {
+        use notify_debouncer_full::notify::event::{Event, Flag};
+        use std::time::Instant;
+        let root = Path::new("/site");
+        let debounced = |event: Event| DebouncedEvent::new(event, Instant::now());
+        let overflow = debounced(Event::new(EventKind::Other).set_flag(Flag::Rescan));
+        let set = changes_of(root, &[overflow]).expect("a rescan is a change");
+        assert!(set.rescan);
+        assert_eq!(set.scope(), Scope::Full);
+        assert!(set.why().contains("missed changes"), "{}", set.why());
+        // An event about nothing the site is made of is no change at all.
+        let elsewhere = debounced(Event::new(EventKind::Any).add_path(root.join("public/x.html")));
+        assert_eq!(changes_of(root, &[elsewhere]), None);
+        // A rescan merged into a later batch's edits still reads everything.
+        let mut edits = changes(&[("content/a.md", true)]);
+        edits.merge(set);
+        assert_eq!(edits.scope(), Scope::Full);
     }
 
     #[test]

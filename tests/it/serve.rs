@@ -523,7 +523,7 @@ fn an_editor_saving_through_a_temporary_file_is_seen() {
 #[test]
 fn a_static_folder_made_later_is_watched_and_stylesheets_swap() {
     let site = Site::fixture();
-    let server = Server::start(&site, &[]);
+    let mut server = Server::start(&site, &[]);
     let events = server.events();
     assert_eq!(server.get("extra.css").status, 404);
     site.write("static/extra.css", "body { color: red; }\n");
@@ -541,6 +541,11 @@ fn a_static_folder_made_later_is_watched_and_stylesheets_swap() {
     let (name, _) = events.next();
     assert_eq!(name, "css", "a stylesheet alone is swapped, not reloaded");
     assert_eq!(server.get("extra.css").body, "body { color: blue; }\n");
+    // No page changed, so the search index has nothing to report: an index
+    // that only finishes what the change interrupted stays quiet.
+    std::thread::sleep(Duration::from_millis(500));
+    let said = server.wait_for_stdout(|out| out.contains("static/extra.css changed"));
+    assert!(!said.contains("search index: 0 of"), "{said}");
 }
 
 #[test]
@@ -718,4 +723,60 @@ fn a_storm_of_edits_ends_with_the_final_state_served() {
     }
     assert_eq!(server.text(GENEVA_PAGE, "h1"), "Storm 299");
     assert_eq!(server.text("briefings/ankara-talks/", "h1"), "Talks 280");
+}
+
+/// When the watcher loses events (the kernel's queue overflowed, as a large
+/// checkout can make it), serve reads every file again: changes it was never
+/// told of reach the site, and the site is what a fresh build writes.
+#[test]
+fn lost_events_make_serve_read_every_file_again() {
+    use crate::support::{Output, briefing, lines};
+    use dossier::config::BuildOptions;
+    use dossier::serve::rebuild::Rebuild;
+    use dossier::serve::watch::ChangeSet;
+
+    const NEW: &str = "/briefings/unreported/";
+    let site = Site::fixture();
+    let out = tempfile::tempdir().expect("a folder");
+    let options = BuildOptions {
+        output: out.path().join("site"),
+        ..site.options()
+    };
+    let preview = Output::new(&options.output, "http://127.0.0.1:1111/");
+    let mut rebuild = Rebuild::new(options.clone());
+    rebuild
+        .run(&ChangeSet::everything())
+        .unwrap_or_else(|d| panic!("{}", lines(&d)));
+    // Two changes no event reported: a briefing's new title, a new briefing.
+    replace_line(&site, GENEVA, "title:", "title: Unreported title");
+    let new_briefing = briefing("An unreported briefing", 9);
+    site.write("content/briefings/2021/unreported.md", &new_briefing);
+    let told_nothing = rebuild
+        .run(&ChangeSet::default())
+        .unwrap_or_else(|d| panic!("{}", lines(&d)));
+    assert!(
+        told_nothing.is_none(),
+        "no change reported, nothing rebuilt"
+    );
+    assert_ne!(preview.page(GENEVA_PAGE).text("h1"), "Unreported title");
+    assert!(!preview.exists(NEW));
+
+    let lost = ChangeSet {
+        rescan: true,
+        ..ChangeSet::default()
+    };
+    rebuild
+        .run(&lost)
+        .unwrap_or_else(|d| panic!("{}", lines(&d)))
+        .expect("a rescan rebuilds");
+    assert_eq!(preview.page(GENEVA_PAGE).text("h1"), "Unreported title");
+    assert_eq!(preview.page(NEW).text("h1"), "An unreported briefing");
+    let fresh = tempfile::tempdir().expect("a folder");
+    let fresh_options = BuildOptions {
+        output: fresh.path().join("site"),
+        ..site.options()
+    };
+    dossier::build(&fresh_options).unwrap_or_else(|d| panic!("{}", lines(&d)));
+    let built = Output::new(&fresh_options.output, "http://127.0.0.1:1111/");
+    assert_eq!(preview.pages(), built.pages());
 }
