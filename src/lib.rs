@@ -167,7 +167,7 @@ fn rebuild_templates(
 ) -> Result<(BuildReport, session::Built), Diagnostics> {
     let started = Instant::now();
     let mut clock = Stopwatch::new();
-    let (config, archive, highlighter) = last.into_parts();
+    let (config, archive, highlighter, content_warnings) = last.into_parts();
     let templates = Templates::load(&options.root, &config.theme_dir(&options.root))
         .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("load templates");
@@ -176,7 +176,7 @@ fn rebuild_templates(
         templates,
         archive,
         highlighter: Some(highlighter),
-        warnings: Diagnostics::default(),
+        warnings: Diagnostics(content_warnings),
     };
     let staged = stage_from(options, inputs, Texts::Keep, Search::Later, &mut clock)?;
     let (report, staged) = swap_in(options, staged, Some(search), started, clock)?;
@@ -248,6 +248,9 @@ struct Staged {
     prepared: render::Prepared,
     render: RenderStats,
     warnings: Vec<Diagnostic>,
+    /// The warnings of reading the content (in `warnings` too), which a
+    /// later build from the same archive repeats.
+    content_warnings: Vec<Diagnostic>,
     /// With [`Search::Later`] and search on: the briefing pages to index
     /// once the site is swapped in (output paths, in archive order).
     search_pages: Option<std::sync::Arc<[String]>>,
@@ -262,6 +265,7 @@ impl Staged {
             self.archive,
             self.highlighter,
             self.prepared,
+            self.content_warnings,
         )
     }
 }
@@ -337,6 +341,7 @@ fn stage_from(
         highlighter,
         warnings: mut diagnostics,
     } = inputs;
+    let content_warnings = diagnostics.0.clone();
     if config.search {
         let briefings = archive.entries.len();
         diagnostics.0.extend(search::parts::unmerged(
@@ -406,6 +411,7 @@ fn stage_from(
         prepared,
         render,
         warnings: diagnostics.0,
+        content_warnings,
         search_pages,
     };
     Ok((staging, staged))

@@ -66,7 +66,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::config::{BuildOptions, SiteConfig};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::highlight::Highlighter;
 use crate::index::{Archive, BriefingId, Retagged, Term, TermRef, fold};
 use crate::mentions::{self, MentionMode, MentionScope, TermLookup};
@@ -89,6 +89,10 @@ pub struct Built {
     by_path: HashMap<PathBuf, BriefingId>,
     /// The terms by name and alias, made on the first change of tags.
     lookup: OnceLock<TermLookup>,
+    /// The warnings reading the content gave (a Markdown file where no
+    /// briefing or profile goes), which a build from this archive repeats.
+    /// Only a full build changes them: any change to such a file is one.
+    content_warnings: Vec<Diagnostic>,
 }
 
 impl Built {
@@ -98,6 +102,7 @@ impl Built {
         archive: Archive,
         highlighter: Highlighter,
         prepared: Prepared,
+        content_warnings: Vec<Diagnostic>,
     ) -> Built {
         let by_path = archive
             .entries
@@ -113,13 +118,19 @@ impl Built {
             prepared,
             by_path,
             lookup: OnceLock::new(),
+            content_warnings,
         }
     }
 
     /// What a build from new templates reuses (`crate::rebuild_templates`):
-    /// the config, the archive and the highlighter.
-    pub(crate) fn into_parts(self) -> (SiteConfig, Archive, Highlighter) {
-        (self.config, self.archive, self.highlighter)
+    /// the config, the archive, the highlighter and the content's warnings.
+    pub(crate) fn into_parts(self) -> (SiteConfig, Archive, Highlighter, Vec<Diagnostic>) {
+        (
+            self.config,
+            self.archive,
+            self.highlighter,
+            self.content_warnings,
+        )
     }
 
     /// The terms by name and alias, made on first use after each change of

@@ -1783,3 +1783,48 @@ fn a_template_edit_renders_every_page_from_what_was_read() {
     );
     assert_same_tree(&session, &site);
 }
+
+/// A template saved in `serve` renders from the archive the last build
+/// read, and says again what reading it warned about, as a full build would.
+#[test]
+fn a_template_edit_repeats_the_warnings_of_the_content() {
+    const STRAY: &str = "content/notes.md";
+    const NOT_FOUND: &str = "templates/404.html";
+    let site = Site::fixture();
+    site.write(STRAY, "Notes to self.\n");
+    let out = tempfile::tempdir().expect("an output folder");
+    let mut session = Session::new(BuildOptions {
+        output: out.path().join("site"),
+        ..site.options()
+    });
+    let first = session
+        .build()
+        .unwrap_or_else(|d| panic!("first build failed:\n{}", lines(&d)));
+    settle(&mut session);
+    let stray = |report: &dossier::BuildReport| {
+        report
+            .warnings
+            .iter()
+            .filter(|w| w.render().contains("notes.md") && w.render().contains("ignored"))
+            .count()
+    };
+    assert_eq!(stray(&first), 1, "{:?}", first.warnings);
+    site.write(
+        NOT_FOUND,
+        "{% extends \"base.html\" %}{% block content %}<p>Gone</p>{% endblock %}",
+    );
+    let report = rebuild(&mut session, &site, NOT_FOUND);
+    let stages: Vec<&str> = report.timings.iter().map(|(stage, _)| *stage).collect();
+    assert!(
+        !stages.contains(&"read content"),
+        "from the kept archive: {stages:?}"
+    );
+    assert_eq!(stray(&report), 1, "{:?}", report.warnings);
+    // A stray file gone is a full build, which no longer warns of it.
+    site.remove(STRAY);
+    let report = rebuild(&mut session, &site, STRAY);
+    assert!(!report.incremental);
+    assert_eq!(stray(&report), 0, "{:?}", report.warnings);
+    let report = rebuild(&mut session, &site, NOT_FOUND);
+    assert_eq!(stray(&report), 0, "{:?}", report.warnings);
+}
