@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use walkdir::WalkDir;
 
-use super::{BUNDLE_DIR, BundleFile, Indexed, bundle_path, update_pages};
+use super::{BUNDLE_DIR, BundleFile, Indexed, Progress, Update, bundle_path, update_pages};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::output::{InPlace, OutputStats, Staging};
 use crate::render::PageSink;
@@ -88,6 +88,8 @@ struct Shared {
     indexed: Mutex<Option<Indexed>>,
     /// The pages written since that bundle was made.
     dirty: Mutex<Dirty>,
+    /// What indexes stopped before they were written had worked out.
+    progress: Mutex<Progress>,
 }
 
 /// The pages written since the bundle in the output was made, each with
@@ -121,6 +123,11 @@ impl Dirty {
             .is_none()
             .then(|| self.pages.keys().cloned().collect());
         (pages, self.mark)
+    }
+
+    /// Whether `page` was written after `mark`.
+    fn written_after(&self, page: &str, mark: u64) -> bool {
+        self.all.is_some_and(|all| all > mark) || self.pages.get(page).is_some_and(|&m| m > mark)
     }
 
     /// An index started at `mark` was written: what was marked since stays.
@@ -180,6 +187,7 @@ impl Background {
         let stats = staging.commit_keeping(keep)?;
         if !searched {
             *self.shared.indexed() = None;
+            *self.shared.progress() = Progress::default();
         }
         *current += 1;
         self.number = *current;
@@ -295,16 +303,37 @@ impl Job {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let previous = self.shared.indexed().clone();
-        let (fresh, mark) = self.shared.dirty().snapshot();
-        let update = match update_pages(
+        // What the indexes stopped before this one read and made, less the
+        // records of pages written since: given back unless this one is
+        // written (then the bundle in the output holds it all).
+        let mut progress = std::mem::take(&mut *self.shared.progress());
+        let (fresh, mark) = {
+            let dirty = self.shared.dirty();
+            let (fresh, mark) = dirty.snapshot();
+            progress.resume(mark, |page, read_at| dirty.written_after(page, read_at));
+            (fresh, mark)
+        };
+        let update = update_pages(
             &self.language,
             &self.output,
             &self.pages,
             self.part_size,
-            previous.as_ref(),
-            fresh.as_ref(),
+            (previous.as_ref(), fresh.as_ref()),
+            &mut progress,
             wanted,
-        ) {
+        );
+        let outcome = self.write(update, mark);
+        if !matches!(outcome, Ok(Some(_))) {
+            *self.shared.progress() = progress;
+        }
+        outcome
+    }
+
+    /// Writes what [`update_pages`] made, if this job's site is still the
+    /// one in the output and the job is still wanted.
+    fn write(&self, update: Result<Option<Update>, Diagnostic>, mark: u64) -> Outcome {
+        let wanted = || self.wanted.load(Ordering::Relaxed);
+        let update = match update {
             Ok(Some(update)) => update,
             Ok(None) => return Ok(None),
             // A stopped index's trouble is nobody's: its site is gone.
@@ -375,6 +404,10 @@ impl Shared {
 
     fn dirty(&self) -> MutexGuard<'_, Dirty> {
         self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn progress(&self) -> MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -78,7 +78,7 @@ pub const BUNDLE_DIR: &str = "pagefind/";
 pub const PARTS_LIST: &str = "pagefind/parts.json";
 
 /// A file of the search bundle: its path under `pagefind/` and its bytes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct BundleFile {
     pub path: String,
     pub contents: Vec<u8>,
@@ -591,6 +591,38 @@ pub struct Indexed {
     listed: HashSet<String>,
 }
 
+/// What indexes stopped before they were written worked out, for the next
+/// one to start from: in `serve`, an edit saved every few seconds stops
+/// each index of a large archive before it is done, and without this none
+/// would ever be written.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Records read back, hashed, by output path, each with the mark of the
+    /// index that read it: good while the page is not written after it.
+    records: HashMap<String, (u64, u64)>,
+    /// Parts made, by folder: their fingerprint (folder, pages and records)
+    /// and their files, which are the same bytes for the same fingerprint.
+    parts: HashMap<String, (u64, Vec<BundleFile>)>,
+    /// The mark of the index using it now, given to the records it reads.
+    mark: u64,
+}
+
+impl Progress {
+    /// Readies it for an index started at `mark`: forgets the records of
+    /// the pages `written_after` says were written after the mark they
+    /// were read at.
+    pub fn resume(&mut self, mark: u64, written_after: impl Fn(&str, u64) -> bool) {
+        self.records
+            .retain(|page, (_, read_at)| !written_after(page, *read_at));
+        self.mark = mark;
+    }
+
+    /// How many parts it holds made.
+    pub fn parts_made(&self) -> usize {
+        self.parts.len()
+    }
+}
+
 /// A bundle brought up to date in an output folder ([`update_pages`]).
 #[derive(Debug)]
 pub struct Update {
@@ -638,13 +670,19 @@ fn hash_of(value: &impl Hash) -> u64 {
 /// bytes for the same records. With no `previous`, the same bundle as
 /// [`Indexer`] makes of the same pages. A page gone meanwhile is left out.
 /// `None` as soon as `wanted` says no (it is asked between pages).
+///
+/// `progress` holds what earlier calls stopped before their end worked out
+/// (records whose pages were not written since, parts made; see
+/// [`Progress::resume`]): it is used where it still holds, and what this
+/// call reads and makes goes into it, so that a call stopped part of the
+/// way is not work lost.
 pub fn update_pages(
     language: &str,
     output: &Path,
     pages: &[String],
     size: usize,
-    previous: Option<&Indexed>,
-    fresh: Option<&HashSet<String>>,
+    (previous, fresh): (Option<&Indexed>, Option<&HashSet<String>>),
+    progress: &mut Progress,
     wanted: impl Fn() -> bool,
 ) -> Result<Option<Update>, Diagnostic> {
     let urls: Vec<String> = pages.iter().map(|page| record_url(page)).collect();
@@ -661,16 +699,27 @@ pub fn update_pages(
             let Some(page) = pages.get(slot) else {
                 continue;
             };
-            let known = previous.and_then(|p| p.records.get(page));
+            let unwritten = fresh.is_some_and(|fresh| !fresh.contains(page));
+            let known = progress
+                .records
+                .get(page)
+                .map(|&(hash, _)| hash)
+                .or_else(|| {
+                    previous
+                        .and_then(|p| p.records.get(page))
+                        .filter(|_| unwritten)
+                        .copied()
+                });
             let hash = match known {
-                Some(&hash) if fresh.is_some_and(|fresh| !fresh.contains(page)) => Some(hash),
-                _ => {
+                Some(hash) => Some(hash),
+                None => {
                     if !wanted() {
                         return Ok(None);
                     }
                     read_record(output, page)?.map(|record| {
                         let hash = hash_of(&record);
                         read.insert(slot, record);
+                        progress.records.insert(page.clone(), (hash, progress.mark));
                         hash
                     })
                 }
@@ -697,6 +746,14 @@ pub fn update_pages(
             made.push(PartFiles::Kept { listed });
             continue;
         }
+        if let Some((_, files)) = progress
+            .parts
+            .get(&folder)
+            .filter(|(made_of, _)| *made_of == fingerprint)
+        {
+            made.push(PartFiles::Made(files.clone()));
+            continue;
+        }
         // One thread: an edit saved meanwhile keeps the other cores.
         let mut part = Part {
             threads: 1,
@@ -715,7 +772,9 @@ pub fn update_pages(
                 part.add(language, &urls, slot, record)?;
             }
         }
-        made.push(PartFiles::Made(part.build(language, &urls)?));
+        let files = part.build(language, &urls)?;
+        progress.parts.insert(folder, (fingerprint, files.clone()));
+        made.push(PartFiles::Made(files));
     }
     if !wanted() {
         return Ok(None);
@@ -806,6 +865,98 @@ mod tests {
                 .expect("built")
                 .is_empty()
         );
+    }
+
+    /// Briefing pages `briefings/<i>/index.html` in `dir`, each naming its
+    /// own word, and their paths in archive order.
+    fn write_pages(dir: &Path, count: usize, word: &str) -> Vec<String> {
+        (0..count)
+            .map(|i| {
+                let page = format!("briefings/{i}/index.html");
+                let file = dir.join(&page);
+                std::fs::create_dir_all(file.parent().expect("a folder")).expect("folder");
+                let html = format!(
+                    "<html><head><title>{i}</title></head><body><article data-pagefind-body>\
+                     <h1>Briefing {i}</h1><p>{word}{i} and more text.</p></article></body></html>"
+                );
+                std::fs::write(file, html).expect("page written");
+                page
+            })
+            .collect()
+    }
+
+    fn sorted(update: Update) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<_> = update
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.contents))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// What an index stopped part of the way had read and made is not read
+    /// or made again by the next one (each page read, each record added,
+    /// is one ask of `wanted`), unless its page was written since; the
+    /// bundle is the same as an index made in one go.
+    #[test]
+    fn an_index_stopped_part_of_the_way_is_not_work_lost() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let pages = write_pages(dir.path(), 6, "quince");
+        let asks = std::cell::Cell::new(0);
+        let asking = |limit: usize| {
+            asks.set(0);
+            let asks = &asks;
+            move || {
+                asks.set(asks.get() + 1);
+                asks.get() <= limit
+            }
+        };
+        let update = |progress: &mut Progress, mark, fresh, wanted| {
+            progress.resume(mark, |_, _| false);
+            update_pages("en", dir.path(), &pages, 2, (None, fresh), progress, wanted)
+                .expect("indexed")
+        };
+        let whole = update(&mut Progress::default(), 1, None, asking(usize::MAX));
+        let whole = sorted(whole.expect("not stopped"));
+        let whole_asks = asks.get();
+
+        let mut progress = Progress::default();
+        assert!(
+            update(&mut progress, 1, None, asking(6)).is_none(),
+            "stopped"
+        );
+        assert_eq!(progress.parts_made(), 1);
+        let resumed = update(&mut progress, 2, None, asking(usize::MAX));
+        let resumed = sorted(resumed.expect("not stopped"));
+        assert!(resumed == whole, "the same bundle as in one go");
+        assert!(
+            asks.get() + 6 <= whole_asks,
+            "six steps done before the stop are not done again: {} asks, {whole_asks} in one go",
+            asks.get()
+        );
+
+        // A page written after the stop is read again, whatever was made of it.
+        let mut progress = Progress::default();
+        assert!(
+            update(&mut progress, 1, None, asking(6)).is_none(),
+            "stopped"
+        );
+        let first = pages.first().cloned().expect("a page");
+        std::fs::write(
+            dir.path().join(&first),
+            "<html><body><article data-pagefind-body><h1>Briefing 0</h1>\
+             <p>Rewritten with a palimpsest.</p></article></body></html>",
+        )
+        .expect("rewritten");
+        progress.resume(3, |page, read_at| page == first && read_at < 3);
+        let fresh = HashSet::from([first.clone()]);
+        let resumed = update(&mut progress, 3, Some(&fresh), asking(usize::MAX));
+        let again = update(&mut Progress::default(), 4, None, asking(usize::MAX));
+        let resumed = sorted(resumed.expect("not stopped"));
+        assert!(resumed != whole, "the rewritten page is in the index");
+        let again = sorted(again.expect("not stopped"));
+        assert!(resumed == again, "the same bundle as one made afresh");
     }
 
     #[test]
