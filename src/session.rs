@@ -1158,14 +1158,10 @@ impl Session {
             None => Plan::Full,
             Some(last) => self.plan(last, changed),
         };
-        if matches!(plan, Plan::Briefings(_)) {
-            // Whatever the index of the last build still had to do, the
-            // index of this one does it again, after: stop it now, so the
-            // two do not share the cores. (A full build stops it when its
-            // site is swapped in; one that fails leaves it to finish for
-            // the site still served.)
-            self.search.stop();
-        }
+        // An index still running is left to finish: an in-place rebuild's
+        // own index follows it and makes again only what changed; a full
+        // build stops it when its site is swapped in (one that fails leaves
+        // it to finish for the site still served).
         match plan {
             Plan::Nothing => Ok(None),
             Plan::Full => self.build().map(Some),

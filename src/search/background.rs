@@ -19,11 +19,17 @@
 //!
 //! Builds are numbered. A bundle is written only if no later build has been
 //! swapped in since, and the number and the swap share a lock with the
-//! writing, so a stale index never lands in a newer site. A new build (or
-//! rebuild in place) stops the index of the one before at its next look
-//! (between pages), and indexes take turns, each starting from what the one
-//! before wrote, so quick successive builds never pile up indexes in memory
-//! and no page written meanwhile is missed.
+//! writing, so a stale index never lands in a newer site. Indexes take
+//! turns, each starting from what the one before wrote, so quick successive
+//! builds never pile up indexes in memory and no page written meanwhile is
+//! missed. A new build stops, at its next look (between pages), the index
+//! waiting for its turn and any index of a site swapped out; an index
+//! running for the same site (the new build rebuilt it in place) is left to
+//! finish and written, and the new one makes again only what changed since
+//! it started: in `serve`, edits saved every few seconds would otherwise
+//! stop each index of a large archive before its end, and none would ever
+//! be written. What a stopped index read and made is kept ([`Progress`])
+//! for the next one.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -143,10 +149,25 @@ impl Dirty {
 #[derive(Default)]
 pub struct Background {
     shared: Arc<Shared>,
-    /// The latest index's thread, and whether it is still wanted.
-    latest: Option<(JoinHandle<Outcome>, Arc<AtomicBool>)>,
+    /// The latest index started.
+    latest: Option<Started>,
+    /// An index left to finish when a later one was started for the same
+    /// site (after an in-place rebuild), whether it is still wanted, and
+    /// its site's number: it is written, and the later one starts from it.
+    finishing: Option<(Arc<AtomicBool>, u64)>,
     listener: Option<Listener>,
     /// The number of the last site committed.
+    number: u64,
+}
+
+/// An index thread [`Background::index_later`] started.
+struct Started {
+    thread: JoinHandle<Outcome>,
+    /// Cleared to stop it (it looks between pages).
+    wanted: Arc<AtomicBool>,
+    /// Set once it has its turn: the indexes before it are done.
+    running: Arc<AtomicBool>,
+    /// The number of the site it indexes.
     number: u64,
 }
 
@@ -160,13 +181,39 @@ impl Background {
         self.listener = Some(listener);
     }
 
-    /// Stops the latest index, if it still runs: a later build's site is
-    /// in, or is about to be (a rebuild stops it before it renders, so the
-    /// two do not share the cores; the rebuild's own index follows it and
-    /// reads back what this one would have).
+    /// Stops every index still running or waiting for its turn.
     pub fn stop(&self) {
-        if let Some((_, wanted)) = &self.latest {
+        if let Some(latest) = &self.latest {
+            latest.wanted.store(false, Ordering::Relaxed);
+        }
+        if let Some((wanted, _)) = &self.finishing {
             wanted.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Makes way for an index of site `number`. One waiting for its turn
+    /// is stopped: the new one reads what it would have. One running for
+    /// the same site (the new one follows an in-place rebuild) is left to
+    /// finish: what it reads is still the site's but for the pages just
+    /// written, which stay marked for the new one, and stopped it would
+    /// leave its part half made (in `serve`, an edit saved every few
+    /// seconds would stop every index of a large archive before its end).
+    /// Any index of another site (a full build swapped in) is stopped.
+    fn make_way(&mut self, number: u64) {
+        if let Some((wanted, of)) = &self.finishing
+            && *of != number
+        {
+            wanted.store(false, Ordering::Relaxed);
+        }
+        let Some(latest) = self.latest.take() else {
+            return;
+        };
+        let running = latest.running.load(Ordering::Relaxed);
+        if running && latest.number == number {
+            // The one finishing before it, if any, is done: it had the turn first.
+            self.finishing = Some((latest.wanted, latest.number));
+        } else {
+            latest.wanted.store(false, Ordering::Relaxed);
         }
     }
 
@@ -216,8 +263,9 @@ impl Background {
         fresh: Option<HashSet<String>>,
     ) {
         self.shared.dirty().mark(fresh);
-        self.stop();
+        self.make_way(number);
         let wanted = Arc::new(AtomicBool::new(true));
+        let running = Arc::new(AtomicBool::new(false));
         let job = Job {
             language,
             pages,
@@ -226,20 +274,20 @@ impl Background {
             number,
             shared: Arc::clone(&self.shared),
             wanted: Arc::clone(&wanted),
+            running: Arc::clone(&running),
             started: Instant::now(),
         };
         let listener = self.listener.clone();
         let spawned = std::thread::Builder::new()
             .name("search-index".into())
-            .spawn(move || {
-                let outcome = job.run();
-                if let (Some(listener), false) = (&listener, matches!(outcome, Ok(None))) {
-                    listener(&outcome);
-                }
-                outcome
-            });
+            .spawn(move || job.run(listener.as_ref()));
         self.latest = match spawned {
-            Ok(thread) => Some((thread, wanted)),
+            Ok(thread) => Some(Started {
+                thread,
+                wanted,
+                running,
+                number,
+            }),
             Err(e) => {
                 let problem = Diagnostic::error(
                     BUNDLE_DIR,
@@ -256,7 +304,7 @@ impl Background {
     /// Waits for the latest index to be written (or to fail, or to be
     /// stopped); `None` when there was none.
     pub fn wait(&mut self) -> Option<Outcome> {
-        let (thread, _) = self.latest.take()?;
+        let thread = self.latest.take()?.thread;
         Some(thread.join().unwrap_or_else(|_| {
             Err(Diagnostics(vec![Diagnostic::error(
                 BUNDLE_DIR,
@@ -290,11 +338,16 @@ struct Job {
     number: u64,
     shared: Arc<Shared>,
     wanted: Arc<AtomicBool>,
+    /// Set once it has the turn.
+    running: Arc<AtomicBool>,
     started: Instant,
 }
 
 impl Job {
-    fn run(self) -> Outcome {
+    /// Makes the index and writes it, and tells `listener` how that went
+    /// unless it was stopped, before the next index has its turn (so the
+    /// outcomes are told in the order the indexes were written).
+    fn run(self, listener: Option<&Listener>) -> Outcome {
         let wanted = || self.wanted.load(Ordering::Relaxed);
         // Held to the end: the next index starts from what this one wrote.
         let _turn = self
@@ -302,6 +355,7 @@ impl Job {
             .turn
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        self.running.store(true, Ordering::Relaxed);
         let previous = self.shared.indexed().clone();
         // What the indexes stopped before this one read and made, less the
         // records of pages written since: given back unless this one is
@@ -325,6 +379,9 @@ impl Job {
         let outcome = self.write(update, mark);
         if !matches!(outcome, Ok(Some(_))) {
             *self.shared.progress() = progress;
+        }
+        if let (Some(listener), false) = (listener, matches!(outcome, Ok(None))) {
+            listener(&outcome);
         }
         outcome
     }
@@ -458,6 +515,114 @@ mod tests {
         dirty.mark(Some(set(&["d"])));
         dirty.written(mark);
         assert_eq!(dirty.snapshot().0, Some(set(&["d"])));
+    }
+
+    /// `count` briefing pages in `dir`, in archive order.
+    fn write_pages(dir: &Path, count: usize) -> Arc<[String]> {
+        (0..count)
+            .map(|i| {
+                let page = format!("briefings/{i}/index.html");
+                let file = dir.join(&page);
+                std::fs::create_dir_all(file.parent().expect("a folder")).expect("folder");
+                let html = format!(
+                    "<html><body><article data-pagefind-body><h1>Briefing {i}</h1>\
+                     <p>Words of briefing {i}.</p></article></body></html>"
+                );
+                std::fs::write(file, html).expect("page written");
+                page
+            })
+            .collect()
+    }
+
+    /// An index running when an in-place rebuild of the same site starts
+    /// another is left to finish and written; the later one makes again
+    /// only the part it has to.
+    #[test]
+    fn a_running_index_of_the_same_site_is_left_to_finish() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let pages = write_pages(dir.path(), 40);
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let mut background = Background::new();
+        let listened = Arc::clone(&told);
+        background.listen(Arc::new(move |outcome: &Outcome| {
+            let made = outcome
+                .as_ref()
+                .ok()
+                .and_then(|ready| ready.map(|r| r.parts));
+            listened.lock().expect("not poisoned").push(made);
+        }));
+        let index = |background: &mut Background, number, fresh| {
+            let output = dir.path().to_path_buf();
+            background.index_later("en".into(), Arc::clone(&pages), 10, output, number, fresh);
+        };
+        let running = |background: &Background| {
+            let latest = background.latest.as_ref().expect("an index");
+            while !latest.running.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+
+        index(&mut background, 0, None);
+        running(&background);
+        // Held, the site's number keeps the first index from being written
+        // (so from being done) while the second one starts.
+        // The page an in-place rebuild wrote meanwhile: the first index may
+        // or may not have read it yet.
+        let shared = Arc::clone(&background.shared);
+        let current = shared.current.lock().expect("not poisoned");
+        const EDITED: &str = "briefings/3/index.html";
+        std::fs::write(
+            dir.path().join(EDITED),
+            "<html><body><article data-pagefind-body><h1>Briefing 3</h1>\
+             <p>Rewritten: a palimpsest.</p></article></body></html>",
+        )
+        .expect("rewritten");
+        index(&mut background, 0, Some(set(&[EDITED])));
+        drop(current);
+        assert!(background.wait().expect("an index").is_ok());
+        let told = told.lock().expect("not poisoned").clone();
+        assert_eq!(
+            told.first(),
+            Some(&Some((4, 4))),
+            "the first written: {told:?}"
+        );
+        assert!(
+            matches!(told.get(1..), Some([Some((0 | 1, 4))])),
+            "the second made again at most the edited page's part: {told:?}"
+        );
+        // What is in the output is what an index of the pages now makes.
+        let mut fresh_files: Vec<(String, Vec<u8>)> = update_pages(
+            "en",
+            dir.path(),
+            &pages,
+            10,
+            (None, None),
+            &mut Progress::default(),
+            || true,
+        )
+        .expect("indexed")
+        .expect("not stopped")
+        .files
+        .into_iter()
+        .map(|file| (file.path, file.contents))
+        .collect();
+        fresh_files.sort();
+        let mut written: Vec<(String, Vec<u8>)> = old_files(dir.path())
+            .into_iter()
+            .map(|path| {
+                let contents = std::fs::read(dir.path().join(&path)).expect("a bundle file");
+                (path, contents)
+            })
+            .collect();
+        written.sort();
+        let paths = |files: &[(String, Vec<u8>)]| -> Vec<String> {
+            files.iter().map(|(path, _)| path.clone()).collect()
+        };
+        assert_eq!(paths(&written), paths(&fresh_files));
+        assert!(
+            written == fresh_files,
+            "the bundle in the output is up to date"
+        );
     }
 
     #[test]
