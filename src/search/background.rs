@@ -280,7 +280,10 @@ impl Background {
         let listener = self.listener.clone();
         let spawned = std::thread::Builder::new()
             .name("search-index".into())
-            .spawn(move || job.run(listener.as_ref()));
+            .spawn(move || {
+                yield_to_rebuilds();
+                job.run(listener.as_ref())
+            });
         self.latest = match spawned {
             Ok(thread) => Some(Started {
                 thread,
@@ -465,6 +468,20 @@ impl Shared {
 
     fn progress(&self) -> MutexGuard<'_, Progress> {
         self.progress.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Lowers the calling thread's priority where the system allows it (on
+/// Linux the nice value is the thread's own, and the threads it starts
+/// inherit it), so that an index running beside an edit's rebuild takes
+/// only the time the rebuild leaves: the rebuild is what the writer waits
+/// for. Raising one's own nice value needs no privilege; should it fail,
+/// the thread runs as it was.
+fn yield_to_rebuilds() {
+    #[cfg(target_os = "linux")]
+    {
+        const NICE: i32 = 19;
+        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICE);
     }
 }
 
