@@ -642,6 +642,22 @@ mod tests {
         );
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_index_thread_yields_to_rebuilds() {
+        let own = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok();
+        let before = own();
+        let nice = std::thread::spawn(|| {
+            yield_to_rebuilds();
+            rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+        })
+        .join()
+        .expect("the thread ran")
+        .expect("its priority");
+        assert_eq!(nice, 19);
+        assert_eq!(own(), before, "other threads are left as they were");
+    }
+
     #[test]
     fn bundle_files_belong_to_their_part() {
         assert_eq!(
