@@ -13,9 +13,9 @@
 //! new template, none). It writes them into the output, each file replaced
 //! atomically, the entries (which name the rest) and the list of parts
 //! after the files they name, the bundle's own entry last, then removes the
-//! files those parts no longer have and the parts that are gone. The
-//! thread works alone, one page after another: an edit saved meanwhile
-//! still has the other core.
+//! files those parts no longer have and the parts that are gone. Its
+//! threads (a part per core) run at the lowest priority: an edit saved
+//! meanwhile has the cores it needs.
 //!
 //! Builds are numbered. A bundle is written only if no later build has been
 //! swapped in since, and the number and the swap share a lock with the

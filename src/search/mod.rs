@@ -59,8 +59,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -663,7 +663,9 @@ fn hash_of(value: &impl Hash) -> u64 {
 
 /// Brings the bundle in `output` up to date with the briefing pages at
 /// `pages` (output paths, in archive order) as they are there now, `size`
-/// pages to a part, read one after another on the calling thread. The
+/// pages to a part, the parts side by side, one per core, each read one
+/// page after another on a thread of its own (which inherits the calling
+/// thread's priority). The
 /// bundle there was made of `previous` (`None`: there is none); the pages
 /// in `fresh` were written since (`None`: any may have been). Only the
 /// parts whose pages or records changed are made again: a part is the same
@@ -683,100 +685,83 @@ pub fn update_pages(
     size: usize,
     (previous, fresh): (Option<&Indexed>, Option<&HashSet<String>>),
     progress: &mut Progress,
-    wanted: impl Fn() -> bool,
+    wanted: impl Fn() -> bool + Sync,
 ) -> Result<Option<Update>, Diagnostic> {
     let urls: Vec<String> = pages.iter().map(|page| record_url(page)).collect();
     let cut = parts::Cut::new(pages.len(), size);
+    let ranges: Vec<Range<usize>> = cut.ranges().collect();
+    let known = Known {
+        language,
+        output,
+        pages,
+        urls: &urls,
+        previous,
+        fresh,
+        progress,
+        wanted: &wanted,
+    };
+    // The parts side by side, one per core, each on one thread; a thread
+    // that meets a stop or a failure takes no further part.
+    let done: Vec<OnceLock<PartOutcome>> = ranges.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let halted = AtomicBool::new(false);
+    let work = || {
+        while !halted.load(Ordering::Relaxed) {
+            let number = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(range), Some(slot)) = (ranges.get(number), done.get(number)) else {
+                break;
+            };
+            let outcome = known.part(range.clone(), cut.folder(number));
+            if !matches!(outcome, Ok(Some(_))) {
+                halted.store(true, Ordering::Relaxed);
+            }
+            let _ = slot.set(outcome);
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(ranges.len());
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            // Should a thread not start, the others take its parts.
+            let _ = std::thread::Builder::new()
+                .name("search-part".into())
+                .spawn_scoped(scope, work);
+        }
+        work();
+    });
+
     let mut records = HashMap::with_capacity(pages.len());
-    let mut made = Vec::new();
-    let mut folders = Vec::new();
-    let mut fingerprints = HashMap::new();
-    for (number, range) in cut.ranges().enumerate() {
-        // The part's records: each page written since read back (kept for
-        // the index, should the part be made again), the others as they were.
-        let mut read: HashMap<usize, Record> = HashMap::new();
-        for slot in range.clone() {
-            let Some(page) = pages.get(slot) else {
+    let mut made = Vec::with_capacity(ranges.len());
+    let mut folders = Vec::with_capacity(ranges.len());
+    let mut fingerprints = HashMap::with_capacity(ranges.len());
+    let mut stopped = false;
+    for outcome in done.into_iter().map(OnceLock::into_inner) {
+        let part = match outcome {
+            Some(Ok(Some(part))) => part,
+            Some(Ok(None)) | None => {
+                stopped = true;
                 continue;
-            };
-            let unwritten = fresh.is_some_and(|fresh| !fresh.contains(page));
-            let known = progress
-                .records
-                .get(page)
-                .map(|&(hash, _)| hash)
-                .or_else(|| {
-                    previous
-                        .and_then(|p| p.records.get(page))
-                        .filter(|_| unwritten)
-                        .copied()
-                });
-            let hash = match known {
-                Some(hash) => Some(hash),
-                None => {
-                    if !wanted() {
-                        return Ok(None);
-                    }
-                    read_record(output, page)?.map(|record| {
-                        let hash = hash_of(&record);
-                        read.insert(slot, record);
-                        progress.records.insert(page.clone(), (hash, progress.mark));
-                        hash
-                    })
-                }
-            };
-            if let Some(hash) = hash {
-                records.insert(page.clone(), hash);
             }
-        }
-        let folder = cut.folder(number);
-        let part_pages = pages.get(range.clone()).unwrap_or_default();
-        let fingerprint = hash_of(&(
-            language,
-            &folder,
-            part_pages
-                .iter()
-                .map(|page| (page, records.get(page)))
-                .collect::<Vec<_>>(),
-        ));
-        let unchanged = previous.is_some_and(|p| p.parts.get(&folder) == Some(&fingerprint));
-        fingerprints.insert(folder.clone(), fingerprint);
-        folders.push((folder.clone(), !unchanged));
-        if unchanged {
-            let listed = previous.is_some_and(|p| p.listed.contains(&folder));
-            made.push(PartFiles::Kept { listed });
-            continue;
-        }
-        if let Some((_, files)) = progress
-            .parts
-            .get(&folder)
-            .filter(|(made_of, _)| *made_of == fingerprint)
-        {
-            made.push(PartFiles::Made(files.clone()));
-            continue;
-        }
-        // One thread: an edit saved meanwhile keeps the other cores.
-        let mut part = Part {
-            threads: 1,
-            ..Part::default()
+            Some(Err(problem)) => return Err(problem),
         };
-        for slot in range {
-            if !wanted() {
-                return Ok(None);
-            }
-            let record = match (read.remove(&slot), pages.get(slot)) {
-                (Some(record), _) => Some(record),
-                (None, Some(page)) if records.contains_key(page) => read_record(output, page)?,
-                (None, _) => None,
-            };
-            if let Some(record) = record {
-                part.add(language, &urls, slot, record)?;
-            }
+        let mark = progress.mark;
+        progress.records.extend(
+            part.read
+                .into_iter()
+                .map(|(page, hash)| (page, (hash, mark))),
+        );
+        if let (true, PartFiles::Made(files)) = (part.built, &part.files) {
+            progress
+                .parts
+                .insert(part.folder.clone(), (part.fingerprint, files.clone()));
         }
-        let files = part.build(language, &urls)?;
-        progress.parts.insert(folder, (fingerprint, files.clone()));
-        made.push(PartFiles::Made(files));
+        records.extend(part.hashes);
+        fingerprints.insert(part.folder.clone(), part.fingerprint);
+        folders.push((part.folder, part.changed));
+        made.push(part.files);
     }
-    if !wanted() {
+    if stopped || !wanted() {
         return Ok(None);
     }
     if folders.is_empty() {
@@ -793,6 +778,144 @@ pub fn update_pages(
             listed: assembled.listed,
         },
     }))
+}
+
+/// What [`update_pages`] knows before it reads a page: the pages, the
+/// bundle in the output and what was written since, what stopped indexes
+/// left, and whether it is still wanted.
+struct Known<'a> {
+    language: &'a str,
+    output: &'a Path,
+    pages: &'a [String],
+    urls: &'a [String],
+    previous: Option<&'a Indexed>,
+    fresh: Option<&'a HashSet<String>>,
+    progress: &'a Progress,
+    wanted: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// One part brought up to date ([`Known::part`]); `None`: stopped.
+type PartOutcome = Result<Option<PartDone>, Diagnostic>;
+
+/// A part brought up to date by [`update_pages`].
+struct PartDone {
+    folder: String,
+    /// Its pages and their records, hashed, with its folder and language.
+    fingerprint: u64,
+    /// Each of its pages' record, hashed, by output path (a page gone is
+    /// left out).
+    hashes: Vec<(String, u64)>,
+    /// The records read back here, hashed: for [`Progress`].
+    read: Vec<(String, u64)>,
+    /// Its files, or that the bundle's are kept.
+    files: PartFiles,
+    /// Whether it differs from the bundle in the output.
+    changed: bool,
+    /// Whether it was built here (not kept, not taken from [`Progress`]).
+    built: bool,
+}
+
+impl Known<'_> {
+    /// The part of the pages at `range`, at `folder`: its records read back
+    /// where they are not known, and made again if they changed.
+    fn part(&self, range: Range<usize>, folder: String) -> PartOutcome {
+        let wanted = self.wanted;
+        // The part's records: each page written since read back (kept for
+        // the index, should the part be made again), the others as they were.
+        let mut read: HashMap<usize, Record> = HashMap::new();
+        let mut hashes = Vec::with_capacity(range.len());
+        let mut read_hashes = Vec::new();
+        for slot in range.clone() {
+            let Some(page) = self.pages.get(slot) else {
+                continue;
+            };
+            let unwritten = self.fresh.is_some_and(|fresh| !fresh.contains(page));
+            let known = self
+                .progress
+                .records
+                .get(page)
+                .map(|&(hash, _)| hash)
+                .or_else(|| {
+                    self.previous
+                        .and_then(|p| p.records.get(page))
+                        .filter(|_| unwritten)
+                        .copied()
+                });
+            let hash = match known {
+                Some(hash) => Some(hash),
+                None => {
+                    if !wanted() {
+                        return Ok(None);
+                    }
+                    read_record(self.output, page)?.map(|record| {
+                        let hash = hash_of(&record);
+                        read.insert(slot, record);
+                        read_hashes.push((page.clone(), hash));
+                        hash
+                    })
+                }
+            };
+            if let Some(hash) = hash {
+                hashes.push((page.clone(), hash));
+            }
+        }
+        let by_page: HashMap<&str, u64> = hashes.iter().map(|(p, h)| (p.as_str(), *h)).collect();
+        let part_pages = self.pages.get(range.clone()).unwrap_or_default();
+        let fingerprint = hash_of(&(
+            self.language,
+            &folder,
+            part_pages
+                .iter()
+                .map(|page| (page, by_page.get(page.as_str())))
+                .collect::<Vec<_>>(),
+        ));
+        let done = |files, changed, built| PartDone {
+            folder: folder.clone(),
+            fingerprint,
+            hashes: hashes.clone(),
+            read: read_hashes.clone(),
+            files,
+            changed,
+            built,
+        };
+        if self
+            .previous
+            .is_some_and(|p| p.parts.get(&folder) == Some(&fingerprint))
+        {
+            let listed = self.previous.is_some_and(|p| p.listed.contains(&folder));
+            return Ok(Some(done(PartFiles::Kept { listed }, false, false)));
+        }
+        if let Some((_, files)) = self
+            .progress
+            .parts
+            .get(&folder)
+            .filter(|(made_of, _)| *made_of == fingerprint)
+        {
+            return Ok(Some(done(PartFiles::Made(files.clone()), true, false)));
+        }
+        // On this thread alone: Pagefind is given no pool of threads.
+        let mut part = Part {
+            threads: 1,
+            ..Part::default()
+        };
+        for slot in range {
+            if !wanted() {
+                return Ok(None);
+            }
+            let record = match (read.remove(&slot), self.pages.get(slot)) {
+                (Some(record), _) => Some(record),
+                (None, Some(page)) if by_page.contains_key(page.as_str()) => {
+                    read_record(self.output, page)?
+                }
+                (None, _) => None,
+            };
+            if let Some(record) = record {
+                part.add(self.language, self.urls, slot, record)?;
+            }
+        }
+        let files = part.build(self.language, self.urls)?;
+        Ok(Some(done(PartFiles::Made(files), true, true)))
+    }
 }
 
 /// A page the index could not read, and why.
@@ -895,22 +1018,20 @@ mod tests {
         files
     }
 
-    /// What an index stopped part of the way had read and made is not read
-    /// or made again by the next one (each page read, each record added,
-    /// is one ask of `wanted`), unless its page was written since; the
-    /// bundle is the same as an index made in one go.
+    /// What an index stopped part of the way had made is not made again by
+    /// the next one (each page read back, each record added, is one ask of
+    /// `wanted`), and a page written since is read again, whatever was
+    /// made of it; the bundle is the one an index made in one go makes.
     #[test]
     fn an_index_stopped_part_of_the_way_is_not_work_lost() {
         let dir = tempfile::tempdir().expect("a folder");
-        let pages = write_pages(dir.path(), 6, "quince");
-        let asks = std::cell::Cell::new(0);
+        // Four parts of two pages: four asks each (two pages read, two added).
+        let pages = write_pages(dir.path(), 8, "quince");
+        let asks = AtomicUsize::new(0);
         let asking = |limit: usize| {
-            asks.set(0);
+            asks.store(0, Ordering::Relaxed);
             let asks = &asks;
-            move || {
-                asks.set(asks.get() + 1);
-                asks.get() <= limit
-            }
+            move || asks.fetch_add(1, Ordering::Relaxed) < limit
         };
         let update = |progress: &mut Progress, mark, fresh, wanted| {
             progress.resume(mark, |_, _| false);
@@ -919,29 +1040,32 @@ mod tests {
         };
         let whole = update(&mut Progress::default(), 1, None, asking(usize::MAX));
         let whole = sorted(whole.expect("not stopped"));
-        let whole_asks = asks.get();
+        let whole_asks = asks.load(Ordering::Relaxed);
 
+        // Stopped after 13 asks: whatever the threads, the parts left half
+        // made (one per thread at most, three asks each) cannot have had
+        // them all, so at least one part was made.
         let mut progress = Progress::default();
         assert!(
-            update(&mut progress, 1, None, asking(6)).is_none(),
+            update(&mut progress, 1, None, asking(13)).is_none(),
             "stopped"
         );
-        assert_eq!(progress.parts_made(), 1);
+        let made = progress.parts_made();
+        assert!(made >= 1, "{made} parts made before the stop");
         let resumed = update(&mut progress, 2, None, asking(usize::MAX));
         let resumed = sorted(resumed.expect("not stopped"));
         assert!(resumed == whole, "the same bundle as in one go");
+        let resumed_asks = asks.load(Ordering::Relaxed);
         assert!(
-            asks.get() + 6 <= whole_asks,
-            "six steps done before the stop are not done again: {} asks, {whole_asks} in one go",
-            asks.get()
+            resumed_asks + 4 * made <= whole_asks,
+            "the {made} parts made before the stop are not made again: \
+             {resumed_asks} asks, {whole_asks} in one go"
         );
 
-        // A page written after the stop is read again, whatever was made of it.
+        // Everything read and made, then a page written again: it is read
+        // again, and its part made again.
         let mut progress = Progress::default();
-        assert!(
-            update(&mut progress, 1, None, asking(6)).is_none(),
-            "stopped"
-        );
+        assert!(update(&mut progress, 1, None, asking(usize::MAX)).is_some());
         let first = pages.first().cloned().expect("a page");
         std::fs::write(
             dir.path().join(&first),
