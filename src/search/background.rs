@@ -582,9 +582,9 @@ mod tests {
         index(&mut background, 0, None);
         running(&background);
         // Held, the site's number keeps the first index from being written
-        // (so from being done) while the second one starts.
-        // The page an in-place rebuild wrote meanwhile: the first index may
-        // or may not have read it yet.
+        // (so from being done) while an in-place rebuild writes a page
+        // (which the first index may or may not have read) and starts the
+        // second one.
         let shared = Arc::clone(&background.shared);
         let current = shared.current.lock().expect("not poisoned");
         const EDITED: &str = "briefings/3/index.html";
