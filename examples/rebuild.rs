@@ -136,8 +136,9 @@ fn main() -> Result<()> {
         }
         pages = pages.max(report.render.pages);
     }
-    // With `search: true` every edit also sets the index's thread going
-    // (stopping the one before): how long the last one took to catch up.
+    // With `search: true` every edit also sets an index going (after the
+    // one running, which finishes; one still waiting is stopped): how long
+    // the last one took to catch up.
     if let Some(Ok(Some(ready))) = session.wait_for_search() {
         println!(
             "search index after the last edit: {} of {} parts made again, {:.0} ms after its pages",

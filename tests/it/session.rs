@@ -766,8 +766,9 @@ fn a_full_build_writes_its_search_index_after_the_pages() {
     assert_eq!(index_written(&mut session).parts, (1, parts));
     assert_eq!(bundle(&output_of(&session)), bundle(&fresh(&site)));
 
-    // Two edits in a row, the first one's index stopped by the second's:
-    // the second makes both parts again.
+    // Two edits in a row: the first one's index, if it is still waiting
+    // for its turn, is stopped and the second makes both parts again; if
+    // it is running, it is written and the second makes one part again.
     const ROME: &str = "content/briefings/2020/rome-meeting.md";
     edit(&site, TALKS, "quincunx.", "quincunx, twice.");
     assert!(rebuild_now(&mut session, &site, TALKS).incremental);
