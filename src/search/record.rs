@@ -107,6 +107,51 @@ impl Node {
     }
 }
 
+/// The attributes of an element the reader acts on, read in one pass over
+/// its attributes: looking each up by name would go through them all, and
+/// make two strings, for every name asked (nine per element). The first of
+/// two attributes of the same name counts, as in a lookup.
+#[derive(Default)]
+struct Marks {
+    ignore: Option<String>,
+    body: bool,
+    id: Option<String>,
+    index_attrs: Option<String>,
+    filter: Option<String>,
+    meta: Option<String>,
+    default_meta: Option<String>,
+    sort: Option<String>,
+    weight: Option<String>,
+}
+
+impl Marks {
+    fn of(el: &Element) -> Marks {
+        let mut marks = Marks::default();
+        for attribute in el.attributes() {
+            let name = attribute.name();
+            let slot = match name.as_str() {
+                "id" => &mut marks.id,
+                "data-pagefind-body" => {
+                    marks.body = true;
+                    continue;
+                }
+                "data-pagefind-ignore" => &mut marks.ignore,
+                "data-pagefind-index-attrs" => &mut marks.index_attrs,
+                "data-pagefind-filter" => &mut marks.filter,
+                "data-pagefind-meta" => &mut marks.meta,
+                "data-pagefind-default-meta" => &mut marks.default_meta,
+                "data-pagefind-sort" => &mut marks.sort,
+                "data-pagefind-weight" => &mut marks.weight,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(attribute.value());
+            }
+        }
+        marks
+    }
+}
+
 /// The reader's state: the elements open so far (an arena: an element's
 /// text is moved to its parent's at its end tag) and what was collected.
 struct Reader {
@@ -134,13 +179,14 @@ impl Reader {
 
     /// An element starts: a node under the current one.
     fn open(&mut self, el: &Element) -> usize {
-        let ignore = el.get_attribute("data-pagefind-ignore").map(|value| {
-            match value.to_ascii_lowercase().as_str() {
+        let marks = Marks::of(el);
+        let ignore = marks
+            .ignore
+            .map(|value| match value.to_ascii_lowercase().as_str() {
                 "" | "index" | "true" => Status::Ignored,
                 _ => Status::Excluded,
-            }
-        });
-        let status = if el.has_attribute("data-pagefind-body") {
+            });
+        let status = if marks.body {
             Status::Body
         } else {
             ignore.unwrap_or(Status::Indexing)
@@ -152,7 +198,7 @@ impl Reader {
         if !matches!(status, Status::Excluded | Status::Ignored)
             && (parent_status != Status::ParentOfBody
                 || matches!(status, Status::Body | Status::ParentOfBody))
-            && let Some(id) = el.get_attribute("id")
+            && let Some(id) = marks.id
         {
             let id: String = id.chars().filter(|c| !c.is_whitespace()).collect();
             let marker = format!(" {ANCHOR}{tag}:{}:{id} ", self.anchors);
@@ -160,7 +206,7 @@ impl Reader {
             self.anchors += 1;
         }
         if status != Status::Excluded {
-            if let Some(attributes) = el.get_attribute("data-pagefind-index-attrs") {
+            if let Some(attributes) = marks.index_attrs {
                 for attribute in attributes.split(',') {
                     let mut value = el.get_attribute(attribute.trim()).unwrap_or_default();
                     if ends_sentence(&value) {
@@ -184,15 +230,12 @@ impl Reader {
                 status
             },
         );
-        let spec = |name: &str| {
-            el.get_attribute(name)
-                .map(|value| attribute_specs(&value, el))
-        };
-        node.filter = spec("data-pagefind-filter");
-        node.meta = spec("data-pagefind-meta");
-        node.default_meta = spec("data-pagefind-default-meta");
-        node.sort = spec("data-pagefind-sort");
-        node.weight = el.get_attribute("data-pagefind-weight");
+        let spec = |value: Option<String>| value.map(|value| attribute_specs(&value, el));
+        node.filter = spec(marks.filter);
+        node.meta = spec(marks.meta);
+        node.default_meta = spec(marks.default_meta);
+        node.sort = spec(marks.sort);
+        node.weight = marks.weight;
         self.nodes.push(node);
         self.current = self.nodes.len() - 1;
         self.current

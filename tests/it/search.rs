@@ -432,7 +432,8 @@ fn one_page_bundle(html: &str, as_record: bool) -> Vec<(String, Vec<u8>)> {
 
 /// A page with what Pagefind reads in a page: a body, ignored and excluded
 /// parts, weights, headings, filters, meta, sort keys, entities, line
-/// breaks, inline elements, ids, an image after the title.
+/// breaks, inline elements, ids, an image after the title, an attribute
+/// given twice (the first counts) and one named in capitals.
 const EVERY_MARK: &str = r#"<!DOCTYPE html>
 <html lang="en"><head><title>Site &amp; page</title><script>var x = "no";</script></head>
 <body><header><nav>Menu words</nav></header>
@@ -444,7 +445,8 @@ const EVERY_MARK: &str = r#"<!DOCTYPE html>
   <h2 id="first part">First part</h2>
   <p>Blinken met<br>Di Maio in Rome. Caf&eacute; talk &lt;ok&gt;
   across lines</p>
-  <p data-pagefind-weight="3">Weighted <strong>words</strong></p>
+  <p data-pagefind-weight="3" data-pagefind-weight="9">Weighted <strong>words</strong></p>
+  <p><span Data-Pagefind-Filter="Mixed:Case">Capitals</span> in a name</p>
   <ul><li>One</li><li>Two <a href="/x/" id="two">linked</a></li></ul>
   <img src="/map.png" alt="A map" data-pagefind-index-attrs="alt">
   <h3>Third level</h3><table><tr><td>Cell</td><td>Other cell</td></tr></table>
