@@ -99,6 +99,12 @@ impl BuildArgs {
                     }
                 }
                 println!("{}", report.summary());
+                if let Some((kept, parts)) = report.search_parts_kept.filter(|(kept, _)| *kept > 0)
+                {
+                    println!(
+                        "Search index: {kept} of {parts} parts as the last build made them, the rest made again"
+                    );
+                }
                 ExitCode::SUCCESS
             }
             Err(diagnostics) => {

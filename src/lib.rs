@@ -62,6 +62,9 @@ pub struct BuildReport {
     pub timings: Vec<(&'static str, Duration)>,
     /// Only the pages an edit touched were rendered ([`session::Session::rebuild`]).
     pub incremental: bool,
+    /// With the search index made in the build: its parts taken from the
+    /// last build's output as they were, of how many.
+    pub search_parts_kept: Option<(usize, usize)>,
 }
 
 impl BuildReport {
@@ -216,6 +219,7 @@ fn swap_in(
         warnings: std::mem::take(&mut staged.warnings),
         timings: clock.laps,
         incremental: false,
+        search_parts_kept: staged.search_parts_kept,
     };
     Ok((report, staged))
 }
@@ -248,6 +252,8 @@ struct Staged {
     prepared: render::Prepared,
     render: RenderStats,
     warnings: Vec<Diagnostic>,
+    /// See [`BuildReport::search_parts_kept`].
+    search_parts_kept: Option<(usize, usize)>,
     /// The warnings of reading the content (in `warnings` too), which a
     /// later build from the same archive repeats.
     content_warnings: Vec<Diagnostic>,
@@ -366,6 +372,7 @@ fn stage_from(
                 &config.language,
                 briefing_pages(&archive),
                 config.search_part_size,
+                search::Earlier::load(&options.output, &config.language),
             )
         })
         .transpose()
@@ -398,9 +405,10 @@ fn stage_from(
     )
     .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
-    if let Some(indexer) = indexer {
-        write_search_bundle(indexer, &staging, clock)?;
-    }
+    let search_parts_kept = match indexer {
+        Some(indexer) => Some(write_search_bundle(indexer, &staging, clock)?),
+        None => None,
+    };
     let search_pages =
         (config.search && search == Search::Later).then(|| briefing_pages(&archive).into());
     let staged = Staged {
@@ -411,6 +419,7 @@ fn stage_from(
         prepared,
         render,
         warnings: diagnostics.0,
+        search_parts_kept,
         content_warnings,
         search_pages,
     };
@@ -456,7 +465,7 @@ fn write_search_bundle(
     indexer: search::Indexer,
     staging: &Staging,
     clock: &mut Stopwatch,
-) -> Result<(), Diagnostics> {
+) -> Result<(usize, usize), Diagnostics> {
     let bundle = indexer.finish().map_err(|d| Diagnostics(vec![d]))?;
     let problems: Vec<Diagnostic> = bundle
         .files
@@ -470,7 +479,7 @@ fn write_search_bundle(
     clock
         .laps
         .push(("search index: parts, summed", bundle.busy));
-    Ok(())
+    Ok(bundle.reused)
 }
 
 /// The site as far as the pipeline goes without rendering: what `check`,

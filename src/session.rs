@@ -1443,6 +1443,7 @@ impl Session {
             warnings: Vec::new(),
             timings: clock.laps,
             incremental: true,
+            search_parts_kept: None,
         })
     }
 }

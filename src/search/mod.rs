@@ -58,7 +58,7 @@ pub mod record;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
@@ -66,6 +66,8 @@ use std::time::{Duration, Instant};
 
 use pagefind::api::PagefindIndex;
 use pagefind::options::PagefindServiceConfig;
+use serde::{Deserialize, Serialize};
+use walkdir::WalkDir;
 
 use crate::diag::Diagnostic;
 use crate::render::PageSink;
@@ -76,6 +78,108 @@ pub const BUNDLE_DIR: &str = "pagefind/";
 
 /// The bundle's list of its later parts, for the search page.
 pub const PARTS_LIST: &str = "pagefind/parts.json";
+
+/// What each later part of the bundle was made of (its fingerprint, by
+/// folder), so that the next build can take a part whose pages and records
+/// are the same from the output as it is instead of indexing it again.
+pub const PARTS_MADE: &str = "pagefind/dossier-parts.json";
+
+/// The contents of [`PARTS_MADE`].
+#[derive(Debug, Serialize, Deserialize)]
+struct PartsMade {
+    /// The dossier that wrote it: another takes nothing from it.
+    dossier: String,
+    language: String,
+    /// Each later part's fingerprint ([`part_fingerprint`]), in hex, by folder.
+    parts: BTreeMap<String, String>,
+}
+
+/// The later parts of the bundle already in an output folder that a build
+/// may take as they are: those [`PARTS_MADE`] names, made by this version
+/// of dossier in the same language.
+#[derive(Debug, Default)]
+pub struct Earlier {
+    /// The output folder.
+    output: PathBuf,
+    /// Each part's fingerprint, by folder (`pagefind/parts/3/`).
+    parts: HashMap<String, u64>,
+}
+
+impl Earlier {
+    /// What the bundle in `output` says it was made of; nothing when there
+    /// is no bundle, or it cannot be read, or another dossier or another
+    /// language made it.
+    pub fn load(output: &Path, language: &str) -> Earlier {
+        let made: Option<PartsMade> = std::fs::read(output.join(PARTS_MADE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let parts = made
+            .filter(|made| made.dossier == env!("CARGO_PKG_VERSION") && made.language == language)
+            .map(|made| {
+                made.parts
+                    .into_iter()
+                    .filter_map(|(folder, hex)| Some((folder, u64::from_str_radix(&hex, 16).ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Earlier {
+            output: output.to_path_buf(),
+            parts,
+        }
+    }
+
+    /// Whether a part at `folder` is in the output at all.
+    fn has(&self, folder: &str) -> bool {
+        self.parts.contains_key(folder)
+    }
+
+    /// The files of the part at `folder`, paths inside the part, as they
+    /// are in the output, if it was made of `fingerprint` by the Pagefind
+    /// this build uses (its entry names its version); `None` otherwise, or
+    /// when a file cannot be read.
+    fn take(&self, folder: &str, fingerprint: u64) -> Option<Vec<BundleFile>> {
+        if self.parts.get(folder) != Some(&fingerprint) {
+            return None;
+        }
+        let dir = self.output.join(folder);
+        let mut files = Vec::new();
+        for entry in WalkDir::new(&dir).sort_by_file_name() {
+            let entry = entry.ok()?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = slash_path(entry.path().strip_prefix(&dir).ok()?);
+            let contents = std::fs::read(entry.path()).ok()?;
+            files.push(BundleFile { path, contents });
+        }
+        let entry = files.iter().find(|f| f.path == "pagefind-entry.json")?;
+        let entry: serde_json::Value = serde_json::from_slice(&entry.contents).ok()?;
+        (entry.get("version")?.as_str()? == pagefind_version()?).then_some(files)
+    }
+}
+
+/// The version of Pagefind this build writes with, as its entry file
+/// names it (read from an empty index's, once).
+fn pagefind_version() -> Option<&'static str> {
+    static VERSION: std::sync::LazyLock<Option<String>> = std::sync::LazyLock::new(|| {
+        let files = Pagefind::new("en").ok()?.files(1).ok()?;
+        let entry = files.iter().find(|f| f.path == "pagefind-entry.json")?;
+        let entry: serde_json::Value = serde_json::from_slice(&entry.contents).ok()?;
+        Some(entry.get("version")?.as_str()?.to_string())
+    });
+    VERSION.as_deref()
+}
+
+/// What a part is made of: its folder, its pages and their records, hashed
+/// (`None`: the page is gone), and the language. The same
+/// fingerprint makes the same files.
+fn part_fingerprint<'p>(
+    language: &str,
+    folder: &str,
+    pages: impl Iterator<Item = (&'p String, Option<u64>)>,
+) -> u64 {
+    hash_of(&(language, folder, pages.collect::<Vec<_>>()))
+}
 
 /// A file of the search bundle: its path under `pagefind/` and its bytes.
 #[derive(Debug, Clone)]
@@ -92,6 +196,8 @@ pub struct Bundle {
     /// Time spent indexing and building the parts, summed over the
     /// indexing threads (for `--timings`).
     pub busy: Duration,
+    /// Parts taken from the output as they were, of how many.
+    pub reused: (usize, usize),
 }
 
 /// How many parts past those being indexed the render threads may bring
@@ -120,6 +226,15 @@ struct Shared {
     cut: parts::Cut,
     /// The pages of each part, by archive position.
     parts: Vec<Range<usize>>,
+    /// Each page's output path, by archive position.
+    pages: Vec<String>,
+    /// The later parts of the bundle in the output, which an unchanged
+    /// part is taken from.
+    earlier: Earlier,
+    /// What each part is made of, by part, once its last record is in.
+    fingerprints: Mutex<Vec<u64>>,
+    /// Parts taken from the output as they were.
+    reused: AtomicUsize,
     queue: Mutex<Queue>,
     /// Told whenever a record comes, a part is taken, or indexing ends.
     changed: Condvar,
@@ -152,13 +267,23 @@ struct Queue {
 impl Indexer {
     /// Starts indexing for a site in `language` whose briefing pages are at
     /// the output paths `pages` (`briefings/rome/index.html`), in archive
-    /// order, `size` pages to a part.
-    pub fn start(language: &str, pages: Vec<String>, size: usize) -> Result<Indexer, Diagnostic> {
+    /// order, `size` pages to a part. A later part whose pages and records
+    /// are those of one in `earlier` is taken from there as it is.
+    pub fn start(
+        language: &str,
+        pages: Vec<String>,
+        size: usize,
+        earlier: Earlier,
+    ) -> Result<Indexer, Diagnostic> {
         let cut = parts::Cut::new(pages.len(), size);
         let parts: Vec<Range<usize>> = cut.ranges().collect();
         let shared = Arc::new(Shared {
             language: language.to_string(),
             urls: pages.iter().map(|path| record_url(path)).collect(),
+            pages: pages.clone(),
+            earlier,
+            fingerprints: Mutex::new(vec![0; parts.len()]),
+            reused: AtomicUsize::new(0),
             queue: Mutex::new(Queue {
                 records: pages.iter().map(|_| Slot::Waiting).collect(),
                 taken: 0,
@@ -248,12 +373,21 @@ impl Indexer {
             .into_iter()
             .map(|part| part.unwrap_or_else(|| Ok(Vec::new())))
             .collect::<Result<Vec<_>, _>>()?;
+        let parts = built.len();
         let built = built.into_iter().map(PartFiles::Made).collect();
-        let files = assemble(&self.shared.language, self.shared.cut, built)?.files;
+        let fingerprints = std::mem::take(
+            &mut *self
+                .shared
+                .fingerprints
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let files = assemble(&self.shared.language, self.shared.cut, built, &fingerprints)?.files;
         let busy = Duration::from_nanos(self.shared.busy.load(Ordering::Relaxed));
         Ok(Bundle {
             files,
             busy: busy + started.elapsed(),
+            reused: (self.shared.reused.load(Ordering::Relaxed), parts),
         })
     }
 }
@@ -307,10 +441,18 @@ impl Shared {
     }
 
     /// Reads part `number`'s records in archive order as they come, and
-    /// builds it. A page whose record never came is left out.
+    /// builds it. A page whose record never came is left out. A later part
+    /// the output has is taken from there if its pages and records are the
+    /// same; until its last record is in, its records are held rather than
+    /// read (they are small next to what Pagefind makes of them).
     fn index_part(&self, number: usize) -> Result<Vec<BundleFile>, Diagnostic> {
+        let folder = self.cut.folder(number);
+        let candidate = number > 0 && self.earlier.has(&folder);
+        let range = self.parts.get(number).cloned().unwrap_or_default();
         let mut part = Part::default();
-        for slot in self.parts.get(number).cloned().unwrap_or_default() {
+        let mut held = Vec::new();
+        let mut hashes = HashMap::with_capacity(range.len());
+        for slot in range.clone() {
             let mut queue = self.lock();
             while matches!(queue.records.get(slot), Some(Slot::Waiting)) && !queue.closed {
                 queue = self.wait(queue);
@@ -328,6 +470,33 @@ impl Shared {
             };
             drop(queue);
             if let Some(record) = record {
+                hashes.insert(slot, hash_of(&record));
+                if candidate {
+                    held.push((slot, record));
+                } else {
+                    part.add(&self.language, &self.urls, slot, record)?;
+                }
+            }
+        }
+        let fingerprint = part_fingerprint(
+            &self.language,
+            &folder,
+            range.filter_map(|slot| Some((self.pages.get(slot)?, hashes.get(&slot).copied()))),
+        );
+        if let Some(place) = self
+            .fingerprints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(number)
+        {
+            *place = fingerprint;
+        }
+        if candidate {
+            if let Some(files) = self.earlier.take(&folder, fingerprint) {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                return Ok(files);
+            }
+            for (slot, record) in held {
                 part.add(&self.language, &self.urls, slot, record)?;
             }
         }
@@ -530,6 +699,7 @@ fn assemble(
     language: &str,
     cut: parts::Cut,
     parts: Vec<PartFiles>,
+    fingerprints: &[u64],
 ) -> Result<Assembled, Diagnostic> {
     let mut parts = parts;
     match parts.first_mut() {
@@ -541,6 +711,7 @@ fn assemble(
     }
     let mut later = Vec::new();
     let mut listed = HashSet::new();
+    let mut made_of = BTreeMap::new();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for (part, part_files) in parts.into_iter().enumerate() {
         let folder = cut.folder(part);
@@ -562,6 +733,9 @@ fn assemble(
                     .to_string(),
             );
             listed.insert(folder.clone());
+            if let Some(fingerprint) = fingerprints.get(part) {
+                made_of.insert(folder.clone(), format!("{fingerprint:016x}"));
+            }
         }
         for file in made.into_iter().filter(|f| parts::keeps(part, &f.path)) {
             files.insert(format!("{folder}{}", file.path), file.contents);
@@ -570,6 +744,18 @@ fn assemble(
     let list = serde_json::to_vec(&later)
         .map_err(|e| Diagnostic::error(PARTS_LIST, format!("cannot list the search parts: {e}")))?;
     files.insert(PARTS_LIST.to_string(), list);
+    let made = PartsMade {
+        dossier: env!("CARGO_PKG_VERSION").to_string(),
+        language: language.to_string(),
+        parts: made_of,
+    };
+    let made = serde_json::to_vec(&made).map_err(|e| {
+        Diagnostic::error(
+            PARTS_MADE,
+            format!("cannot list what the parts are made of: {e}"),
+        )
+    })?;
+    files.insert(PARTS_MADE.to_string(), made);
     Ok(Assembled {
         files: files
             .into_iter()
@@ -735,6 +921,7 @@ pub fn update_pages(
     let mut made = Vec::with_capacity(ranges.len());
     let mut folders = Vec::with_capacity(ranges.len());
     let mut fingerprints = HashMap::with_capacity(ranges.len());
+    let mut in_order = Vec::with_capacity(ranges.len());
     let mut stopped = false;
     for outcome in done.into_iter().map(OnceLock::into_inner) {
         let part = match outcome {
@@ -757,6 +944,7 @@ pub fn update_pages(
                 .insert(part.folder.clone(), (part.fingerprint, files.clone()));
         }
         records.extend(part.hashes);
+        in_order.push(part.fingerprint);
         fingerprints.insert(part.folder.clone(), part.fingerprint);
         folders.push((part.folder, part.changed));
         made.push(part.files);
@@ -768,7 +956,7 @@ pub fn update_pages(
         // No briefings: the bundle is the scripts over an index of nothing.
         folders.push((BUNDLE_DIR.to_string(), true));
     }
-    let assembled = assemble(language, cut, made)?;
+    let assembled = assemble(language, cut, made, &in_order)?;
     Ok(Some(Update {
         files: assembled.files,
         folders,
@@ -861,14 +1049,13 @@ impl Known<'_> {
         }
         let by_page: HashMap<&str, u64> = hashes.iter().map(|(p, h)| (p.as_str(), *h)).collect();
         let part_pages = self.pages.get(range.clone()).unwrap_or_default();
-        let fingerprint = hash_of(&(
+        let fingerprint = part_fingerprint(
             self.language,
             &folder,
             part_pages
                 .iter()
-                .map(|page| (page, by_page.get(page.as_str())))
-                .collect::<Vec<_>>(),
-        ));
+                .map(|page| (page, by_page.get(page.as_str()).copied())),
+        );
         let done = |files, changed, built| PartDone {
             folder: folder.clone(),
             fingerprint,

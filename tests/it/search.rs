@@ -229,6 +229,93 @@ fn the_index_is_the_same_however_the_pages_arrive() {
     assert!(first == second, "two builds wrote different search bundles");
 }
 
+/// A build over the last one's output takes the later parts of the search
+/// index whose briefings and records are the same as they are, and makes
+/// again a part whose briefing changed, or whose files are not what the
+/// last build wrote with this Pagefind, or all of them when another dossier
+/// made the output; whatever it took, the bundle is a fresh build's.
+#[test]
+fn a_build_takes_unchanged_search_parts_from_the_last_one() {
+    let site = many_briefings_in_parts(10);
+    let pagefind = |site: &Site| -> Vec<(PathBuf, Vec<u8>)> {
+        site.output()
+            .tree()
+            .into_iter()
+            .filter(|(path, _)| path.starts_with("pagefind"))
+            .collect()
+    };
+    // What a build into an empty folder writes for the site as it is now.
+    let fresh = |site: &Site| {
+        let dir = tempfile::tempdir().expect("a folder");
+        let options = dossier::config::BuildOptions {
+            output: dir.path().join("site"),
+            ..site.options()
+        };
+        let report = dossier::build(&options).expect("a fresh build");
+        assert_eq!(report.search_parts_kept.map(|(kept, _)| kept), Some(0));
+        let output = Output::new(&options.output, "https://example.org/");
+        let files: Vec<(PathBuf, Vec<u8>)> = output
+            .tree()
+            .into_iter()
+            .filter(|(path, _)| path.starts_with("pagefind"))
+            .collect();
+        files
+    };
+    assert_eq!(site.build().search_parts_kept, Some((0, 6)));
+    assert_eq!(
+        site.build().search_parts_kept,
+        Some((5, 6)),
+        "all but the newest"
+    );
+    assert!(
+        pagefind(&site) == fresh(&site),
+        "the bundle of a fresh build"
+    );
+
+    // An old briefing's words change: its part (the oldest) is made again.
+    let oldest = "content/briefings/b12.md";
+    let text = std::fs::read_to_string(site.root().join(oldest)).expect("a briefing");
+    assert!(text.contains("date: 2021-01-13"), "{text}");
+    site.write(oldest, &text.replace("the coalition", "the quincunx"));
+    assert_eq!(site.build().search_parts_kept, Some((4, 6)));
+    assert!(
+        pagefind(&site) == fresh(&site),
+        "the bundle of a fresh build"
+    );
+
+    // A part's files that are not what this Pagefind wrote are not taken.
+    let entry = site
+        .output()
+        .dir
+        .join("pagefind/parts/2/pagefind-entry.json");
+    let json = std::fs::read_to_string(&entry).expect("the part's entry");
+    let version = serde_json::from_str::<Value>(&json).expect("JSON")["version"]
+        .as_str()
+        .expect("a version")
+        .to_string();
+    std::fs::write(&entry, json.replace(&version, "0.0.1")).expect("entry written");
+    assert_eq!(site.build().search_parts_kept, Some((4, 6)));
+    assert!(
+        pagefind(&site) == fresh(&site),
+        "the bundle of a fresh build"
+    );
+
+    // Another dossier's output: nothing is taken.
+    let made = site.output().dir.join("pagefind/dossier-parts.json");
+    let json = std::fs::read_to_string(&made).expect("what the parts are made of");
+    let other = json.replace(
+        &format!("\"dossier\":\"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"dossier\":\"0.0.0-other\"",
+    );
+    assert_ne!(json, other);
+    std::fs::write(&made, other).expect("written");
+    assert_eq!(site.build().search_parts_kept, Some((0, 6)));
+    assert!(
+        pagefind(&site) == fresh(&site),
+        "the bundle of a fresh build"
+    );
+}
+
 /// The URL of every page a bundle folder's fragments describe.
 fn fragment_urls(output: &Output, folder: &str) -> Vec<String> {
     output
