@@ -79,9 +79,10 @@ pub const BUNDLE_DIR: &str = "pagefind/";
 /// The bundle's list of its later parts, for the search page.
 pub const PARTS_LIST: &str = "pagefind/parts.json";
 
-/// What each later part of the bundle was made of (its fingerprint, by
-/// folder), so that the next build can take a part whose pages and records
-/// are the same from the output as it is instead of indexing it again.
+/// What each part of the bundle was made of (its fingerprint, by folder:
+/// `pagefind/` for the newest), so that the next build can take a part
+/// whose pages and records are the same from the output as it is instead
+/// of indexing it again.
 pub const PARTS_MADE: &str = "pagefind/dossier-parts.json";
 
 /// The contents of [`PARTS_MADE`].
@@ -90,13 +91,15 @@ struct PartsMade {
     /// The dossier that wrote it: another takes nothing from it.
     dossier: String,
     language: String,
-    /// Each later part's fingerprint ([`part_fingerprint`]), in hex, by folder.
+    /// Each part's fingerprint ([`part_fingerprint`]), in hex, by folder.
     parts: BTreeMap<String, String>,
 }
 
-/// The later parts of the bundle already in an output folder that a build
-/// may take as they are: those [`PARTS_MADE`] names, made by this version
-/// of dossier in the same language.
+/// The parts of the bundle already in an output folder that a build may
+/// take as they are: those [`PARTS_MADE`] names, made by this version of
+/// dossier in the same language. The newest part's files are the bundle's
+/// folder less the later parts and the lists of them; its scripts are
+/// Pagefind's own, which the entry's version check covers.
 #[derive(Debug, Default)]
 pub struct Earlier {
     /// The output folder.
@@ -142,8 +145,24 @@ impl Earlier {
             return None;
         }
         let dir = self.output.join(folder);
+        // The newest part is the bundle's folder, beside the later parts
+        // and the lists of them.
+        let newest = folder == BUNDLE_DIR;
+        let theirs = |path: &str| {
+            newest
+                && (path == "parts" || path.starts_with("parts/") || {
+                    let listed = format!("{BUNDLE_DIR}{path}");
+                    listed == PARTS_LIST || listed == PARTS_MADE
+                })
+        };
         let mut files = Vec::new();
-        for entry in WalkDir::new(&dir).sort_by_file_name() {
+        let walk = WalkDir::new(&dir).sort_by_file_name().into_iter();
+        for entry in walk.filter_entry(|entry| {
+            entry
+                .path()
+                .strip_prefix(&dir)
+                .map_or(true, |rel| !theirs(&slash_path(rel)))
+        }) {
             let entry = entry.ok()?;
             if !entry.file_type().is_file() {
                 continue;
@@ -441,13 +460,13 @@ impl Shared {
     }
 
     /// Reads part `number`'s records in archive order as they come, and
-    /// builds it. A page whose record never came is left out. A later part
-    /// the output has is taken from there if its pages and records are the
+    /// builds it. A page whose record never came is left out. A part the
+    /// output has is taken from there if its pages and records are the
     /// same; until its last record is in, its records are held rather than
     /// read (they are small next to what Pagefind makes of them).
     fn index_part(&self, number: usize) -> Result<Vec<BundleFile>, Diagnostic> {
         let folder = self.cut.folder(number);
-        let candidate = number > 0 && self.earlier.has(&folder);
+        let candidate = self.earlier.has(&folder);
         let range = self.parts.get(number).cloned().unwrap_or_default();
         let mut part = Part::default();
         let mut held = Vec::new();
@@ -715,9 +734,18 @@ fn assemble(
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for (part, part_files) in parts.into_iter().enumerate() {
         let folder = cut.folder(part);
+        let fingerprint = fingerprints
+            .get(part)
+            .map(|fingerprint| (folder.clone(), format!("{fingerprint:016x}")));
         let (made, kept) = match part_files {
             PartFiles::Made(made) => (made, false),
-            PartFiles::Kept { listed: false } => continue,
+            PartFiles::Kept { listed: false } => {
+                // The newest part, kept, is in the output unlisted.
+                if part == 0 {
+                    made_of.extend(fingerprint);
+                }
+                continue;
+            }
             PartFiles::Kept { listed: true } => (Vec::new(), true),
         };
         // Pagefind leaves out pages without words: a part of such pages has
@@ -733,10 +761,8 @@ fn assemble(
                     .to_string(),
             );
             listed.insert(folder.clone());
-            if let Some(fingerprint) = fingerprints.get(part) {
-                made_of.insert(folder.clone(), format!("{fingerprint:016x}"));
-            }
         }
+        made_of.extend(fingerprint);
         for file in made.into_iter().filter(|f| parts::keeps(part, &f.path)) {
             files.insert(format!("{folder}{}", file.path), file.contents);
         }
