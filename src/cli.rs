@@ -98,13 +98,10 @@ impl BuildArgs {
                         eprintln!("{stage:>24}: {:>8.1} ms", took.as_secs_f64() * 1000.0);
                     }
                 }
-                println!("{}", report.summary());
-                if let Some((kept, parts)) = report.search_parts_kept.filter(|(kept, _)| *kept > 0)
-                {
-                    println!(
-                        "Search index: {kept} of {parts} parts as the last build made them, the rest made again"
-                    );
+                if let Some(line) = report.search_parts_kept.and_then(kept_parts) {
+                    println!("{line}");
                 }
+                println!("{}", report.summary());
                 ExitCode::SUCCESS
             }
             Err(diagnostics) => {
@@ -112,6 +109,23 @@ impl BuildArgs {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// What `dossier build` says of the search index's parts taken from the
+/// last build as they were; nothing when none was.
+fn kept_parts((kept, parts): (usize, usize)) -> Option<String> {
+    match kept {
+        0 => None,
+        _ if kept == parts => Some(format!(
+            "Search index: all {parts} part{} as the last build made {}",
+            if parts == 1 { "" } else { "s" },
+            if parts == 1 { "it" } else { "them" }
+        )),
+        _ => Some(format!(
+            "Search index: {kept} of {parts} parts as the last build made them, {} made again",
+            parts - kept
+        )),
     }
 }
 

@@ -46,6 +46,37 @@ fn build_exits_zero_and_prints_the_closing_line() {
     assert_eq!(files, site.output().files().len() as u64);
 }
 
+/// A build over the last one's output says how much of the search index it
+/// took from there, before its closing line.
+#[test]
+fn a_second_build_says_it_took_the_search_index_as_it_was() {
+    let site = Site::fixture();
+    let first = text(&dossier(&["build"], &site).stdout);
+    assert!(!first.contains("Search index"), "{first}");
+    let run = dossier(&["build"], &site);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("Search index: all 1 part as the last build made it"),
+        "{stdout}"
+    );
+    assert!(
+        closing_line(lines.last().copied().unwrap_or("")).is_some(),
+        "{stdout}"
+    );
+    // A briefing's new words: its part is made again, and nothing is said.
+    let rome = "content/briefings/2020/rome-meeting.md";
+    let text_now = std::fs::read_to_string(site.root().join(rome)).expect("a briefing");
+    site.write(
+        rome,
+        &text_now.replace("met in Rome", "met in Rome, palimpsest"),
+    );
+    let third = text(&dossier(&["build"], &site).stdout);
+    assert!(!third.contains("Search index"), "{third}");
+}
+
 #[test]
 fn build_honours_output_base_url_and_drafts() {
     let site = Site::fixture();
