@@ -190,8 +190,8 @@ fn pagefind_version() -> Option<&'static str> {
 }
 
 /// What a part is made of: its folder, its pages and their records, hashed
-/// (`None`: the page is gone), and the language. The same
-/// fingerprint makes the same files.
+/// (`None`: the page is gone), and the language. The same fingerprint makes
+/// the same files.
 fn part_fingerprint<'p>(
     language: &str,
     folder: &str,
@@ -247,8 +247,8 @@ struct Shared {
     parts: Vec<Range<usize>>,
     /// Each page's output path, by archive position.
     pages: Vec<String>,
-    /// The later parts of the bundle in the output, which an unchanged
-    /// part is taken from.
+    /// The parts of the bundle in the output, which an unchanged part is
+    /// taken from.
     earlier: Earlier,
     /// What each part is made of, by part, once its last record is in.
     fingerprints: Mutex<Vec<u64>>,
@@ -286,8 +286,8 @@ struct Queue {
 impl Indexer {
     /// Starts indexing for a site in `language` whose briefing pages are at
     /// the output paths `pages` (`briefings/rome/index.html`), in archive
-    /// order, `size` pages to a part. A later part whose pages and records
-    /// are those of one in `earlier` is taken from there as it is.
+    /// order, `size` pages to a part. A part whose pages and records are
+    /// those of one in `earlier` is taken from there as it is.
     pub fn start(
         language: &str,
         pages: Vec<String>,
