@@ -117,10 +117,9 @@ impl BuildArgs {
 fn kept_parts((kept, parts): (usize, usize)) -> Option<String> {
     match kept {
         0 => None,
+        1 if parts == 1 => Some("Search index: as the last build made it".to_string()),
         _ if kept == parts => Some(format!(
-            "Search index: all {parts} part{} as the last build made {}",
-            if parts == 1 { "" } else { "s" },
-            if parts == 1 { "it" } else { "them" }
+            "Search index: all {parts} parts as the last build made them"
         )),
         _ => Some(format!(
             "Search index: {kept} of {parts} parts as the last build made them, {} made again",
@@ -373,5 +372,27 @@ fn exit(success: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_parts;
+
+    #[test]
+    fn a_build_says_how_much_of_the_search_index_it_took_as_it_was() {
+        assert_eq!(kept_parts((0, 5)), None);
+        assert_eq!(
+            kept_parts((1, 1)).as_deref(),
+            Some("Search index: as the last build made it")
+        );
+        assert_eq!(
+            kept_parts((5, 5)).as_deref(),
+            Some("Search index: all 5 parts as the last build made them")
+        );
+        assert_eq!(
+            kept_parts((4, 6)).as_deref(),
+            Some("Search index: 4 of 6 parts as the last build made them, 2 made again")
+        );
     }
 }
