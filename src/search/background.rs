@@ -534,30 +534,13 @@ mod tests {
         assert_eq!(dirty.snapshot().0, Some(set(&["d"])));
     }
 
-    /// `count` briefing pages in `dir`, in archive order.
-    fn write_pages(dir: &Path, count: usize) -> Arc<[String]> {
-        (0..count)
-            .map(|i| {
-                let page = format!("briefings/{i}/index.html");
-                let file = dir.join(&page);
-                std::fs::create_dir_all(file.parent().expect("a folder")).expect("folder");
-                let html = format!(
-                    "<html><body><article data-pagefind-body><h1>Briefing {i}</h1>\
-                     <p>Words of briefing {i}.</p></article></body></html>"
-                );
-                std::fs::write(file, html).expect("page written");
-                page
-            })
-            .collect()
-    }
-
     /// An index running when an in-place rebuild of the same site starts
     /// another is left to finish and written; the later one makes again
     /// only the part it has to.
     #[test]
     fn a_running_index_of_the_same_site_is_left_to_finish() {
         let dir = tempfile::tempdir().expect("a folder");
-        let pages = write_pages(dir.path(), 40);
+        let pages: Arc<[String]> = crate::search::tests::write_pages(dir.path(), 40, "word").into();
         let told = Arc::new(Mutex::new(Vec::new()));
         let mut background = Background::new();
         let listened = Arc::clone(&told);

@@ -1082,52 +1082,57 @@ impl Known<'_> {
                 .iter()
                 .map(|page| (page, by_page.get(page.as_str()).copied())),
         );
-        let done = |files, changed, built| PartDone {
-            folder: folder.clone(),
+        let (files, changed, built) = 'made: {
+            if self
+                .previous
+                .is_some_and(|p| p.parts.get(&folder) == Some(&fingerprint))
+            {
+                let listed = self.previous.is_some_and(|p| p.listed.contains(&folder));
+                break 'made (PartFiles::Kept { listed }, false, false);
+            }
+            if let Some((_, files)) = self
+                .progress
+                .parts
+                .get(&folder)
+                .filter(|(made_of, _)| *made_of == fingerprint)
+            {
+                break 'made (PartFiles::Made(files.clone()), true, false);
+            }
+            // On this thread alone: Pagefind is given no pool of threads.
+            let mut part = Part {
+                threads: 1,
+                ..Part::default()
+            };
+            for slot in range {
+                if !wanted() {
+                    return Ok(None);
+                }
+                let record = match (read.remove(&slot), self.pages.get(slot)) {
+                    (Some(record), _) => Some(record),
+                    (None, Some(page)) if by_page.contains_key(page.as_str()) => {
+                        read_record(self.output, page)?
+                    }
+                    (None, _) => None,
+                };
+                if let Some(record) = record {
+                    part.add(self.language, self.urls, slot, record)?;
+                }
+            }
+            (
+                PartFiles::Made(part.build(self.language, self.urls)?),
+                true,
+                true,
+            )
+        };
+        Ok(Some(PartDone {
+            folder,
             fingerprint,
-            hashes: hashes.clone(),
-            read: read_hashes.clone(),
+            hashes,
+            read: read_hashes,
             files,
             changed,
             built,
-        };
-        if self
-            .previous
-            .is_some_and(|p| p.parts.get(&folder) == Some(&fingerprint))
-        {
-            let listed = self.previous.is_some_and(|p| p.listed.contains(&folder));
-            return Ok(Some(done(PartFiles::Kept { listed }, false, false)));
-        }
-        if let Some((_, files)) = self
-            .progress
-            .parts
-            .get(&folder)
-            .filter(|(made_of, _)| *made_of == fingerprint)
-        {
-            return Ok(Some(done(PartFiles::Made(files.clone()), true, false)));
-        }
-        // On this thread alone: Pagefind is given no pool of threads.
-        let mut part = Part {
-            threads: 1,
-            ..Part::default()
-        };
-        for slot in range {
-            if !wanted() {
-                return Ok(None);
-            }
-            let record = match (read.remove(&slot), self.pages.get(slot)) {
-                (Some(record), _) => Some(record),
-                (None, Some(page)) if by_page.contains_key(page.as_str()) => {
-                    read_record(self.output, page)?
-                }
-                (None, _) => None,
-            };
-            if let Some(record) = record {
-                part.add(self.language, self.urls, slot, record)?;
-            }
-        }
-        let files = part.build(self.language, self.urls)?;
-        Ok(Some(done(PartFiles::Made(files), true, true)))
+        }))
     }
 }
 
@@ -1204,8 +1209,9 @@ mod tests {
     }
 
     /// Briefing pages `briefings/<i>/index.html` in `dir`, each naming its
-    /// own word, and their paths in archive order.
-    fn write_pages(dir: &Path, count: usize, word: &str) -> Vec<String> {
+    /// own word, and their paths in archive order (the background index's
+    /// tests write theirs with it too).
+    pub(in crate::search) fn write_pages(dir: &Path, count: usize, word: &str) -> Vec<String> {
         (0..count)
             .map(|i| {
                 let page = format!("briefings/{i}/index.html");
