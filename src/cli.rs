@@ -98,7 +98,10 @@ impl BuildArgs {
                         eprintln!("{stage:>24}: {:>8.1} ms", took.as_secs_f64() * 1000.0);
                     }
                 }
-                if let Some(line) = report.search_parts_kept.and_then(kept_parts) {
+                if let Some(line) = report
+                    .search_reuse
+                    .and_then(|reuse| kept_parts((reuse.parts_kept, reuse.parts)))
+                {
                     println!("{line}");
                 }
                 println!("{}", report.summary());

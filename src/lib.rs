@@ -62,9 +62,9 @@ pub struct BuildReport {
     pub timings: Vec<(&'static str, Duration)>,
     /// Only the pages an edit touched were rendered ([`session::Session::rebuild`]).
     pub incremental: bool,
-    /// With the search index made in the build: its parts taken from the
-    /// last build's output as they were, of how many.
-    pub search_parts_kept: Option<(usize, usize)>,
+    /// With the search index made in the build: what it took from the
+    /// last build's output (parts as they were, records of pages not read).
+    pub search_reuse: Option<search::Reuse>,
 }
 
 impl BuildReport {
@@ -219,7 +219,7 @@ fn swap_in(
         warnings: std::mem::take(&mut staged.warnings),
         timings: clock.laps,
         incremental: false,
-        search_parts_kept: staged.search_parts_kept,
+        search_reuse: staged.search_reuse,
     };
     Ok((report, staged))
 }
@@ -252,8 +252,8 @@ struct Staged {
     prepared: render::Prepared,
     render: RenderStats,
     warnings: Vec<Diagnostic>,
-    /// See [`BuildReport::search_parts_kept`].
-    search_parts_kept: Option<(usize, usize)>,
+    /// See [`BuildReport::search_reuse`].
+    search_reuse: Option<search::Reuse>,
     /// The warnings of reading the content (in `warnings` too), which a
     /// later build from the same archive repeats.
     content_warnings: Vec<Diagnostic>,
@@ -370,7 +370,7 @@ fn stage_from(
         .then(|| {
             search::Indexer::start(
                 &config.language,
-                briefing_pages(&archive),
+                (briefing_pages(&archive), staging.dir()),
                 config.search_part_size,
                 search::Earlier::load(&options.output, &config.language),
             )
@@ -405,7 +405,7 @@ fn stage_from(
     )
     .map_err(|problems| sorted(Diagnostics(problems)))?;
     clock.lap("render and write pages");
-    let search_parts_kept = match indexer {
+    let search_reuse = match indexer {
         Some(indexer) => Some(write_search_bundle(indexer, &staging, clock)?),
         None => None,
     };
@@ -419,7 +419,7 @@ fn stage_from(
         prepared,
         render,
         warnings: diagnostics.0,
-        search_parts_kept,
+        search_reuse,
         content_warnings,
         search_pages,
     };
@@ -465,7 +465,7 @@ fn write_search_bundle(
     indexer: search::Indexer,
     staging: &Staging,
     clock: &mut Stopwatch,
-) -> Result<(usize, usize), Diagnostics> {
+) -> Result<search::Reuse, Diagnostics> {
     let bundle = indexer.finish().map_err(|d| Diagnostics(vec![d]))?;
     let problems: Vec<Diagnostic> = bundle
         .files

@@ -1443,7 +1443,7 @@ impl Session {
             warnings: Vec::new(),
             timings: clock.laps,
             incremental: true,
-            search_parts_kept: None,
+            search_reuse: None,
         })
     }
 }

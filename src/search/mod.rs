@@ -93,6 +93,28 @@ struct PartsMade {
     language: String,
     /// Each part's fingerprint ([`part_fingerprint`]), in hex, by folder.
     parts: BTreeMap<String, String>,
+    /// The [`record::READER`] that read the pages' records: the page
+    /// hashes below are taken only from the same.
+    #[serde(default)]
+    reader: u32,
+    /// Each briefing page's bytes and record, hashed, in hex, by output
+    /// path: a page whose bytes are the same has the same record, which a
+    /// build then does not read again.
+    #[serde(default)]
+    pages: BTreeMap<String, (String, String)>,
+}
+
+/// A briefing page's bytes, hashed, and its record, hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PageHashes {
+    html: u64,
+    record: u64,
+}
+
+/// A page's bytes, hashed: what tells the page is the one the last build
+/// indexed.
+fn html_hash(html: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(html)
 }
 
 /// The parts of the bundle already in an output folder that a build may
@@ -106,6 +128,8 @@ pub struct Earlier {
     output: PathBuf,
     /// Each part's fingerprint, by folder (`pagefind/parts/3/`).
     parts: HashMap<String, u64>,
+    /// What each briefing page was, by output path.
+    pages: HashMap<String, PageHashes>,
 }
 
 impl Earlier {
@@ -116,19 +140,48 @@ impl Earlier {
         let made: Option<PartsMade> = std::fs::read(output.join(PARTS_MADE))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-        let parts = made
+        let Some(made) = made
             .filter(|made| made.dossier == env!("CARGO_PKG_VERSION") && made.language == language)
-            .map(|made| {
-                made.parts
-                    .into_iter()
-                    .filter_map(|(folder, hex)| Some((folder, u64::from_str_radix(&hex, 16).ok()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        else {
+            return Earlier {
+                output: output.to_path_buf(),
+                ..Earlier::default()
+            };
+        };
+        let hex = |hex: &str| u64::from_str_radix(hex, 16).ok();
+        let parts = made
+            .parts
+            .into_iter()
+            .filter_map(|(folder, fingerprint)| Some((folder, hex(&fingerprint)?)))
+            .collect();
+        let pages = if made.reader == record::READER {
+            made.pages
+                .into_iter()
+                .filter_map(|(page, (html, record))| {
+                    let hashes = PageHashes {
+                        html: hex(&html)?,
+                        record: hex(&record)?,
+                    };
+                    Some((page, hashes))
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
         Earlier {
             output: output.to_path_buf(),
             parts,
+            pages,
         }
+    }
+
+    /// The hash of the record of the page at `page` whose bytes hash to
+    /// `html`, if the last build indexed it with those bytes.
+    fn record_hash(&self, page: &str, html: u64) -> Option<u64> {
+        self.pages
+            .get(page)
+            .filter(|was| was.html == html)
+            .map(|was| was.record)
     }
 
     /// Whether a part at `folder` is in the output at all.
@@ -215,8 +268,20 @@ pub struct Bundle {
     /// Time spent indexing and building the parts, summed over the
     /// indexing threads (for `--timings`).
     pub busy: Duration,
-    /// Parts taken from the output as they were, of how many.
-    pub reused: (usize, usize),
+    /// What was taken from the bundle in the output.
+    pub reused: Reuse,
+}
+
+/// What a build took from the bundle the last one left in the output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reuse {
+    /// Parts taken as they were.
+    pub parts_kept: usize,
+    /// Parts in the bundle.
+    pub parts: usize,
+    /// Briefing pages read for their record: the others were the bytes the
+    /// last build indexed, and their records were known.
+    pub pages_read: usize,
 }
 
 /// How many parts past those being indexed the render threads may bring
@@ -248,12 +313,19 @@ struct Shared {
     /// Each page's output path, by archive position.
     pages: Vec<String>,
     /// The parts of the bundle in the output, which an unchanged part is
-    /// taken from.
+    /// taken from, and what its pages were.
     earlier: Earlier,
+    /// The folder the pages are written to, where a page whose record was
+    /// known is read back when its part is made again.
+    written_to: PathBuf,
     /// What each part is made of, by part, once its last record is in.
     fingerprints: Mutex<Vec<u64>>,
+    /// What each page is, by archive position, once its part is done.
+    page_hashes: Mutex<Vec<Option<PageHashes>>>,
     /// Parts taken from the output as they were.
     reused: AtomicUsize,
+    /// Pages read for their record.
+    pages_read: AtomicUsize,
     queue: Mutex<Queue>,
     /// Told whenever a record comes, a part is taken, or indexing ends.
     changed: Condvar,
@@ -265,7 +337,11 @@ struct Shared {
 enum Slot {
     /// Not rendered yet.
     Waiting,
-    Ready(Record),
+    /// Its record, read from the page, and its bytes, hashed.
+    Ready(Record, u64),
+    /// The page is what the last build indexed: its record is known by its
+    /// hash, and read back only if its part is made again.
+    Known(PageHashes),
     /// Taken by its part, or never coming (its page failed).
     Gone,
 }
@@ -286,11 +362,13 @@ struct Queue {
 impl Indexer {
     /// Starts indexing for a site in `language` whose briefing pages are at
     /// the output paths `pages` (`briefings/rome/index.html`), in archive
-    /// order, `size` pages to a part. A part whose pages and records are
-    /// those of one in `earlier` is taken from there as it is.
+    /// order, `size` pages to a part, written under `written_to`. A part
+    /// whose pages and records are those of one in `earlier` is taken from
+    /// there as it is; a page whose bytes are those `earlier` indexed is not
+    /// read for its record unless its part is made again.
     pub fn start(
         language: &str,
-        pages: Vec<String>,
+        (pages, written_to): (Vec<String>, &Path),
         size: usize,
         earlier: Earlier,
     ) -> Result<Indexer, Diagnostic> {
@@ -301,8 +379,11 @@ impl Indexer {
             urls: pages.iter().map(|path| record_url(path)).collect(),
             pages: pages.clone(),
             earlier,
+            written_to: written_to.to_path_buf(),
             fingerprints: Mutex::new(vec![0; parts.len()]),
+            page_hashes: Mutex::new(vec![None; pages.len()]),
             reused: AtomicUsize::new(0),
+            pages_read: AtomicUsize::new(0),
             queue: Mutex::new(Queue {
                 records: pages.iter().map(|_| Slot::Waiting).collect(),
                 taken: 0,
@@ -351,16 +432,17 @@ impl Indexer {
         }
     }
 
-    /// Hands in the record of the page at archive position `slot`, once
-    /// its part is no more than [`AHEAD`] parts past the last one taken.
-    fn deliver(&self, slot: usize, record: Record) {
+    /// Hands in what the page at archive position `slot` is (`Ready` or
+    /// `Known`), once its part is no more than [`AHEAD`] parts past the
+    /// last one taken.
+    fn deliver(&self, slot: usize, record: Slot) {
         let part = self.shared.cut.part_of(slot);
         let mut queue = self.shared.lock();
         while part >= queue.taken + AHEAD && !queue.closed {
             queue = self.shared.wait(queue);
         }
         if let Some(place) = queue.records.get_mut(slot) {
-            *place = Slot::Ready(record);
+            *place = record;
         }
         self.shared.changed.notify_all();
     }
@@ -394,19 +476,35 @@ impl Indexer {
             .collect::<Result<Vec<_>, _>>()?;
         let parts = built.len();
         let built = built.into_iter().map(PartFiles::Made).collect();
+        let shared = &self.shared;
         let fingerprints = std::mem::take(
-            &mut *self
-                .shared
+            &mut *shared
                 .fingerprints
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        let files = assemble(&self.shared.language, self.shared.cut, built, &fingerprints)?.files;
-        let busy = Duration::from_nanos(self.shared.busy.load(Ordering::Relaxed));
+        let page_hashes = std::mem::take(
+            &mut *shared
+                .page_hashes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let pages: Vec<(&str, PageHashes)> = shared
+            .pages
+            .iter()
+            .zip(page_hashes)
+            .filter_map(|(page, hashes)| Some((page.as_str(), hashes?)))
+            .collect();
+        let files = assemble(&shared.language, shared.cut, built, &fingerprints, &pages)?.files;
+        let busy = Duration::from_nanos(shared.busy.load(Ordering::Relaxed));
         Ok(Bundle {
             files,
             busy: busy + started.elapsed(),
-            reused: (self.shared.reused.load(Ordering::Relaxed), parts),
+            reused: Reuse {
+                parts_kept: shared.reused.load(Ordering::Relaxed),
+                parts,
+                pages_read: shared.pages_read.load(Ordering::Relaxed),
+            },
         })
     }
 }
@@ -463,14 +561,16 @@ impl Shared {
     /// builds it. A page whose record never came is left out. A part the
     /// output has is taken from there if its pages and records are the
     /// same; until its last record is in, its records are held rather than
-    /// read (they are small next to what Pagefind makes of them).
+    /// read (they are small next to what Pagefind makes of them). A page
+    /// whose record is known only by its hash is read back if the part is
+    /// made.
     fn index_part(&self, number: usize) -> Result<Vec<BundleFile>, Diagnostic> {
         let folder = self.cut.folder(number);
         let candidate = self.earlier.has(&folder);
         let range = self.parts.get(number).cloned().unwrap_or_default();
         let mut part = Part::default();
         let mut held = Vec::new();
-        let mut hashes = HashMap::with_capacity(range.len());
+        let mut hashes: HashMap<usize, PageHashes> = HashMap::with_capacity(range.len());
         for slot in range.clone() {
             let mut queue = self.lock();
             while matches!(queue.records.get(slot), Some(Slot::Waiting)) && !queue.closed {
@@ -479,29 +579,59 @@ impl Shared {
             if queue.abandoned {
                 return Err(Diagnostic::error(BUNDLE_DIR, "search indexing abandoned"));
             }
-            let record = match queue
+            let came = queue
                 .records
                 .get_mut(slot)
-                .map(|s| std::mem::replace(s, Slot::Gone))
-            {
-                Some(Slot::Ready(record)) => Some(record),
-                _ => None,
-            };
+                .map(|s| std::mem::replace(s, Slot::Gone));
             drop(queue);
-            if let Some(record) = record {
-                hashes.insert(slot, hash_of(&record));
-                if candidate {
-                    held.push((slot, record));
-                } else {
-                    part.add(&self.language, &self.urls, slot, record)?;
+            let (record, page) = match came {
+                Some(Slot::Ready(record, html)) => {
+                    let record_hash = hash_of(&record);
+                    let page = PageHashes {
+                        html,
+                        record: record_hash,
+                    };
+                    (Some(record), page)
                 }
+                Some(Slot::Known(page)) => (None, page),
+                _ => continue,
+            };
+            hashes.insert(slot, page);
+            if candidate {
+                held.push((slot, record));
+            } else {
+                let record = self.record_of(slot, record, &mut hashes)?;
+                part.add(&self.language, &self.urls, slot, record)?;
             }
         }
-        let fingerprint = part_fingerprint(
-            &self.language,
-            &folder,
-            range.filter_map(|slot| Some((self.pages.get(slot)?, hashes.get(&slot).copied()))),
-        );
+        let fingerprint = |hashes: &HashMap<usize, PageHashes>| {
+            part_fingerprint(
+                &self.language,
+                &folder,
+                range.clone().filter_map(|slot| {
+                    Some((self.pages.get(slot)?, hashes.get(&slot).map(|h| h.record)))
+                }),
+            )
+        };
+        let taken = candidate
+            .then(|| self.earlier.take(&folder, fingerprint(&hashes)))
+            .flatten();
+        let files = match taken {
+            Some(files) => {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                files
+            }
+            None => {
+                for (slot, record) in held {
+                    let record = self.record_of(slot, record, &mut hashes)?;
+                    part.add(&self.language, &self.urls, slot, record)?;
+                }
+                part.build(&self.language, &self.urls)?
+            }
+        };
+        // A record read back may (with another reader) differ from the
+        // hash it was known by: the part is what was read.
+        let fingerprint = fingerprint(&hashes);
         if let Some(place) = self
             .fingerprints
             .lock()
@@ -510,16 +640,38 @@ impl Shared {
         {
             *place = fingerprint;
         }
-        if candidate {
-            if let Some(files) = self.earlier.take(&folder, fingerprint) {
-                self.reused.fetch_add(1, Ordering::Relaxed);
-                return Ok(files);
-            }
-            for (slot, record) in held {
-                part.add(&self.language, &self.urls, slot, record)?;
+        let mut page_hashes = self
+            .page_hashes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (slot, page) in hashes {
+            if let Some(place) = page_hashes.get_mut(slot) {
+                *place = Some(page);
             }
         }
-        part.build(&self.language, &self.urls)
+        Ok(files)
+    }
+
+    /// The record of the page at archive position `slot`: `record` if it
+    /// came with one, else read back from the page as written (its hash in
+    /// `hashes` set to what was read).
+    fn record_of(
+        &self,
+        slot: usize,
+        record: Option<Record>,
+        hashes: &mut HashMap<usize, PageHashes>,
+    ) -> Result<Record, Diagnostic> {
+        if let Some(record) = record {
+            return Ok(record);
+        }
+        let page = self.pages.get(slot).map_or("", String::as_str);
+        let html = std::fs::read(self.written_to.join(page)).map_err(|e| unreadable(page, e))?;
+        let record = record::extract(&html).map_err(|e| unreadable(page, e))?;
+        self.pages_read.fetch_add(1, Ordering::Relaxed);
+        if let Some(known) = hashes.get_mut(&slot) {
+            known.record = hash_of(&record);
+        }
+        Ok(record)
     }
 }
 
@@ -535,8 +687,18 @@ impl PageSink for IndexingSink<'_> {
         let Some(&slot) = self.indexer.slots.get(path) else {
             return Ok(());
         };
-        let record = record::extract(contents).map_err(|e| unreadable(path, e))?;
-        self.indexer.deliver(slot, record);
+        let shared = &self.indexer.shared;
+        let html = html_hash(contents);
+        let known = shared.earlier.record_hash(path, html);
+        let page = match known {
+            Some(record) => Slot::Known(PageHashes { html, record }),
+            None => {
+                let record = record::extract(contents).map_err(|e| unreadable(path, e))?;
+                shared.pages_read.fetch_add(1, Ordering::Relaxed);
+                Slot::Ready(record, html)
+            }
+        };
+        self.indexer.deliver(slot, page);
         Ok(())
     }
 
@@ -712,13 +874,16 @@ struct Assembled {
 
 /// The bundle from each part's files, newest part first (as `cut` orders
 /// them): the newest whole at `pagefind/`, every other one that holds an
-/// index under `pagefind/parts/`, and the list of those. An empty site
-/// still gets the bundle's scripts, from an index of nothing.
+/// index under `pagefind/parts/`, the list of those, and what they were
+/// made of ([`PARTS_MADE`]: each part's fingerprint, and what each page in
+/// `pages` was). An empty site still gets the bundle's scripts, from an
+/// index of nothing.
 fn assemble(
     language: &str,
     cut: parts::Cut,
     parts: Vec<PartFiles>,
     fingerprints: &[u64],
+    pages: &[(&str, PageHashes)],
 ) -> Result<Assembled, Diagnostic> {
     let mut parts = parts;
     match parts.first_mut() {
@@ -774,6 +939,17 @@ fn assemble(
         dossier: env!("CARGO_PKG_VERSION").to_string(),
         language: language.to_string(),
         parts: made_of,
+        reader: record::READER,
+        pages: pages
+            .iter()
+            .map(|(page, hashes)| {
+                let hex = (
+                    format!("{:016x}", hashes.html),
+                    format!("{:016x}", hashes.record),
+                );
+                (page.to_string(), hex)
+            })
+            .collect(),
     };
     let made = serde_json::to_vec(&made).map_err(|e| {
         Diagnostic::error(
@@ -795,8 +971,8 @@ fn assemble(
 /// its parts a later site leaves as they were.
 #[derive(Debug, Clone, Default)]
 pub struct Indexed {
-    /// Each briefing page's record, hashed, by output path.
-    records: HashMap<String, u64>,
+    /// Each briefing page's bytes and record, hashed, by output path.
+    records: HashMap<String, PageHashes>,
     /// Each part's pages and their records, hashed, by folder.
     parts: HashMap<String, u64>,
     /// The folders `parts.json` lists.
@@ -811,7 +987,7 @@ pub struct Indexed {
 pub struct Progress {
     /// Records read back, hashed, by output path, each with the mark of the
     /// index that read it: good while the page is not written after it.
-    records: HashMap<String, (u64, u64)>,
+    records: HashMap<String, (PageHashes, u64)>,
     /// Parts made, by folder: their fingerprint (folder, pages and records)
     /// and their files, which are the same bytes for the same fingerprint.
     parts: HashMap<String, (u64, Vec<BundleFile>)>,
@@ -855,16 +1031,20 @@ impl Update {
     }
 }
 
-/// The record of the page at `page` in `output`, `None` if it is gone.
-fn read_record(output: &Path, page: &str) -> Result<Option<Record>, Diagnostic> {
+/// The record of the page at `page` in `output`, and what the page and
+/// the record are, hashed; `None` if it is gone.
+fn read_record(output: &Path, page: &str) -> Result<Option<(Record, PageHashes)>, Diagnostic> {
     let html = match std::fs::read(output.join(page)) {
         Ok(html) => html,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(unreadable(page, e)),
     };
-    record::extract(&html)
-        .map(Some)
-        .map_err(|e| unreadable(page, e))
+    let record = record::extract(&html).map_err(|e| unreadable(page, e))?;
+    let hashes = PageHashes {
+        html: html_hash(&html),
+        record: hash_of(&record),
+    };
+    Ok(Some((record, hashes)))
 }
 
 fn hash_of(value: &impl Hash) -> u64 {
@@ -982,7 +1162,11 @@ pub fn update_pages(
         // No briefings: the bundle is the scripts over an index of nothing.
         folders.push((BUNDLE_DIR.to_string(), true));
     }
-    let assembled = assemble(language, cut, made, &in_order)?;
+    let listed: Vec<(&str, PageHashes)> = records
+        .iter()
+        .map(|(page, hashes)| (page.as_str(), *hashes))
+        .collect();
+    let assembled = assemble(language, cut, made, &in_order, &listed)?;
     Ok(Some(Update {
         files: assembled.files,
         folders,
@@ -1016,11 +1200,11 @@ struct PartDone {
     folder: String,
     /// Its pages and their records, hashed, with its folder and language.
     fingerprint: u64,
-    /// Each of its pages' record, hashed, by output path (a page gone is
-    /// left out).
-    hashes: Vec<(String, u64)>,
+    /// Each of its pages' bytes and record, hashed, by output path (a page
+    /// gone is left out).
+    hashes: Vec<(String, PageHashes)>,
     /// The records read back here, hashed: for [`Progress`].
-    read: Vec<(String, u64)>,
+    read: Vec<(String, PageHashes)>,
     /// Its files, or that the bundle's are kept.
     files: PartFiles,
     /// Whether it differs from the bundle in the output.
@@ -1061,11 +1245,10 @@ impl Known<'_> {
                     if !wanted() {
                         return Ok(None);
                     }
-                    read_record(self.output, page)?.map(|record| {
-                        let hash = hash_of(&record);
+                    read_record(self.output, page)?.map(|(record, hashes)| {
                         read.insert(slot, record);
-                        read_hashes.push((page.clone(), hash));
-                        hash
+                        read_hashes.push((page.clone(), hashes));
+                        hashes
                     })
                 }
             };
@@ -1073,7 +1256,8 @@ impl Known<'_> {
                 hashes.push((page.clone(), hash));
             }
         }
-        let by_page: HashMap<&str, u64> = hashes.iter().map(|(p, h)| (p.as_str(), *h)).collect();
+        let by_page: HashMap<&str, u64> =
+            hashes.iter().map(|(p, h)| (p.as_str(), h.record)).collect();
         let part_pages = self.pages.get(range.clone()).unwrap_or_default();
         let fingerprint = part_fingerprint(
             self.language,
@@ -1110,7 +1294,7 @@ impl Known<'_> {
                 let record = match (read.remove(&slot), self.pages.get(slot)) {
                     (Some(record), _) => Some(record),
                     (None, Some(page)) if by_page.contains_key(page.as_str()) => {
-                        read_record(self.output, page)?
+                        read_record(self.output, page)?.map(|(record, _)| record)
                     }
                     (None, _) => None,
                 };

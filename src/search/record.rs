@@ -45,6 +45,13 @@ static ATTRIBUTE_VALUE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("a fixed pattern: {e}"))
 });
 
+/// The version of what [`extract`] makes of a page. A build takes the
+/// record of a page whose bytes are those the last build indexed by its
+/// hash, without reading the page again, only from the same reader: change
+/// this whenever a page's record changes (the test
+/// `the_reader_reads_a_page_as_it_did` fails until it is).
+pub const READER: u32 = 1;
+
 /// A page as the index takes it (the arguments of Pagefind's
 /// `add_custom_record` but its URL and language).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -516,6 +523,53 @@ fn normalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What [`extract`] makes of a page like a briefing's, as it is for
+    /// this [`READER`]. A build trusts the records the last one listed for
+    /// pages whose bytes are the same, so a change here must come with a
+    /// new `READER`.
+    #[test]
+    fn the_reader_reads_a_page_as_it_did() {
+        let page = r#"<!doctype html><html lang="en"><head><title>Rome</title>
+<meta property="og:image" content="/rome.png"></head>
+<body><nav>Home · People</nav>
+<article data-pagefind-body>
+<h1 id="top">Rome &amp; the <em>coalition</em></h1>
+<p class="meta" data-pagefind-ignore>3 min read</p>
+<p>Ministers met on <time data-pagefind-sort="date:2021-03-04">4 March</time>.</p>
+<ul><li><a data-pagefind-filter="people" href="/people/ada/">Ada Lovelace</a></li>
+<li><a data-pagefind-filter="countries:Italy" href="/countries/italy/">Italy</a></li></ul>
+<h2>Outcome</h2><p data-pagefind-weight="2">Agreed</p>
+<img data-pagefind-meta="image[src]" src="/map.png" alt="Map">
+<pre><code>let x = 1;</code></pre>
+</article><footer>Written by us</footer></body></html>"#;
+        let record = extract(page.as_bytes()).expect("a page");
+        let pairs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let expected = Record {
+            content: "___PAGEFIND_AUTO_WEIGHT___7 Rome & the coalition. ___END_PAGEFIND_WEIGHT___ \
+                      Ministers met on 4 March. Ada Lovelace. Italy. \
+                      ___PAGEFIND_AUTO_WEIGHT___6 Outcome. ___END_PAGEFIND_WEIGHT___ \
+                      ___PAGEFIND_WEIGHT___2 Agreed. ___END_PAGEFIND_WEIGHT___ let x = 1;"
+                .to_string(),
+            filters: [
+                ("countries".to_string(), vec!["Italy".to_string()]),
+                ("people".to_string(), vec!["Ada Lovelace".to_string()]),
+            ]
+            .into(),
+            meta: pairs(&[("image", "/map.png"), ("title", "Rome & the coalition")]),
+            sort: pairs(&[("date", "2021-03-04")]),
+            has_body: true,
+        };
+        assert_eq!(
+            record, expected,
+            "what a page's record is changed: give `READER` a new number"
+        );
+    }
 
     #[test]
     fn white_space_is_normalized_as_pagefind_does() {

@@ -2,6 +2,7 @@
 //! header's search box, with `search` on and off, and a search typed into
 //! headless Chromium on a site served from 127.0.0.1 under a subpath.
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::thread::JoinHandle;
@@ -234,7 +235,9 @@ fn the_index_is_the_same_however_the_pages_arrive() {
 /// same as they are, and makes
 /// again a part whose briefing changed, or whose files are not what the
 /// last build wrote with this Pagefind, or all of them when another dossier
-/// made the output; whatever it took, the bundle is a fresh build's.
+/// made the output; whatever it took, the bundle is a fresh build's. It
+/// reads for its record only a briefing page whose bytes changed, or that
+/// is in a part made again.
 #[test]
 fn a_build_takes_unchanged_search_parts_from_the_last_one() {
     let site = many_briefings_in_parts(10);
@@ -253,7 +256,9 @@ fn a_build_takes_unchanged_search_parts_from_the_last_one() {
             ..site.options()
         };
         let report = dossier::build(&options).expect("a fresh build");
-        assert_eq!(report.search_parts_kept.map(|(kept, _)| kept), Some(0));
+        let reuse = report.search_reuse.expect("search is on");
+        assert_eq!(reuse.parts_kept, 0);
+        assert!(reuse.pages_read >= 60, "every page read: {reuse:?}");
         let output = Output::new(&options.output, "https://example.org/");
         let files: Vec<(PathBuf, Vec<u8>)> = output
             .tree()
@@ -262,19 +267,53 @@ fn a_build_takes_unchanged_search_parts_from_the_last_one() {
             .collect();
         files
     };
-    assert_eq!(site.build().search_parts_kept, Some((0, 6)));
-    assert_eq!(site.build().search_parts_kept, Some((6, 6)), "every part");
+    // Builds the site, and says what it took from the last build, how
+    // many briefing pages it read, and how many changed: their page's
+    // bytes, or their part's files (a part made again for a change).
+    let build = |site: &Site| {
+        let before = site.output().tree_now().unwrap_or_default();
+        let reuse = site.build().search_reuse.expect("search is on");
+        let output = site.output();
+        let after = output.tree();
+        let mut to_read: Vec<String> = crate::support::differences(&before, &after)
+            .into_iter()
+            .filter(|path| after.contains_key(*path))
+            .filter_map(|path| {
+                let page = path.to_str()?.strip_suffix("index.html")?;
+                page.starts_with("briefings/").then(|| format!("/{page}"))
+            })
+            .collect();
+        let (parts_before, parts_after) = (search_parts(&before), search_parts(&after));
+        for (folder, files) in &parts_after {
+            if parts_before.get(folder) != Some(files) {
+                to_read.extend(fragment_urls(&output, folder));
+            }
+        }
+        to_read.sort();
+        to_read.dedup();
+        (
+            reuse.parts_kept,
+            reuse.parts,
+            reuse.pages_read,
+            to_read.len(),
+        )
+    };
+    assert_eq!(build(&site), (0, 6, 60, 60));
+    assert_eq!(build(&site), (6, 6, 0, 0), "every part, no page read");
     assert!(
         pagefind(&site) == fresh(&site),
         "the bundle of a fresh build"
     );
 
-    // An old briefing's words change: its part (the oldest) is made again.
+    // An old briefing's words change: its part (the oldest) is made again,
+    // its other pages read back.
     let oldest = "content/briefings/b12.md";
     let text = std::fs::read_to_string(site.root().join(oldest)).expect("a briefing");
     assert!(text.contains("date: 2021-01-13"), "{text}");
     site.write(oldest, &text.replace("the coalition", "the quincunx"));
-    assert_eq!(site.build().search_parts_kept, Some((5, 6)));
+    let (kept, parts, read, to_read) = build(&site);
+    assert_eq!((kept, parts, read), (5, 6, to_read));
+    assert!(read >= 10, "the part's ten pages at least: {read}");
     assert!(
         pagefind(&site) == fresh(&site),
         "the bundle of a fresh build"
@@ -287,7 +326,8 @@ fn a_build_takes_unchanged_search_parts_from_the_last_one() {
         "content/briefings/b99.md",
         "---\ntitle: Briefing 99\ndate: 2021-12-31\npeople: [Person 1]\n---\nThe newest words.\n",
     );
-    assert_eq!(site.build().search_parts_kept, Some((5, 7)));
+    let (kept, parts, read, to_read) = build(&site);
+    assert_eq!((kept, parts, read), (5, 7, to_read));
     assert!(
         pagefind(&site) == fresh(&site),
         "the bundle of a fresh build"
@@ -304,14 +344,40 @@ fn a_build_takes_unchanged_search_parts_from_the_last_one() {
         .expect("a version")
         .to_string();
     std::fs::write(&entry, json.replace(&version, "0.0.1")).expect("entry written");
-    assert_eq!(site.build().search_parts_kept, Some((6, 7)));
+    assert_eq!(build(&site), (6, 7, 10, 10));
     assert!(
         pagefind(&site) == fresh(&site),
         "the bundle of a fresh build"
     );
 
-    // Another dossier's output: nothing is taken.
+    // What the last build says a page's record was is checked when its
+    // part is made: a wrong hash only has the part made again.
     let made = site.output().dir.join("pagefind/dossier-parts.json");
+    let json = std::fs::read_to_string(&made).expect("what the parts are made of");
+    let mut listed: Value = serde_json::from_str(&json).expect("JSON");
+    let page = &mut listed["pages"]["briefings/b12/index.html"];
+    assert!(page.is_array(), "{listed}");
+    page[1] = Value::from("0123456789abcdef");
+    std::fs::write(&made, listed.to_string()).expect("written");
+    assert_eq!(build(&site), (6, 7, 10, 0));
+    assert!(
+        pagefind(&site) == fresh(&site),
+        "the bundle of a fresh build"
+    );
+    let json = std::fs::read_to_string(&made).expect("what the parts are made of");
+    assert!(
+        !json.contains("0123456789abcdef"),
+        "the record read is listed"
+    );
+
+    // Records read by another reader are read again, every one.
+    let json = std::fs::read_to_string(&made).expect("what the parts are made of");
+    let mut listed: Value = serde_json::from_str(&json).expect("JSON");
+    listed["reader"] = Value::from(dossier::search::record::READER + 1);
+    std::fs::write(&made, listed.to_string()).expect("written");
+    assert_eq!(build(&site), (7, 7, 61, 0));
+
+    // Another dossier's output: nothing is taken.
     let json = std::fs::read_to_string(&made).expect("what the parts are made of");
     let other = json.replace(
         &format!("\"dossier\":\"{}\"", env!("CARGO_PKG_VERSION")),
@@ -319,11 +385,32 @@ fn a_build_takes_unchanged_search_parts_from_the_last_one() {
     );
     assert_ne!(json, other);
     std::fs::write(&made, other).expect("written");
-    assert_eq!(site.build().search_parts_kept, Some((0, 7)));
+    assert_eq!(build(&site), (0, 7, 61, 0));
     assert!(
         pagefind(&site) == fresh(&site),
         "the bundle of a fresh build"
     );
+}
+
+/// The files of a tree's search bundle by part folder (`pagefind`,
+/// `pagefind/parts/2`), but the lists of parts.
+fn search_parts(tree: &crate::support::Tree) -> BTreeMap<String, Vec<(&PathBuf, &Vec<u8>)>> {
+    let mut parts: BTreeMap<String, Vec<(&PathBuf, &Vec<u8>)>> = BTreeMap::new();
+    for (path, bytes) in tree {
+        let Some(inside) = path.to_str().and_then(|p| p.strip_prefix("pagefind/")) else {
+            continue;
+        };
+        let folder = match inside.strip_prefix("parts/") {
+            Some(rest) => match rest.split_once('/') {
+                Some((number, _)) => format!("pagefind/parts/{number}"),
+                None => continue,
+            },
+            None if inside == "parts.json" || inside == "dossier-parts.json" => continue,
+            None => "pagefind".to_string(),
+        };
+        parts.entry(folder).or_default().push((path, bytes));
+    }
+    parts
 }
 
 /// The URL of every page a bundle folder's fragments describe.
