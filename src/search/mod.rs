@@ -184,6 +184,14 @@ impl Earlier {
             .map(|was| was.record)
     }
 
+    /// Whether the page at `page` with a record hashed to `record` makes
+    /// its part differ from the last build's: the last build listed
+    /// another record for it, or did not list it (a new page) while it
+    /// listed pages.
+    fn changes_part(&self, page: &str, record: u64) -> bool {
+        !self.pages.is_empty() && self.pages.get(page).is_none_or(|was| was.record != record)
+    }
+
     /// Whether a part at `folder` is in the output at all.
     fn has(&self, folder: &str) -> bool {
         self.parts.contains_key(folder)
@@ -326,6 +334,10 @@ struct Shared {
     reused: AtomicUsize,
     /// Pages read for their record.
     pages_read: AtomicUsize,
+    /// Whether each part, by part, is certain to be made again (a page's
+    /// record differs from the last build's): its pages are read as they
+    /// come, not read back later.
+    parts_changed: Vec<AtomicBool>,
     queue: Mutex<Queue>,
     /// Told whenever a record comes, a part is taken, or indexing ends.
     changed: Condvar,
@@ -337,8 +349,9 @@ struct Shared {
 enum Slot {
     /// Not rendered yet.
     Waiting,
-    /// Its record, read from the page, and its bytes, hashed.
-    Ready(Record, u64),
+    /// Its record, read from the page, and what the page and the record
+    /// are, hashed.
+    Ready(Record, PageHashes),
     /// The page is what the last build indexed: its record is known by its
     /// hash, and read back only if its part is made again.
     Known(PageHashes),
@@ -384,6 +397,7 @@ impl Indexer {
             page_hashes: Mutex::new(vec![None; pages.len()]),
             reused: AtomicUsize::new(0),
             pages_read: AtomicUsize::new(0),
+            parts_changed: parts.iter().map(|_| AtomicBool::new(false)).collect(),
             queue: Mutex::new(Queue {
                 records: pages.iter().map(|_| Slot::Waiting).collect(),
                 taken: 0,
@@ -566,7 +580,7 @@ impl Shared {
     /// made.
     fn index_part(&self, number: usize) -> Result<Vec<BundleFile>, Diagnostic> {
         let folder = self.cut.folder(number);
-        let candidate = self.earlier.has(&folder);
+        let mut candidate = self.earlier.has(&folder);
         let range = self.parts.get(number).cloned().unwrap_or_default();
         let mut part = Part::default();
         let mut held = Vec::new();
@@ -585,18 +599,20 @@ impl Shared {
                 .map(|s| std::mem::replace(s, Slot::Gone));
             drop(queue);
             let (record, page) = match came {
-                Some(Slot::Ready(record, html)) => {
-                    let record_hash = hash_of(&record);
-                    let page = PageHashes {
-                        html,
-                        record: record_hash,
-                    };
-                    (Some(record), page)
-                }
+                Some(Slot::Ready(record, page)) => (Some(record), page),
                 Some(Slot::Known(page)) => (None, page),
                 _ => continue,
             };
             hashes.insert(slot, page);
+            if candidate && self.part_changed(number) {
+                // It will be made: what was held goes in now, while the
+                // pages still render.
+                candidate = false;
+                for (slot, record) in std::mem::take(&mut held) {
+                    let record = self.record_of(slot, record, &mut hashes)?;
+                    part.add(&self.language, &self.urls, slot, record)?;
+                }
+            }
             if candidate {
                 held.push((slot, record));
             } else {
@@ -652,6 +668,13 @@ impl Shared {
         Ok(files)
     }
 
+    /// Whether part `number` is certain to be made again.
+    fn part_changed(&self, number: usize) -> bool {
+        self.parts_changed
+            .get(number)
+            .is_some_and(|changed| changed.load(Ordering::Relaxed))
+    }
+
     /// The record of the page at archive position `slot`: `record` if it
     /// came with one, else read back from the page as written (its hash in
     /// `hashes` set to what was read).
@@ -689,13 +712,29 @@ impl PageSink for IndexingSink<'_> {
         };
         let shared = &self.indexer.shared;
         let html = html_hash(contents);
-        let known = shared.earlier.record_hash(path, html);
+        // A page of a part that is to be made is read here, on a render
+        // thread, rather than read back later on the part's.
+        let part = shared.cut.part_of(slot);
+        let known = match shared.part_changed(part) {
+            false => shared.earlier.record_hash(path, html),
+            true => None,
+        };
         let page = match known {
             Some(record) => Slot::Known(PageHashes { html, record }),
             None => {
                 let record = record::extract(contents).map_err(|e| unreadable(path, e))?;
                 shared.pages_read.fetch_add(1, Ordering::Relaxed);
-                Slot::Ready(record, html)
+                let record_hash = hash_of(&record);
+                if shared.earlier.changes_part(path, record_hash) {
+                    if let Some(changed) = shared.parts_changed.get(part) {
+                        changed.store(true, Ordering::Relaxed);
+                    }
+                }
+                let page = PageHashes {
+                    html,
+                    record: record_hash,
+                };
+                Slot::Ready(record, page)
             }
         };
         self.indexer.deliver(slot, page);
@@ -1484,6 +1523,102 @@ mod tests {
         assert!(resumed != whole, "the rewritten page is in the index");
         let again = sorted(again.expect("not stopped"));
         assert!(resumed == again, "the same bundle as one made afresh");
+    }
+
+    /// Writes pages into a folder, as the staging folder has them.
+    struct Folder<'a>(&'a Path);
+
+    impl PageSink for Folder<'_> {
+        fn write(&self, path: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+            let file = self.0.join(path);
+            std::fs::create_dir_all(file.parent().expect("a folder")).expect("folder");
+            std::fs::write(file, contents).map_err(|e| unreadable(path, e))
+        }
+    }
+
+    /// Builds the index of `pages` (as `write_pages` wrote them in `from`)
+    /// written in the order of `order` into `to`, over the bundle in `to`;
+    /// `then` is called after each page is written.
+    fn index_in_order(
+        (from, to): (&Path, &Path),
+        pages: &[String],
+        order: &[usize],
+        then: impl Fn(&str),
+    ) -> Result<Bundle, Diagnostic> {
+        let earlier = Earlier::load(to, "en");
+        let indexer = Indexer::start("en", (pages.to_vec(), to), 4, earlier)?;
+        let folder = Folder(to);
+        let sink = indexer.sink(&folder);
+        for &slot in order {
+            let page = &pages[slot];
+            let html = std::fs::read(from.join(page)).expect("a page");
+            sink.write(page, &html)?;
+            then(page);
+        }
+        let bundle = indexer.finish()?;
+        for file in &bundle.files {
+            folder.write(&file.path, &file.contents)?;
+        }
+        Ok(bundle)
+    }
+
+    /// A page whose bytes are those the last build indexed is not read
+    /// again for its record; once a page of a part has a record other than
+    /// the last build's, the part's pages that come after it are read as
+    /// they come (they are not read back from the written pages later).
+    #[test]
+    fn pages_of_a_part_that_changed_are_read_as_they_come() {
+        let (from, to) = (
+            tempfile::tempdir().expect("a folder"),
+            tempfile::tempdir().expect("a folder"),
+        );
+        let (from, to) = (from.path(), to.path());
+        // Two parts of four: slots 0 to 3 are the newest.
+        let pages = write_pages(from, 8, "quince");
+        let order: Vec<usize> = (0..8).collect();
+        let first = index_in_order((from, to), &pages, &order, |_| {}).expect("indexed");
+        assert_eq!(
+            first.reused,
+            Reuse {
+                parts_kept: 0,
+                parts: 2,
+                pages_read: 8
+            }
+        );
+        let again = index_in_order((from, to), &pages, &order, |_| {}).expect("indexed");
+        assert_eq!(
+            again.reused,
+            Reuse {
+                parts_kept: 2,
+                parts: 2,
+                pages_read: 0
+            }
+        );
+
+        // Page 0 rewritten: the newest part changes as soon as it comes.
+        // The others of its part are read as they are written: should they
+        // be left to be read back, they would be missing.
+        let zero = pages.first().cloned().expect("a page");
+        let html = std::fs::read_to_string(from.join(&zero)).expect("a page");
+        std::fs::write(from.join(&zero), html.replace("quince0", "medlar0")).expect("written");
+        let gone = |page: &str| {
+            if page != zero
+                && pages
+                    .get(..4)
+                    .is_some_and(|newest| newest.iter().any(|p| p == page))
+            {
+                std::fs::remove_file(to.join(page)).expect("removed");
+            }
+        };
+        let changed = index_in_order((from, to), &pages, &order, gone).expect("indexed");
+        assert_eq!(
+            changed.reused,
+            Reuse {
+                parts_kept: 1,
+                parts: 2,
+                pages_read: 4
+            }
+        );
     }
 
     #[test]
