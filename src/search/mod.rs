@@ -725,10 +725,10 @@ impl PageSink for IndexingSink<'_> {
                 let record = record::extract(contents).map_err(|e| unreadable(path, e))?;
                 shared.pages_read.fetch_add(1, Ordering::Relaxed);
                 let record_hash = hash_of(&record);
-                if shared.earlier.changes_part(path, record_hash) {
-                    if let Some(changed) = shared.parts_changed.get(part) {
-                        changed.store(true, Ordering::Relaxed);
-                    }
+                if shared.earlier.changes_part(path, record_hash)
+                    && let Some(changed) = shared.parts_changed.get(part)
+                {
+                    changed.store(true, Ordering::Relaxed);
                 }
                 let page = PageHashes {
                     html,
