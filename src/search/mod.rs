@@ -93,6 +93,10 @@ struct PartsMade {
     language: String,
     /// Each part's fingerprint ([`part_fingerprint`]), in hex, by folder.
     parts: BTreeMap<String, String>,
+    /// Each part's files as written ([`files_hash`]), in hex, by folder: a
+    /// part whose files are no longer those is not taken.
+    #[serde(default)]
+    files: BTreeMap<String, String>,
     /// The [`record::READER`] that read the pages' records: the page
     /// hashes below are taken only from the same.
     #[serde(default)]
@@ -117,6 +121,21 @@ fn html_hash(html: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(html)
 }
 
+/// A part's files (paths inside the part, and contents), hashed in the
+/// order of their paths: what tells they are still the files a build wrote.
+fn files_hash<'f>(files: impl Iterator<Item = (&'f str, &'f [u8])>) -> u64 {
+    let mut files: Vec<(&str, &[u8])> = files.collect();
+    files.sort_unstable_by_key(|(path, _)| *path);
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for (path, contents) in files {
+        hasher.update(path.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&(contents.len() as u64).to_le_bytes());
+        hasher.update(contents);
+    }
+    hasher.digest()
+}
+
 /// The parts of the bundle already in an output folder that a build may
 /// take as they are: those [`PARTS_MADE`] names, made by this version of
 /// dossier in the same language. The newest part's files are the bundle's
@@ -128,6 +147,8 @@ pub struct Earlier {
     output: PathBuf,
     /// Each part's fingerprint, by folder (`pagefind/parts/3/`).
     parts: HashMap<String, u64>,
+    /// Each part's files as written, hashed, by folder.
+    files: HashMap<String, u64>,
     /// What each briefing page was, by output path.
     pages: HashMap<String, PageHashes>,
 }
@@ -149,11 +170,13 @@ impl Earlier {
             };
         };
         let hex = |hex: &str| u64::from_str_radix(hex, 16).ok();
-        let parts = made
-            .parts
-            .into_iter()
-            .filter_map(|(folder, fingerprint)| Some((folder, hex(&fingerprint)?)))
-            .collect();
+        let by_folder = |hashes: BTreeMap<String, String>| -> HashMap<String, u64> {
+            hashes
+                .into_iter()
+                .filter_map(|(folder, hash)| Some((folder, hex(&hash)?)))
+                .collect()
+        };
+        let (parts, files) = (by_folder(made.parts), by_folder(made.files));
         let pages = if made.reader == record::READER {
             made.pages
                 .into_iter()
@@ -171,6 +194,7 @@ impl Earlier {
         Earlier {
             output: output.to_path_buf(),
             parts,
+            files,
             pages,
         }
     }
@@ -199,8 +223,9 @@ impl Earlier {
 
     /// The files of the part at `folder`, paths inside the part, as they
     /// are in the output, if it was made of `fingerprint` by the Pagefind
-    /// this build uses (its entry names its version); `None` otherwise, or
-    /// when a file cannot be read.
+    /// this build uses (its entry names its version) and they are the
+    /// files the last build wrote; `None` otherwise, or when a file cannot
+    /// be read.
     fn take(&self, folder: &str, fingerprint: u64) -> Option<Vec<BundleFile>> {
         if self.parts.get(folder) != Some(&fingerprint) {
             return None;
@@ -231,6 +256,14 @@ impl Earlier {
             let path = slash_path(entry.path().strip_prefix(&dir).ok()?);
             let contents = std::fs::read(entry.path()).ok()?;
             files.push(BundleFile { path, contents });
+        }
+        let written = files_hash(
+            files
+                .iter()
+                .map(|f| (f.path.as_str(), f.contents.as_slice())),
+        );
+        if self.files.get(folder) != Some(&written) {
+            return None;
         }
         let entry = files.iter().find(|f| f.path == "pagefind-entry.json")?;
         let entry: serde_json::Value = serde_json::from_slice(&entry.contents).ok()?;
@@ -902,13 +935,19 @@ impl Pagefind {
 /// the output (only when bringing a bundle up to date, [`update_pages`]).
 enum PartFiles {
     Made(Vec<BundleFile>),
-    Kept { listed: bool },
+    /// With its files hashed, if known.
+    Kept {
+        listed: bool,
+        files: Option<u64>,
+    },
 }
 
-/// A bundle put together: its files and the folders listed in `parts.json`.
+/// A bundle put together: its files, the folders listed in `parts.json`,
+/// and each part's files hashed, by folder.
 struct Assembled {
     files: Vec<BundleFile>,
     listed: HashSet<String>,
+    part_files: HashMap<String, u64>,
 }
 
 /// The bundle from each part's files, newest part first (as `cut` orders
@@ -935,22 +974,37 @@ fn assemble(
     let mut later = Vec::new();
     let mut listed = HashSet::new();
     let mut made_of = BTreeMap::new();
+    let mut part_files = HashMap::new();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for (part, part_files) in parts.into_iter().enumerate() {
+    for (part, this_part) in parts.into_iter().enumerate() {
         let folder = cut.folder(part);
         let fingerprint = fingerprints
             .get(part)
             .map(|fingerprint| (folder.clone(), format!("{fingerprint:016x}")));
-        let (made, kept) = match part_files {
-            PartFiles::Made(made) => (made, false),
-            PartFiles::Kept { listed: false } => {
-                // The newest part, kept, is in the output unlisted.
-                if part == 0 {
-                    made_of.extend(fingerprint);
-                }
-                continue;
+        let (made, kept) = match this_part {
+            PartFiles::Made(made) => {
+                let made: Vec<BundleFile> = made
+                    .into_iter()
+                    .filter(|f| parts::keeps(part, &f.path))
+                    .collect();
+                let written = files_hash(
+                    made.iter()
+                        .map(|f| (f.path.as_str(), f.contents.as_slice())),
+                );
+                part_files.insert(folder.clone(), written);
+                (made, false)
             }
-            PartFiles::Kept { listed: true } => (Vec::new(), true),
+            PartFiles::Kept { listed, files } => {
+                part_files.extend(files.map(|files| (folder.clone(), files)));
+                if !listed {
+                    // The newest part, kept, is in the output unlisted.
+                    if part == 0 {
+                        made_of.extend(fingerprint);
+                    }
+                    continue;
+                }
+                (Vec::new(), true)
+            }
         };
         // Pagefind leaves out pages without words: a part of such pages has
         // no index, and merging it would break the search page.
@@ -967,10 +1021,12 @@ fn assemble(
             listed.insert(folder.clone());
         }
         made_of.extend(fingerprint);
-        for file in made.into_iter().filter(|f| parts::keeps(part, &f.path)) {
+        for file in made {
             files.insert(format!("{folder}{}", file.path), file.contents);
         }
     }
+    // Only the parts in the bundle.
+    part_files.retain(|folder, _| made_of.contains_key(folder));
     let list = serde_json::to_vec(&later)
         .map_err(|e| Diagnostic::error(PARTS_LIST, format!("cannot list the search parts: {e}")))?;
     files.insert(PARTS_LIST.to_string(), list);
@@ -978,6 +1034,10 @@ fn assemble(
         dossier: env!("CARGO_PKG_VERSION").to_string(),
         language: language.to_string(),
         parts: made_of,
+        files: part_files
+            .iter()
+            .map(|(folder, hash)| (folder.clone(), format!("{hash:016x}")))
+            .collect(),
         reader: record::READER,
         pages: pages
             .iter()
@@ -1003,6 +1063,7 @@ fn assemble(
             .map(|(path, contents)| BundleFile { path, contents })
             .collect(),
         listed,
+        part_files,
     })
 }
 
@@ -1014,6 +1075,8 @@ pub struct Indexed {
     records: HashMap<String, PageHashes>,
     /// Each part's pages and their records, hashed, by folder.
     parts: HashMap<String, u64>,
+    /// Each part's files as written, hashed, by folder.
+    files: HashMap<String, u64>,
     /// The folders `parts.json` lists.
     listed: HashSet<String>,
 }
@@ -1212,6 +1275,7 @@ pub fn update_pages(
         indexed: Indexed {
             records,
             parts: fingerprints,
+            files: assembled.part_files,
             listed: assembled.listed,
         },
     }))
@@ -1311,7 +1375,8 @@ impl Known<'_> {
                 .is_some_and(|p| p.parts.get(&folder) == Some(&fingerprint))
             {
                 let listed = self.previous.is_some_and(|p| p.listed.contains(&folder));
-                break 'made (PartFiles::Kept { listed }, false, false);
+                let files = self.previous.and_then(|p| p.files.get(&folder).copied());
+                break 'made (PartFiles::Kept { listed, files }, false, false);
             }
             if let Some((_, files)) = self
                 .progress

@@ -350,6 +350,22 @@ fn a_build_takes_unchanged_search_parts_from_the_last_one() {
         "the bundle of a fresh build"
     );
 
+    // Nor are a part's files when one of them is gone.
+    let fragments = site.output().dir.join("pagefind/parts/3/fragment");
+    let fragment = std::fs::read_dir(&fragments)
+        .expect("the part's fragments")
+        .next()
+        .expect("a fragment")
+        .expect("a fragment")
+        .path();
+    std::fs::remove_file(&fragment).expect("removed");
+    assert_eq!(build(&site), (6, 7, 10, 10));
+    assert!(fragment.is_file(), "the fragment is back");
+    assert!(
+        pagefind(&site) == fresh(&site),
+        "the bundle of a fresh build"
+    );
+
     // What the last build says a page's record was is checked when its
     // part is made: a wrong hash only has the part made again.
     let made = site.output().dir.join("pagefind/dossier-parts.json");
