@@ -18,7 +18,9 @@
 //!
 //! Rendering is several times faster than Pagefind's reading, so a render
 //! thread whose page belongs to a part more than `AHEAD` parts past the
-//! last one taken waits, rather than queue the text of the whole archive. That
+//! last one taken waits, rather than queue the text of the whole archive
+//! (a page known by its hash, the bytes the last build indexed, hands in
+//! no text and never waits). That
 //! cannot deadlock: every part before the lowest page not yet handed in has
 //! all its records, so the indexing threads finish those and take that
 //! page's part, and the render thread holding the page (rayon's threads
@@ -479,13 +481,15 @@ impl Indexer {
         }
     }
 
-    /// Hands in what the page at archive position `slot` is (`Ready` or
-    /// `Known`), once its part is no more than [`AHEAD`] parts past the
-    /// last one taken.
+    /// Hands in what the page at archive position `slot` is: a record
+    /// once its part is no more than [`AHEAD`] parts past the last one
+    /// taken, a known hash at once (it takes no room worth holding back
+    /// for, and a render thread waiting here is a core not rendering).
     fn deliver(&self, slot: usize, record: Slot) {
         let part = self.shared.cut.part_of(slot);
         let mut queue = self.shared.lock();
-        while part >= queue.taken + AHEAD && !queue.closed {
+        let held_back = matches!(record, Slot::Ready(..));
+        while held_back && part >= queue.taken + AHEAD && !queue.closed {
             queue = self.shared.wait(queue);
         }
         if let Some(place) = queue.records.get_mut(slot) {
@@ -1601,17 +1605,17 @@ mod tests {
         }
     }
 
-    /// Builds the index of `pages` (as `write_pages` wrote them in `from`)
-    /// written in the order of `order` into `to`, over the bundle in `to`;
-    /// `then` is called after each page is written.
+    /// Builds the index of `pages` (as `write_pages` wrote them in `from`),
+    /// `size` to a part, written in the order of `order` into `to`, over
+    /// the bundle in `to`; `then` is called after each page is written.
     fn index_in_order(
         (from, to): (&Path, &Path),
-        pages: &[String],
+        (pages, size): (&[String], usize),
         order: &[usize],
         then: impl Fn(&str),
     ) -> Result<Bundle, Diagnostic> {
         let earlier = Earlier::load(to, "en");
-        let indexer = Indexer::start("en", (pages.to_vec(), to), 4, earlier)?;
+        let indexer = Indexer::start("en", (pages.to_vec(), to), size, earlier)?;
         let folder = Folder(to);
         let sink = indexer.sink(&folder);
         for &slot in order {
@@ -1641,7 +1645,7 @@ mod tests {
         // Two parts of four: slots 0 to 3 are the newest.
         let pages = write_pages(from, 8, "quince");
         let order: Vec<usize> = (0..8).collect();
-        let first = index_in_order((from, to), &pages, &order, |_| {}).expect("indexed");
+        let first = index_in_order((from, to), (&pages, 4), &order, |_| {}).expect("indexed");
         assert_eq!(
             first.reused,
             Reuse {
@@ -1650,7 +1654,7 @@ mod tests {
                 pages_read: 8
             }
         );
-        let again = index_in_order((from, to), &pages, &order, |_| {}).expect("indexed");
+        let again = index_in_order((from, to), (&pages, 4), &order, |_| {}).expect("indexed");
         assert_eq!(
             again.reused,
             Reuse {
@@ -1675,13 +1679,47 @@ mod tests {
                 std::fs::remove_file(to.join(page)).expect("removed");
             }
         };
-        let changed = index_in_order((from, to), &pages, &order, gone).expect("indexed");
+        let changed = index_in_order((from, to), (&pages, 4), &order, gone).expect("indexed");
         assert_eq!(
             changed.reused,
             Reuse {
                 parts_kept: 1,
                 parts: 2,
                 pages_read: 4
+            }
+        );
+    }
+
+    /// Render threads hand in pages in rough archive order, and one whose
+    /// record is read waits while its part is far ahead of those being
+    /// indexed. A page known by its hash never waits: pages handed in
+    /// newest part last, by one thread, all known, make the bundle.
+    #[test]
+    fn known_pages_never_wait_for_their_part() {
+        let (from, to) = (
+            tempfile::tempdir().expect("a folder"),
+            tempfile::tempdir().expect("a folder"),
+        );
+        let (from, to) = (from.path().to_path_buf(), to.path().to_path_buf());
+        let pages = write_pages(&from, 8, "quince");
+        let order: Vec<usize> = (0..8).collect();
+        index_in_order((&from, &to), (&pages, 1), &order, |_| {}).expect("indexed");
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let reversed: Vec<usize> = (0..8).rev().collect();
+            let bundle = index_in_order((&from, &to), (&pages, 1), &reversed, |_| {});
+            let _ = done.send(bundle.map(|bundle| bundle.reused));
+        });
+        let reused = finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("no page waits")
+            .expect("indexed");
+        assert_eq!(
+            reused,
+            Reuse {
+                parts_kept: 8,
+                parts: 8,
+                pages_read: 0
             }
         );
     }
