@@ -1110,6 +1110,13 @@ impl Session {
         }
     }
 
+    /// Has the first search index copy what it can from the bundle a
+    /// `dossier build` left in `folder` (see
+    /// [`Background::take_parts_from`]).
+    pub fn take_search_parts_from(&mut self, folder: PathBuf) {
+        self.search.take_parts_from(folder);
+    }
+
     /// Calls `listener` (from another thread) each time the search index
     /// is brought up to date after a build, or fails to be.
     pub fn listen_for_search(&mut self, listener: Listener) {

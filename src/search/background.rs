@@ -40,7 +40,9 @@ use std::time::{Duration, Instant};
 
 use walkdir::WalkDir;
 
-use super::{BUNDLE_DIR, BundleFile, Indexed, Progress, Update, bundle_path, update_pages};
+use super::{
+    BUNDLE_DIR, BundleFile, Earlier, Indexed, Progress, Since, Update, bundle_path, update_pages,
+};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::output::{InPlace, OutputStats, Staging};
 use crate::render::PageSink;
@@ -69,8 +71,11 @@ fn written_late(path: &str) -> u8 {
 pub struct Ready {
     /// Files written.
     pub files: usize,
-    /// Parts of the bundle made again, and of how many.
+    /// Parts of the bundle made again (or copied), and of how many.
     pub parts: (usize, usize),
+    /// Parts copied from the bundle of another build
+    /// ([`Background::take_parts_from`]).
+    pub taken: usize,
     /// From the site swapped in to its index written.
     pub elapsed: Duration,
 }
@@ -158,6 +163,9 @@ pub struct Background {
     listener: Option<Listener>,
     /// The number of the last site committed.
     number: u64,
+    /// Another output folder whose bundle parts are taken from while the
+    /// output has none.
+    parts_from: Option<PathBuf>,
 }
 
 /// An index thread [`Background::index_later`] started.
@@ -179,6 +187,13 @@ impl Background {
     /// Calls `listener` from the index thread when an index is written or fails.
     pub fn listen(&mut self, listener: Listener) {
         self.listener = Some(listener);
+    }
+
+    /// Has an index made while the output has no bundle (the first)
+    /// copy the parts that the bundle in `folder` (another build's
+    /// output: `serve` gives `public/`) has as this site would make them.
+    pub fn take_parts_from(&mut self, folder: PathBuf) {
+        self.parts_from = Some(folder);
     }
 
     /// Stops every index still running or waiting for its turn.
@@ -271,6 +286,7 @@ impl Background {
             pages,
             part_size,
             output,
+            parts_from: self.parts_from.clone(),
             number,
             shared: Arc::clone(&self.shared),
             wanted: Arc::clone(&wanted),
@@ -338,6 +354,8 @@ struct Job {
     pages: Arc<[String]>,
     part_size: usize,
     output: PathBuf,
+    /// See [`Background::take_parts_from`].
+    parts_from: Option<PathBuf>,
     number: u64,
     shared: Arc<Shared>,
     wanted: Arc<AtomicBool>,
@@ -370,12 +388,22 @@ impl Job {
             progress.resume(mark, |page, read_at| dirty.written_after(page, read_at));
             (fresh, mark)
         };
+        // Another build's bundle, while the output has none of its own.
+        let earlier = match (&previous, &self.parts_from) {
+            (None, Some(folder)) => Some(Earlier::load(folder, &self.language)),
+            _ => None,
+        };
+        let since = Since {
+            previous: previous.as_ref(),
+            fresh: fresh.as_ref(),
+            earlier: earlier.as_ref(),
+        };
         let update = update_pages(
             &self.language,
             &self.output,
             &self.pages,
             self.part_size,
-            (previous.as_ref(), fresh.as_ref()),
+            since,
             &mut progress,
             wanted,
         );
@@ -440,6 +468,7 @@ impl Job {
             Ok(Some(Ready {
                 files: update.files.len(),
                 parts: update.made(),
+                taken: update.taken,
                 elapsed: self.started.elapsed(),
             }))
         } else {
@@ -596,7 +625,7 @@ mod tests {
             dir.path(),
             &pages,
             10,
-            (None, None),
+            super::Since::default(),
             &mut Progress::default(),
             || true,
         )

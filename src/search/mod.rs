@@ -1123,14 +1123,16 @@ pub struct Update {
     /// The files of the parts made again, and `parts.json`.
     pub files: Vec<BundleFile>,
     /// The folder of each part of the bundle (`pagefind/`,
-    /// `pagefind/parts/3/`), and whether it was made again.
+    /// `pagefind/parts/3/`), and whether it was made again (or copied).
     pub folders: Vec<(String, bool)>,
+    /// How many parts were copied from the earlier bundle.
+    pub taken: usize,
     /// What the bundle is made of, once these files are written.
     pub indexed: Indexed,
 }
 
 impl Update {
-    /// How many parts were made again, of how many.
+    /// How many parts were made again or copied, of how many.
     pub fn made(&self) -> (usize, usize) {
         let made = self.folders.iter().filter(|(_, made)| *made).count();
         (made, self.folders.len())
@@ -1159,13 +1161,25 @@ fn hash_of(value: &impl Hash) -> u64 {
     hasher.finish()
 }
 
+/// What [`update_pages`] starts from, besides the pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Since<'a> {
+    /// What the bundle in the output was made of (`None`: there is none).
+    pub previous: Option<&'a Indexed>,
+    /// The pages written since (`None`: any may have been).
+    pub fresh: Option<&'a HashSet<String>>,
+    /// A bundle another build left in another folder (`serve` gives the
+    /// one `dossier build` left in `public/`): a part it has as this site
+    /// would make it is copied from there. (Its pages' bytes are not
+    /// compared: `serve`'s pages have another base URL.)
+    pub earlier: Option<&'a Earlier>,
+}
+
 /// Brings the bundle in `output` up to date with the briefing pages at
 /// `pages` (output paths, in archive order) as they are there now, `size`
 /// pages to a part, the parts side by side, one per core, each read one
 /// page after another on a thread of its own (which inherits the calling
-/// thread's priority). The
-/// bundle there was made of `previous` (`None`: there is none); the pages
-/// in `fresh` were written since (`None`: any may have been). Only the
+/// thread's priority), from what `since` says was there before. Only the
 /// parts whose pages or records changed are made again: a part is the same
 /// bytes for the same records. With no `previous`, the same bundle as
 /// [`Indexer`] makes of the same pages. A page gone meanwhile is left out.
@@ -1181,10 +1195,15 @@ pub fn update_pages(
     output: &Path,
     pages: &[String],
     size: usize,
-    (previous, fresh): (Option<&Indexed>, Option<&HashSet<String>>),
+    since: Since,
     progress: &mut Progress,
     wanted: impl Fn() -> bool + Sync,
 ) -> Result<Option<Update>, Diagnostic> {
+    let Since {
+        previous,
+        fresh,
+        earlier,
+    } = since;
     let urls: Vec<String> = pages.iter().map(|page| record_url(page)).collect();
     let cut = parts::Cut::new(pages.len(), size);
     let ranges: Vec<Range<usize>> = cut.ranges().collect();
@@ -1195,6 +1214,7 @@ pub fn update_pages(
         urls: &urls,
         previous,
         fresh,
+        earlier,
         progress,
         wanted: &wanted,
     };
@@ -1234,6 +1254,7 @@ pub fn update_pages(
     let mut folders = Vec::with_capacity(ranges.len());
     let mut fingerprints = HashMap::with_capacity(ranges.len());
     let mut in_order = Vec::with_capacity(ranges.len());
+    let mut taken = 0;
     let mut stopped = false;
     for outcome in done.into_iter().map(OnceLock::into_inner) {
         let part = match outcome {
@@ -1259,6 +1280,7 @@ pub fn update_pages(
         in_order.push(part.fingerprint);
         fingerprints.insert(part.folder.clone(), part.fingerprint);
         folders.push((part.folder, part.changed));
+        taken += usize::from(part.taken);
         made.push(part.files);
     }
     if stopped || !wanted() {
@@ -1276,6 +1298,7 @@ pub fn update_pages(
     Ok(Some(Update {
         files: assembled.files,
         folders,
+        taken,
         indexed: Indexed {
             records,
             parts: fingerprints,
@@ -1295,6 +1318,7 @@ struct Known<'a> {
     urls: &'a [String],
     previous: Option<&'a Indexed>,
     fresh: Option<&'a HashSet<String>>,
+    earlier: Option<&'a Earlier>,
     progress: &'a Progress,
     wanted: &'a (dyn Fn() -> bool + Sync),
 }
@@ -1318,6 +1342,8 @@ struct PartDone {
     changed: bool,
     /// Whether it was built here (not kept, not taken from [`Progress`]).
     built: bool,
+    /// Whether it was copied from the earlier bundle ([`Since::earlier`]).
+    taken: bool,
 }
 
 impl Known<'_> {
@@ -1373,6 +1399,7 @@ impl Known<'_> {
                 .iter()
                 .map(|page| (page, by_page.get(page.as_str()).copied())),
         );
+        let mut taken = false;
         let (files, changed, built) = 'made: {
             if self
                 .previous
@@ -1389,6 +1416,13 @@ impl Known<'_> {
                 .filter(|(made_of, _)| *made_of == fingerprint)
             {
                 break 'made (PartFiles::Made(files.clone()), true, false);
+            }
+            if let Some(files) = self
+                .earlier
+                .and_then(|earlier| earlier.take(&folder, fingerprint))
+            {
+                taken = true;
+                break 'made (PartFiles::Made(files), true, false);
             }
             // On this thread alone: Pagefind is given no pool of threads.
             let mut part = Part {
@@ -1424,6 +1458,7 @@ impl Known<'_> {
             files,
             changed,
             built,
+            taken,
         }))
     }
 }
@@ -1546,8 +1581,11 @@ mod tests {
         };
         let update = |progress: &mut Progress, mark, fresh, wanted| {
             progress.resume(mark, |_, _| false);
-            update_pages("en", dir.path(), &pages, 2, (None, fresh), progress, wanted)
-                .expect("indexed")
+            let since = Since {
+                fresh,
+                ..Since::default()
+            };
+            update_pages("en", dir.path(), &pages, 2, since, progress, wanted).expect("indexed")
         };
         let whole = update(&mut Progress::default(), 1, None, asking(usize::MAX));
         let whole = sorted(whole.expect("not stopped"));

@@ -21,11 +21,28 @@ use std::time::Instant;
 use crate::BuildReport;
 use crate::config::BuildOptions;
 use crate::diag::Diagnostics;
-use crate::search::background::Outcome;
+use crate::search::background::{Outcome, Ready};
 use crate::session::Session;
 
 use super::reload::Hub;
 use super::watch::{ChangeSet, Scope, Signal, Watcher};
+
+/// What `serve` says when a search index was written.
+fn index_written(ready: &Ready) -> String {
+    let (made, parts) = ready.parts;
+    let plural = if parts == 1 { "" } else { "s" };
+    let ms = ready.elapsed.as_millis();
+    match ready.taken {
+        0 => format!(
+            "search index: {made} of {parts} part{plural} made again, written {ms} ms after the pages"
+        ),
+        taken => format!(
+            "search index: {} of {parts} part{plural} made again, {taken} as `dossier build` left {} in public/, written {ms} ms after the pages",
+            made.saturating_sub(taken),
+            if taken == 1 { "it" } else { "them" }
+        ),
+    }
+}
 
 /// Rebuilds one site into serve's own output folder.
 pub struct Rebuild {
@@ -34,19 +51,17 @@ pub struct Rebuild {
 
 impl Rebuild {
     pub fn new(options: BuildOptions) -> Rebuild {
+        // What `dossier build` left in the site's own output folder spares
+        // the first index what it already made.
+        let built = BuildOptions::new(&options.root).output;
         let mut session = Session::new(options);
+        session.take_search_parts_from(built);
         // A build's pages are served before its search index is brought up
         // to date; say when the index follows, or why it did not.
         // An index that only finished what a change interrupted, making no
         // part again, has nothing to say.
         session.listen_for_search(Arc::new(|outcome: &Outcome| match outcome {
-            Ok(Some(ready)) if ready.parts.0 > 0 => println!(
-                "search index: {} of {} part{} made again, written {} ms after the pages",
-                ready.parts.0,
-                ready.parts.1,
-                if ready.parts.1 == 1 { "" } else { "s" },
-                ready.elapsed.as_millis()
-            ),
+            Ok(Some(ready)) if ready.parts.0 > 0 => println!("{}", index_written(ready)),
             Ok(_) => {}
             Err(diagnostics) => eprintln!(
                 "{}\nerror: the search index failed; search shows the previous one",
@@ -151,5 +166,36 @@ pub fn build_and_tell(rebuild: &mut Rebuild, changes: &ChangeSet, why: &str, hub
             hub.failed(&text);
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Ready, index_written};
+
+    #[test]
+    fn a_written_index_says_what_it_made_and_what_it_took() {
+        let ready = |parts, taken| Ready {
+            files: 10,
+            parts,
+            taken,
+            elapsed: Duration::from_millis(120),
+        };
+        assert_eq!(
+            index_written(&ready((1, 5), 0)),
+            "search index: 1 of 5 parts made again, written 120 ms after the pages"
+        );
+        assert_eq!(
+            index_written(&ready((5, 5), 4)),
+            "search index: 1 of 5 parts made again, 4 as `dossier build` left them in public/, \
+             written 120 ms after the pages"
+        );
+        assert_eq!(
+            index_written(&ready((1, 1), 1)),
+            "search index: 0 of 1 part made again, 1 as `dossier build` left it in public/, \
+             written 120 ms after the pages"
+        );
     }
 }

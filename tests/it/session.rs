@@ -793,6 +793,73 @@ fn a_full_build_writes_its_search_index_after_the_pages() {
     assert_same_tree(&session, &site);
 }
 
+/// `serve`'s first search index copies from `public/` the parts that
+/// `dossier build` left there as this site would make them (its pages are
+/// served under another base URL, so they are read for their records), and
+/// makes the others: a briefing edited since, and every part when the
+/// bundle in `public/` is not one it can trust. The bundle is a build's.
+#[test]
+fn the_first_index_of_a_session_takes_the_parts_dossier_build_left() {
+    let site = Site::fixture();
+    let config = std::fs::read_to_string(site.root().join("dossier.yaml")).expect("the config");
+    site.write("dossier.yaml", &format!("{config}search_part_size: 1\n"));
+    site.build();
+    let parts = index_parts(&site.output());
+    assert!(parts > 3, "the fixture's briefings in parts");
+    // The bundle but what it says its pages' bytes were: those have
+    // another base URL here.
+    let index_files = |output: &Output| {
+        let mut files = bundle(output);
+        files.retain(|(path, _)| path != std::path::Path::new("pagefind/dossier-parts.json"));
+        files
+    };
+    let first_index = |site: &Site| {
+        let out = tempfile::tempdir().expect("an output folder");
+        let options = BuildOptions {
+            output: out.path().join("site"),
+            base_url: Some("http://127.0.0.1:1111/".to_string()),
+            ..site.options()
+        };
+        let mut session = Session::new(options);
+        session.take_search_parts_from(site.options().output);
+        session
+            .build()
+            .unwrap_or_else(|d| panic!("first build failed:\n{}", lines(&d)));
+        let ready = index_written(&mut session);
+        (ready, index_files(&output_of(&session)))
+    };
+
+    let (ready, made) = first_index(&site);
+    assert_eq!((ready.parts, ready.taken), ((parts, parts), parts));
+    assert!(
+        made == index_files(&site.output()),
+        "the bundle a build made"
+    );
+
+    // A briefing edited since the build: its part is made.
+    edit(&site, TALKS, "held in Ankara.", "held in Ankara, quincunx.");
+    let (ready, made) = first_index(&site);
+    assert_eq!((ready.parts, ready.taken), ((parts, parts), parts - 1));
+    assert!(
+        made == index_files(&fresh(&site)),
+        "the bundle a build makes"
+    );
+
+    // A part's files changed after the build: not taken.
+    let entry = site
+        .output()
+        .dir
+        .join("pagefind/parts/1/pagefind-entry.json");
+    let json = std::fs::read_to_string(&entry).expect("a part's entry");
+    std::fs::write(&entry, format!("{json} ")).expect("written");
+    let (ready, made) = first_index(&site);
+    assert_eq!((ready.parts, ready.taken), ((parts, parts), parts - 1));
+    assert!(
+        made == index_files(&fresh(&site)),
+        "the bundle a build makes"
+    );
+}
+
 /// A draft the site does not show is left out of every page: editing it,
 /// as long as it stays a draft, changes nothing the site is made of. Once
 /// it is published, it is added as a new briefing is, in place.
