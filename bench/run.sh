@@ -259,6 +259,12 @@ print(f'{max(0.0, busy - ours) / capacity * 100:.1f}')")"
     wait_quiet "$n"
     hyperfine --warmup 0 --runs "$sr" --style basic --export-json "$work/hyperfine-search-$n.json" \
       -n dossier-search --prepare "$clean_search" "$cmd_search" >&2
+    # Again over its own output, nothing changed: the index's parts are
+    # taken from it and no briefing page is read for its record.
+    echo "== $n briefings: dossier with search on, no-op rebuild, $sr runs" >&2
+    [[ -d $out_search ]] || $cmd_search >/dev/null 2>&1
+    hyperfine --warmup 0 --runs "$sr" --style basic \
+      --export-json "$work/hyperfine-search-noop-$n.json" -n dossier-search-noop "$cmd_search" >&2
     eval "$clean_search"
     rm -rf "$search_root"
   fi
