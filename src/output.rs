@@ -5,6 +5,14 @@
 //! `renameat2(RENAME_EXCHANGE)`, elsewhere with two renames. A failed or
 //! killed build leaves the previous output exactly as it was, and files of
 //! deleted content never linger because every build starts from empty.
+//!
+//! A file the previous output already has with the same bytes is not
+//! written again: the staging folder gets a hard link to it (a no-op
+//! rebuild of a large site writes almost nothing, and unchanged files keep
+//! their modification time, which incremental uploads go by). No file in
+//! the staging folder is ever written in place, so a linked file, which is
+//! also the previous output's, is never changed: a file written where one
+//! already is replaces it.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -29,6 +37,9 @@ pub struct OutputStats {
 pub struct Staging {
     output: PathBuf,
     dir: PathBuf,
+    /// The output as the last build left it, if there is one: a file
+    /// written with the bytes it has there is linked to it, not written.
+    previous: Option<PathBuf>,
     files: AtomicUsize,
     bytes: AtomicU64,
     committed: bool,
@@ -75,6 +86,7 @@ impl Staging {
         Ok(Staging {
             output: output.to_path_buf(),
             dir,
+            previous: output.is_dir().then(|| output.to_path_buf()),
             files: AtomicUsize::new(0),
             bytes: AtomicU64::new(0),
             committed: false,
@@ -127,7 +139,17 @@ impl Staging {
             std::fs::create_dir_all(parent)
                 .map_err(|e| io_error(parent, "create the folder", &e))?;
         }
-        let bytes = std::fs::copy(source, &target).map_err(|e| io_error(source, "copy", &e))?;
+        let bytes = match &self.previous {
+            // The previous output's copy, if it is the same.
+            Some(previous) => {
+                let bytes = std::fs::read(source).map_err(|e| io_error(source, "copy", &e))?;
+                if !link_if_same(&previous.join(rel), &bytes, &target) {
+                    write_new(&target, &bytes).map_err(|e| io_error(&target, "write", &e))?;
+                }
+                bytes.len() as u64
+            }
+            None => std::fs::copy(source, &target).map_err(|e| io_error(source, "copy", &e))?,
+        };
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(())
@@ -180,12 +202,59 @@ impl PageSink for Staging {
             std::fs::create_dir_all(parent)
                 .map_err(|e| io_error(parent, "create the folder", &e))?;
         }
-        std::fs::write(&target, contents).map_err(|e| io_error(&target, "write", &e))?;
+        let linked = self
+            .previous
+            .as_ref()
+            .is_some_and(|previous| link_if_same(&previous.join(path), contents, &target));
+        if !linked {
+            write_new(&target, contents).map_err(|e| io_error(&target, "write", &e))?;
+        }
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes
             .fetch_add(contents.len() as u64, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// Writes `contents` to a new file at `target`, replacing (not writing
+/// into) one already there, which may be linked to the previous output.
+fn write_new(target: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(target)
+    };
+    let mut file = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(target)?;
+            create()?
+        }
+        file => file?,
+    };
+    file.write_all(contents)
+}
+
+/// Links `target` to the file `old` if that is a regular file holding
+/// exactly `contents`; whether it did. Any trouble (no such file, a
+/// symbolic link, another file system, a file already at `target`): it did
+/// not, and the caller writes the file.
+fn link_if_same(old: &Path, contents: &[u8], target: &Path) -> bool {
+    use std::io::Read;
+    // Not through a symbolic link: the link itself would be linked.
+    match std::fs::symlink_metadata(old) {
+        Ok(meta) if meta.is_file() && meta.len() == contents.len() as u64 => {}
+        _ => return false,
+    }
+    let Ok(mut file) = std::fs::File::open(old) else {
+        return false;
+    };
+    let mut bytes = Vec::with_capacity(contents.len());
+    if file.read_to_end(&mut bytes).is_err() || bytes != contents {
+        return false;
+    }
+    std::fs::hard_link(old, target).is_ok()
 }
 
 /// Pages rewritten one by one in an output folder that is already complete:
@@ -368,4 +437,37 @@ fn exchange_by_renames(staging: &Path, output: &Path) -> Result<(), Diagnostic> 
         return Err(io_error(output, "move the new output in", &e));
     }
     std::fs::rename(&aside, staging).map_err(|e| io_error(&aside, "move the old output", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file linked to the previous output and then written again is
+    /// replaced, not written into: the previous output keeps its bytes
+    /// when the build then fails.
+    #[test]
+    fn a_linked_file_written_again_leaves_the_previous_output_alone() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let output = dir.path().join("public");
+        std::fs::create_dir_all(output.join("a")).expect("folder");
+        std::fs::write(output.join("a/index.html"), "before").expect("written");
+
+        let staging = Staging::create(&output).expect("staging");
+        staging.write("a/index.html", b"before").expect("linked");
+        let (old, new) = (
+            output.join("a/index.html"),
+            staging.dir().join("a/index.html"),
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let inode = |path: &Path| std::fs::metadata(path).expect("a file").ino();
+            assert_eq!(inode(&old), inode(&new), "the same bytes are linked");
+        }
+        staging.write("a/index.html", b"after").expect("written");
+        assert_eq!(std::fs::read(&new).expect("staged"), b"after");
+        drop(staging); // a build that failed
+        assert_eq!(std::fs::read(&old).expect("kept"), b"before");
+    }
 }

@@ -1060,3 +1060,76 @@ fn each_briefing_text_is_let_go_once_its_page_is_rendered() {
         );
     }
 }
+
+/// A rebuild writes anew only the files whose bytes changed: every other
+/// file is the previous build's own (linked, so it keeps its modification
+/// time, which incremental uploads go by), and the output is byte for byte
+/// what a build into an empty folder writes.
+#[cfg(unix)]
+#[test]
+fn a_rebuild_keeps_the_files_whose_bytes_did_not_change() {
+    use std::os::unix::fs::MetadataExt;
+    use std::path::PathBuf;
+    let site = Site::fixture();
+    site.build();
+    let files = |output: &Output| -> BTreeMap<PathBuf, (Vec<u8>, u64)> {
+        output
+            .files()
+            .into_iter()
+            .map(|rel| {
+                let path = output.dir.join(&rel);
+                let bytes = std::fs::read(&path).expect("a file");
+                let inode = std::fs::metadata(&path).expect("a file").ino();
+                (rel, (bytes, inode))
+            })
+            .collect()
+    };
+    let before = files(&site.output());
+
+    let talks = "content/briefings/2019/ankara-talks.md";
+    let text = std::fs::read_to_string(site.root().join(talks)).expect("a briefing");
+    assert!(text.contains("Talks were held in Ankara."), "{text}");
+    site.write(
+        talks,
+        &text.replace("Talks were held in Ankara.", "Talks were held in Izmir."),
+    );
+    site.build();
+    let after = files(&site.output());
+
+    let mut rewritten = BTreeSet::new();
+    let mut kept = BTreeSet::new();
+    for (path, (bytes, inode)) in &after {
+        match before.get(path) {
+            Some((was, old)) if was == bytes => {
+                assert_eq!(inode, old, "{} has the same bytes: kept", path.display());
+                kept.insert(path.clone());
+            }
+            Some((_, old)) => {
+                assert_ne!(inode, old, "{} changed: written anew", path.display());
+                rewritten.insert(path.clone());
+            }
+            None => {
+                rewritten.insert(path.clone());
+            }
+        }
+    }
+    assert!(
+        rewritten.contains(&PathBuf::from("briefings/ankara-talks/index.html")),
+        "{rewritten:?}"
+    );
+    assert!(kept.contains(&PathBuf::from("syntax.css")), "{kept:?}");
+    assert!(
+        kept.len() > rewritten.len(),
+        "{} kept, {} rewritten",
+        kept.len(),
+        rewritten.len()
+    );
+
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut options = site.options();
+    options.output = dir.path().join("site");
+    site.build_with(&options);
+    let fresh: BTreeMap<PathBuf, Vec<u8>> = site.output_at(&options).tree().into_iter().collect();
+    let after: BTreeMap<PathBuf, Vec<u8>> = after.into_iter().map(|(p, (b, _))| (p, b)).collect();
+    assert!(after == fresh, "the rebuilt output is a fresh build's");
+}
