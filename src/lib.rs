@@ -203,9 +203,9 @@ fn swap_in(
                 .commit(staging, searched)
                 .map_err(|d| Diagnostics(vec![d]))?;
             if let Some(pages) = staged.search_pages.take() {
-                let language = staged.config.language.clone();
+                let site = search_site(&staged.config);
                 let size = staged.config.search_part_size;
-                later.index_later(language, pages, size, options.output.clone(), number, None);
+                later.index_later(site, pages, size, options.output.clone(), number, None);
             }
             output
         }
@@ -369,10 +369,11 @@ fn stage_from(
     let indexer = (config.search && search == Search::InBuild)
         .then(|| {
             search::Indexer::start(
-                &config.language,
+                &search_site(&config),
                 (briefing_pages(&archive), staging.dir()),
                 config.search_part_size,
-                search::Earlier::load(&options.output, &config.language),
+                search::Earlier::load(&options.output, &config.language)
+                    .for_address(config.urls.base_url()),
             )
         })
         .transpose()
@@ -443,6 +444,14 @@ fn write_site_files(
         staging.write("robots.txt", render::robots_txt(&config.urls).as_bytes())?;
     }
     Ok(())
+}
+
+/// What the search index needs to know of the site.
+pub(crate) fn search_site(config: &SiteConfig) -> search::Site {
+    search::Site {
+        language: config.language.clone(),
+        base_url: config.urls.base_url().to_string(),
+    }
 }
 
 /// The output path of every briefing page, in archive order.

@@ -1434,7 +1434,7 @@ impl Session {
                     .get_or_insert_with(|| crate::briefing_pages(&last.archive).into()),
             );
             self.search.index_later(
-                last.config.language.clone(),
+                crate::search_site(&last.config),
                 pages,
                 last.config.search_part_size,
                 self.options.output.clone(),

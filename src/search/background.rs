@@ -41,7 +41,8 @@ use std::time::{Duration, Instant};
 use walkdir::WalkDir;
 
 use super::{
-    BUNDLE_DIR, BundleFile, Earlier, Indexed, Progress, Since, Update, bundle_path, update_pages,
+    BUNDLE_DIR, BundleFile, Earlier, Indexed, Progress, Since, Site, Update, bundle_path,
+    update_pages,
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::output::{InPlace, OutputStats, Staging};
@@ -76,6 +77,8 @@ pub struct Ready {
     /// Parts copied from the bundle of another build
     /// ([`Background::take_parts_from`]).
     pub taken: usize,
+    /// Briefing pages read for their record.
+    pub pages_read: usize,
     /// From the site swapped in to its index written.
     pub elapsed: Duration,
 }
@@ -262,15 +265,15 @@ impl Background {
         self.number
     }
 
-    /// Brings the bundle of the site in `output` up to date with its
-    /// briefing pages at `pages` (output paths, in archive order), in
-    /// `language`, `part_size` pages to a part, on a thread of its own, and
+    /// Brings the bundle of `site` in `output` up to date with its
+    /// briefing pages at `pages` (output paths, in archive order),
+    /// `part_size` pages to a part, on a thread of its own, and
     /// writes what changed there if build `number` is still the one there.
     /// `fresh`: the pages written since the last index (`None`: any may
     /// have been); only the parts whose pages changed are made again.
     pub fn index_later(
         &mut self,
-        language: String,
+        site: Site,
         pages: Arc<[String]>,
         part_size: usize,
         output: PathBuf,
@@ -282,7 +285,7 @@ impl Background {
         let wanted = Arc::new(AtomicBool::new(true));
         let running = Arc::new(AtomicBool::new(false));
         let job = Job {
-            language,
+            site,
             pages,
             part_size,
             output,
@@ -350,7 +353,7 @@ impl Drop for Background {
 
 /// One background index: see [`Background::index_later`].
 struct Job {
-    language: String,
+    site: Site,
     pages: Arc<[String]>,
     part_size: usize,
     output: PathBuf,
@@ -390,7 +393,7 @@ impl Job {
         };
         // Another build's bundle, while the output has none of its own.
         let earlier = match (&previous, &self.parts_from) {
-            (None, Some(folder)) => Some(Earlier::load(folder, &self.language)),
+            (None, Some(folder)) => Some(Earlier::load(folder, &self.site.language)),
             _ => None,
         };
         let since = Since {
@@ -399,7 +402,7 @@ impl Job {
             earlier: earlier.as_ref(),
         };
         let update = update_pages(
-            &self.language,
+            &self.site,
             &self.output,
             &self.pages,
             self.part_size,
@@ -469,6 +472,7 @@ impl Job {
                 files: update.files.len(),
                 parts: update.made(),
                 taken: update.taken,
+                pages_read: update.pages_read,
                 elapsed: self.started.elapsed(),
             }))
         } else {
@@ -582,7 +586,8 @@ mod tests {
         }));
         let index = |background: &mut Background, number, fresh| {
             let output = dir.path().to_path_buf();
-            background.index_later("en".into(), Arc::clone(&pages), 10, output, number, fresh);
+            let site = crate::search::tests::site();
+            background.index_later(site, Arc::clone(&pages), 10, output, number, fresh);
         };
         let running = |background: &Background| {
             let latest = background.latest.as_ref().expect("an index");
@@ -621,7 +626,7 @@ mod tests {
         );
         // What is in the output is what an index of the pages now makes.
         let mut fresh_files: Vec<(String, Vec<u8>)> = update_pages(
-            "en",
+            &crate::search::tests::site(),
             dir.path(),
             &pages,
             10,

@@ -87,6 +87,17 @@ pub const PARTS_LIST: &str = "pagefind/parts.json";
 /// of indexing it again.
 pub const PARTS_MADE: &str = "pagefind/dossier-parts.json";
 
+/// The site an index is made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// The language of its briefings.
+    pub language: String,
+    /// The address its pages are written for (`base_url`): taken out of a
+    /// page's bytes before they are hashed, so that the same page written
+    /// for another address (`serve`'s) hashes the same.
+    pub base_url: String,
+}
+
 /// The contents of [`PARTS_MADE`].
 #[derive(Debug, Serialize, Deserialize)]
 struct PartsMade {
@@ -103,6 +114,9 @@ struct PartsMade {
     /// hashes below are taken only from the same.
     #[serde(default)]
     reader: u32,
+    /// The address the pages were written for (see [`html_hash`]).
+    #[serde(default)]
+    base_url: String,
     /// Each briefing page's bytes and record, hashed, in hex, by output
     /// path: a page whose bytes are the same has the same record, which a
     /// build then does not read again.
@@ -117,10 +131,24 @@ struct PageHashes {
     record: u64,
 }
 
-/// A page's bytes, hashed: what tells the page is the one the last build
-/// indexed.
-fn html_hash(html: &[u8]) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(html)
+/// A page's bytes, hashed, with `base_url` taken out wherever it is
+/// written as it is: what tells the page is the one a build indexed, also
+/// when that build wrote it for another address. The same page for the same
+/// address hashes the same only if it is the same bytes.
+fn html_hash(html: &[u8], base_url: &str) -> u64 {
+    if base_url.is_empty() {
+        return xxhash_rust::xxh3::xxh3_64(html);
+    }
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut from = 0;
+    for at in memchr::memmem::find_iter(html, base_url.as_bytes()) {
+        hasher.update(html.get(from..at).unwrap_or_default());
+        // Never in UTF-8: the address's place cannot be mistaken for text.
+        hasher.update(&[0xFF]);
+        from = at + base_url.len();
+    }
+    hasher.update(html.get(from..).unwrap_or_default());
+    hasher.digest()
 }
 
 /// A part's files (paths inside the part, and contents), hashed in the
@@ -153,6 +181,8 @@ pub struct Earlier {
     files: HashMap<String, u64>,
     /// What each briefing page was, by output path.
     pages: HashMap<String, PageHashes>,
+    /// The address those pages were written for.
+    base_url: String,
 }
 
 impl Earlier {
@@ -198,7 +228,19 @@ impl Earlier {
             parts,
             files,
             pages,
+            base_url: made.base_url,
         }
+    }
+
+    /// Forgets what the pages were unless they were written for
+    /// `base_url`: a page's record may name the address it was written
+    /// for, and a site deployed must not carry another's. (`serve`, whose
+    /// pages are a preview for another address, keeps them.)
+    pub fn for_address(mut self, base_url: &str) -> Earlier {
+        if self.base_url != base_url {
+            self.pages.clear();
+        }
+        self
     }
 
     /// The hash of the record of the page at `page` whose bytes hash to
@@ -348,6 +390,8 @@ pub struct Indexer {
 /// What the render threads and the indexing threads share.
 struct Shared {
     language: String,
+    /// See [`Site::base_url`].
+    base_url: String,
     /// Each page's URL in the index, by archive position.
     urls: Vec<String>,
     cut: parts::Cut,
@@ -408,14 +452,14 @@ struct Queue {
 }
 
 impl Indexer {
-    /// Starts indexing for a site in `language` whose briefing pages are at
+    /// Starts indexing for `site`, whose briefing pages are at
     /// the output paths `pages` (`briefings/rome/index.html`), in archive
     /// order, `size` pages to a part, written under `written_to`. A part
     /// whose pages and records are those of one in `earlier` is taken from
     /// there as it is; a page whose bytes are those `earlier` indexed is not
     /// read for its record unless its part is made again.
     pub fn start(
-        language: &str,
+        site: &Site,
         (pages, written_to): (Vec<String>, &Path),
         size: usize,
         earlier: Earlier,
@@ -423,7 +467,8 @@ impl Indexer {
         let cut = parts::Cut::new(pages.len(), size);
         let parts: Vec<Range<usize>> = cut.ranges().collect();
         let shared = Arc::new(Shared {
-            language: language.to_string(),
+            language: site.language.clone(),
+            base_url: site.base_url.clone(),
             urls: pages.iter().map(|path| record_url(path)).collect(),
             pages: pages.clone(),
             earlier,
@@ -546,7 +591,8 @@ impl Indexer {
             .zip(page_hashes)
             .filter_map(|(page, hashes)| Some((page.as_str(), hashes?)))
             .collect();
-        let files = assemble(&shared.language, shared.cut, built, &fingerprints, &pages)?.files;
+        let site = (shared.language.as_str(), shared.base_url.as_str());
+        let files = assemble(site, shared.cut, built, &fingerprints, &pages)?.files;
         let busy = Duration::from_nanos(shared.busy.load(Ordering::Relaxed));
         Ok(Bundle {
             files,
@@ -748,7 +794,7 @@ impl PageSink for IndexingSink<'_> {
             return Ok(());
         };
         let shared = &self.indexer.shared;
-        let html = html_hash(contents);
+        let html = html_hash(contents, &shared.base_url);
         // A page of a part that is to be made is read here, on a render
         // thread, rather than read back later on the part's.
         let part = shared.cut.part_of(slot);
@@ -961,7 +1007,7 @@ struct Assembled {
 /// `pages` was). An empty site still gets the bundle's scripts, from an
 /// index of nothing.
 fn assemble(
-    language: &str,
+    (language, base_url): (&str, &str),
     cut: parts::Cut,
     parts: Vec<PartFiles>,
     fingerprints: &[u64],
@@ -1043,6 +1089,7 @@ fn assemble(
             .map(|(folder, hash)| (folder.clone(), format!("{hash:016x}")))
             .collect(),
         reader: record::READER,
+        base_url: base_url.to_string(),
         pages: pages
             .iter()
             .map(|(page, hashes)| {
@@ -1127,6 +1174,8 @@ pub struct Update {
     pub folders: Vec<(String, bool)>,
     /// How many parts were copied from the earlier bundle.
     pub taken: usize,
+    /// How many pages were read for their record.
+    pub pages_read: usize,
     /// What the bundle is made of, once these files are written.
     pub indexed: Indexed,
 }
@@ -1139,20 +1188,34 @@ impl Update {
     }
 }
 
-/// The record of the page at `page` in `output`, and what the page and
-/// the record are, hashed; `None` if it is gone.
-fn read_record(output: &Path, page: &str) -> Result<Option<(Record, PageHashes)>, Diagnostic> {
+/// The page at `page` in `output`, written for `base_url`: its record
+/// (`None` when `earlier` lists the page with these bytes: its hash is
+/// known) and what the page and the record are, hashed; `None` if the page
+/// is gone.
+fn read_page(
+    (output, base_url): (&Path, &str),
+    page: &str,
+    earlier: Option<&Earlier>,
+) -> Result<Option<(Option<Record>, PageHashes)>, Diagnostic> {
     let html = match std::fs::read(output.join(page)) {
         Ok(html) => html,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(unreadable(page, e)),
     };
+    let html_hash = html_hash(&html, base_url);
+    if let Some(record) = earlier.and_then(|earlier| earlier.record_hash(page, html_hash)) {
+        let hashes = PageHashes {
+            html: html_hash,
+            record,
+        };
+        return Ok(Some((None, hashes)));
+    }
     let record = record::extract(&html).map_err(|e| unreadable(page, e))?;
     let hashes = PageHashes {
-        html: html_hash(&html),
+        html: html_hash,
         record: hash_of(&record),
     };
-    Ok(Some((record, hashes)))
+    Ok(Some((Some(record), hashes)))
 }
 
 fn hash_of(value: &impl Hash) -> u64 {
@@ -1170,8 +1233,9 @@ pub struct Since<'a> {
     pub fresh: Option<&'a HashSet<String>>,
     /// A bundle another build left in another folder (`serve` gives the
     /// one `dossier build` left in `public/`): a part it has as this site
-    /// would make it is copied from there. (Its pages' bytes are not
-    /// compared: `serve`'s pages have another base URL.)
+    /// would make it is copied from there, and a page it lists with the same
+    /// bytes (but for the address they were written for) is not read for
+    /// its record.
     pub earlier: Option<&'a Earlier>,
 }
 
@@ -1191,7 +1255,7 @@ pub struct Since<'a> {
 /// call reads and makes goes into it, so that a call stopped part of the
 /// way is not work lost.
 pub fn update_pages(
-    language: &str,
+    site: &Site,
     output: &Path,
     pages: &[String],
     size: usize,
@@ -1208,7 +1272,8 @@ pub fn update_pages(
     let cut = parts::Cut::new(pages.len(), size);
     let ranges: Vec<Range<usize>> = cut.ranges().collect();
     let known = Known {
-        language,
+        language: &site.language,
+        base_url: &site.base_url,
         output,
         pages,
         urls: &urls,
@@ -1255,6 +1320,7 @@ pub fn update_pages(
     let mut fingerprints = HashMap::with_capacity(ranges.len());
     let mut in_order = Vec::with_capacity(ranges.len());
     let mut taken = 0;
+    let mut pages_read = 0;
     let mut stopped = false;
     for outcome in done.into_iter().map(OnceLock::into_inner) {
         let part = match outcome {
@@ -1281,6 +1347,7 @@ pub fn update_pages(
         fingerprints.insert(part.folder.clone(), part.fingerprint);
         folders.push((part.folder, part.changed));
         taken += usize::from(part.taken);
+        pages_read += part.pages_read;
         made.push(part.files);
     }
     if stopped || !wanted() {
@@ -1294,11 +1361,18 @@ pub fn update_pages(
         .iter()
         .map(|(page, hashes)| (page.as_str(), *hashes))
         .collect();
-    let assembled = assemble(language, cut, made, &in_order, &listed)?;
+    let assembled = assemble(
+        (&site.language, &site.base_url),
+        cut,
+        made,
+        &in_order,
+        &listed,
+    )?;
     Ok(Some(Update {
         files: assembled.files,
         folders,
         taken,
+        pages_read,
         indexed: Indexed {
             records,
             parts: fingerprints,
@@ -1313,6 +1387,7 @@ pub fn update_pages(
 /// left, and whether it is still wanted.
 struct Known<'a> {
     language: &'a str,
+    base_url: &'a str,
     output: &'a Path,
     pages: &'a [String],
     urls: &'a [String],
@@ -1344,6 +1419,8 @@ struct PartDone {
     built: bool,
     /// Whether it was copied from the earlier bundle ([`Since::earlier`]).
     taken: bool,
+    /// Pages read for their record.
+    pages_read: usize,
 }
 
 impl Known<'_> {
@@ -1356,6 +1433,7 @@ impl Known<'_> {
         let mut read: HashMap<usize, Record> = HashMap::new();
         let mut hashes = Vec::with_capacity(range.len());
         let mut read_hashes = Vec::new();
+        let mut pages_read = 0;
         for slot in range.clone() {
             let Some(page) = self.pages.get(slot) else {
                 continue;
@@ -1378,8 +1456,12 @@ impl Known<'_> {
                     if !wanted() {
                         return Ok(None);
                     }
-                    read_record(self.output, page)?.map(|(record, hashes)| {
-                        read.insert(slot, record);
+                    let page_read = read_page((self.output, self.base_url), page, self.earlier)?;
+                    page_read.map(|(record, hashes)| {
+                        if let Some(record) = record {
+                            read.insert(slot, record);
+                            pages_read += 1;
+                        }
                         read_hashes.push((page.clone(), hashes));
                         hashes
                     })
@@ -1436,7 +1518,9 @@ impl Known<'_> {
                 let record = match (read.remove(&slot), self.pages.get(slot)) {
                     (Some(record), _) => Some(record),
                     (None, Some(page)) if by_page.contains_key(page.as_str()) => {
-                        read_record(self.output, page)?.map(|(record, _)| record)
+                        pages_read += 1;
+                        read_page((self.output, self.base_url), page, None)?
+                            .and_then(|(record, _)| record)
                     }
                     (None, _) => None,
                 };
@@ -1459,6 +1543,7 @@ impl Known<'_> {
             changed,
             built,
             taken,
+            pages_read,
         }))
     }
 }
@@ -1499,6 +1584,14 @@ mod tests {
             content: "text".into(),
             has_body: body,
             ..Record::default()
+        }
+    }
+
+    /// The site the tests' pages are written for.
+    pub(in crate::search) fn site() -> Site {
+        Site {
+            language: "en".to_string(),
+            base_url: "https://example.org/".to_string(),
         }
     }
 
@@ -1585,7 +1678,7 @@ mod tests {
                 fresh,
                 ..Since::default()
             };
-            update_pages("en", dir.path(), &pages, 2, since, progress, wanted).expect("indexed")
+            update_pages(&site(), dir.path(), &pages, 2, since, progress, wanted).expect("indexed")
         };
         let whole = update(&mut Progress::default(), 1, None, asking(usize::MAX));
         let whole = sorted(whole.expect("not stopped"));
@@ -1653,7 +1746,7 @@ mod tests {
         then: impl Fn(&str),
     ) -> Result<Bundle, Diagnostic> {
         let earlier = Earlier::load(to, "en");
-        let indexer = Indexer::start("en", (pages.to_vec(), to), size, earlier)?;
+        let indexer = Indexer::start(&site(), (pages.to_vec(), to), size, earlier)?;
         let folder = Folder(to);
         let sink = indexer.sink(&folder);
         for &slot in order {

@@ -181,6 +181,7 @@ mod tests {
             files: 10,
             parts,
             taken,
+            pages_read: 0,
             elapsed: Duration::from_millis(120),
         };
         assert_eq!(

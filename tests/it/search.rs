@@ -386,6 +386,23 @@ fn a_build_takes_unchanged_search_parts_from_the_last_one() {
         "the record read is listed"
     );
 
+    // Pages written for another address are read again, every one: a
+    // record may name the address. Their parts are the same.
+    let mut elsewhere = site.options();
+    elsewhere.base_url = Some("https://mirror.example.net/".to_string());
+    let reuse = dossier::build(&elsewhere)
+        .expect("a build for another address")
+        .search_reuse
+        .expect("search is on");
+    assert_eq!((reuse.parts_kept, reuse.pages_read), (7, 61));
+    let reuse = dossier::build(&elsewhere)
+        .expect("a build for another address")
+        .search_reuse
+        .expect("search is on");
+    assert_eq!((reuse.parts_kept, reuse.pages_read), (7, 0), "then none");
+    // Back at its own address: every page is other bytes again.
+    assert_eq!(build(&site), (7, 7, 61, 61));
+
     // Records read by another reader are read again, every one.
     let json = std::fs::read_to_string(&made).expect("what the parts are made of");
     let mut listed: Value = serde_json::from_str(&json).expect("JSON");

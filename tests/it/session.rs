@@ -794,10 +794,11 @@ fn a_full_build_writes_its_search_index_after_the_pages() {
 }
 
 /// `serve`'s first search index copies from `public/` the parts that
-/// `dossier build` left there as this site would make them (its pages are
-/// served under another base URL, so they are read for their records), and
-/// makes the others: a briefing edited since, and every part when the
-/// bundle in `public/` is not one it can trust. The bundle is a build's.
+/// `dossier build` left there as this site would make them, and makes the
+/// others: a briefing edited since, and every part when the bundle in
+/// `public/` is not one it can trust. Its pages are written for another
+/// address; those that are otherwise the bytes `public/` lists are not read
+/// for their records. The bundle is a build's.
 #[test]
 fn the_first_index_of_a_session_takes_the_parts_dossier_build_left() {
     let site = Site::fixture();
@@ -831,6 +832,7 @@ fn the_first_index_of_a_session_takes_the_parts_dossier_build_left() {
 
     let (ready, made) = first_index(&site);
     assert_eq!((ready.parts, ready.taken), ((parts, parts), parts));
+    assert_eq!(ready.pages_read, 0, "no page read for its record");
     assert!(
         made == index_files(&site.output()),
         "the bundle a build made"
@@ -840,6 +842,11 @@ fn the_first_index_of_a_session_takes_the_parts_dossier_build_left() {
     edit(&site, TALKS, "held in Ankara.", "held in Ankara, quincunx.");
     let (ready, made) = first_index(&site);
     assert_eq!((ready.parts, ready.taken), ((parts, parts), parts - 1));
+    assert!(
+        (1..parts).contains(&ready.pages_read),
+        "the edited briefing's page read, not every one: {}",
+        ready.pages_read
+    );
     assert!(
         made == index_files(&fresh(&site)),
         "the bundle a build makes"
