@@ -139,16 +139,12 @@ impl Staging {
             std::fs::create_dir_all(parent)
                 .map_err(|e| io_error(parent, "create the folder", &e))?;
         }
-        let bytes = match &self.previous {
-            // The previous output's copy, if it is the same.
-            Some(previous) => {
-                let bytes = std::fs::read(source).map_err(|e| io_error(source, "copy", &e))?;
-                if !link_if_same(&previous.join(rel), &bytes, &target) {
-                    write_new(&target, &bytes).map_err(|e| io_error(&target, "write", &e))?;
-                }
-                bytes.len() as u64
-            }
-            None => std::fs::copy(source, &target).map_err(|e| io_error(source, "copy", &e))?,
+        // The previous output's copy, if it is the same (compared a piece
+        // at a time: a static file may be large); else a copy.
+        let old = self.previous.as_ref().map(|previous| previous.join(rel));
+        let bytes = match old.and_then(|old| Some((same_contents(&old, source)?, old))) {
+            Some((bytes, old)) if std::fs::hard_link(&old, &target).is_ok() => bytes,
+            _ => std::fs::copy(source, &target).map_err(|e| io_error(source, "copy", &e))?,
         };
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -214,6 +210,35 @@ impl PageSink for Staging {
             .fetch_add(contents.len() as u64, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// The size of `source` if the regular file `old` (not a symbolic link)
+/// holds the same bytes; `None` if not, or on any trouble reading them.
+fn same_contents(old: &Path, source: &Path) -> Option<u64> {
+    use std::io::Read;
+    const PIECE: usize = 64 * 1024;
+    let size = std::fs::metadata(source).ok()?.len();
+    let meta = std::fs::symlink_metadata(old).ok()?;
+    if !meta.is_file() || meta.len() != size {
+        return None;
+    }
+    let (mut a, mut b) = (
+        std::fs::File::open(old).ok()?,
+        std::fs::File::open(source).ok()?,
+    );
+    let (mut left, mut right) = (vec![0; PIECE], vec![0; PIECE]);
+    let mut remaining = size;
+    while remaining > 0 {
+        let piece = usize::try_from(remaining).map_or(PIECE, |r| r.min(PIECE));
+        let (left, right) = (left.get_mut(..piece)?, right.get_mut(..piece)?);
+        a.read_exact(left).ok()?;
+        b.read_exact(right).ok()?;
+        if left != right {
+            return None;
+        }
+        remaining -= piece as u64;
+    }
+    Some(size)
 }
 
 /// Writes `contents` to a new file at `target`, replacing (not writing
@@ -469,5 +494,47 @@ mod tests {
         assert_eq!(std::fs::read(&new).expect("staged"), b"after");
         drop(staging); // a build that failed
         assert_eq!(std::fs::read(&old).expect("kept"), b"before");
+    }
+
+    /// A static file is linked from the previous output only when every
+    /// byte is the same, however large it is (compared a piece at a time).
+    #[test]
+    fn a_static_file_is_linked_only_when_every_byte_is_the_same() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let (output, statics) = (dir.path().join("public"), dir.path().join("static"));
+        std::fs::create_dir_all(&output).expect("folder");
+        std::fs::create_dir_all(&statics).expect("folder");
+        let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut last_differs = large.clone();
+        if let Some(last) = last_differs.last_mut() {
+            *last ^= 1;
+        }
+        for (name, bytes) in [("same.bin", &large), ("other.bin", &large)] {
+            std::fs::write(output.join(name), bytes).expect("written");
+        }
+        std::fs::write(statics.join("same.bin"), &large).expect("written");
+        std::fs::write(statics.join("other.bin"), &last_differs).expect("written");
+
+        let staging = Staging::create(&output).expect("staging");
+        staging
+            .copy_static(std::slice::from_ref(&statics))
+            .expect("copied");
+        for (name, bytes) in [("same.bin", &large), ("other.bin", &last_differs)] {
+            let staged = std::fs::read(staging.dir().join(name)).expect("staged");
+            assert!(
+                &staged == bytes,
+                "{name} staged with the static file's bytes"
+            );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let inode = |path: &Path| std::fs::metadata(path).expect("a file").ino();
+            let linked = |name: &str| inode(&output.join(name)) == inode(&staging.dir().join(name));
+            assert!(linked("same.bin"), "the same bytes are linked");
+            assert!(!linked("other.bin"), "a byte differs: copied");
+        }
+        let kept = std::fs::read(output.join("other.bin")).expect("kept");
+        assert!(kept == large, "the previous output's file is as it was");
     }
 }
