@@ -476,11 +476,18 @@ fn write_search_bundle(
     clock: &mut Stopwatch,
 ) -> Result<search::Reuse, Diagnostics> {
     let bundle = indexer.finish().map_err(|d| Diagnostics(vec![d]))?;
-    let problems: Vec<Diagnostic> = bundle
+    let mut problems: Vec<Diagnostic> = bundle
         .files
         .par_iter()
         .filter_map(|file| staging.write(&file.path, &file.contents).err())
         .collect();
+    problems.extend(
+        bundle
+            .in_place
+            .par_iter()
+            .filter_map(|path| staging.keep_previous(path).err())
+            .collect::<Vec<_>>(),
+    );
     if !problems.is_empty() {
         return Err(sorted(Diagnostics(problems)));
     }

@@ -151,6 +151,35 @@ impl Staging {
         Ok(())
     }
 
+    /// Puts the previous output's file at `path` in the new one as it is
+    /// (linked; copied where it cannot be): the caller has read it and
+    /// knows it is what this build would write there.
+    pub fn keep_previous(&self, path: &str) -> Result<(), Diagnostic> {
+        let target = inside(&self.dir, path)?;
+        let Some(previous) = &self.previous else {
+            return Err(Diagnostic::error(
+                path,
+                "no previous output to keep it from",
+            ));
+        };
+        let old = previous.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| io_error(parent, "create the folder", &e))?;
+        }
+        let bytes = match std::fs::hard_link(&old, &target) {
+            Ok(()) => std::fs::metadata(&target).map_or(0, |meta| meta.len()),
+            Err(_) => {
+                let bytes = std::fs::read(&old).map_err(|e| io_error(&old, "read", &e))?;
+                write_new(&target, &bytes).map_err(|e| io_error(&target, "write", &e))?;
+                bytes.len() as u64
+            }
+        };
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Swaps the staging folder in as the output. Only now does the output change.
     pub fn commit(self) -> Result<OutputStats, Diagnostic> {
         self.commit_keeping(None)

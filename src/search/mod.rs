@@ -158,12 +158,26 @@ fn files_hash<'f>(files: impl Iterator<Item = (&'f str, &'f [u8])>) -> u64 {
     files.sort_unstable_by_key(|(path, _)| *path);
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     for (path, contents) in files {
-        hasher.update(path.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(&(contents.len() as u64).to_le_bytes());
-        hasher.update(contents);
+        hash_file(&mut hasher, path, contents);
     }
     hasher.digest()
+}
+
+/// One file of [`files_hash`], after those before it in path order.
+fn hash_file(hasher: &mut xxhash_rust::xxh3::Xxh3, path: &str, contents: &[u8]) {
+    hasher.update(path.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(&(contents.len() as u64).to_le_bytes());
+    hasher.update(contents);
+}
+
+/// A part of the earlier bundle taken as it is.
+enum Taken {
+    /// Its files, read (to be written elsewhere).
+    Read(Vec<BundleFile>),
+    /// Its files left where they are, in the output a build is about to
+    /// replace: their paths inside the part, and their hash.
+    InPlace { paths: Vec<String>, hash: u64 },
 }
 
 /// The parts of the bundle already in an output folder that a build may
@@ -269,8 +283,9 @@ impl Earlier {
     /// are in the output, if it was made of `fingerprint` by the Pagefind
     /// this build uses (its entry names its version) and they are the
     /// files the last build wrote; `None` otherwise, or when a file cannot
-    /// be read.
-    fn take(&self, folder: &str, fingerprint: u64) -> Option<Vec<BundleFile>> {
+    /// be read. Each file is read to be checked; it is kept only if `read`
+    /// (else the files are left where they are, [`Taken::InPlace`]).
+    fn take(&self, folder: &str, fingerprint: u64, read: bool) -> Option<Taken> {
         if self.parts.get(folder) != Some(&fingerprint) {
             return None;
         }
@@ -285,8 +300,8 @@ impl Earlier {
                     listed == PARTS_LIST || listed == PARTS_MADE
                 })
         };
-        let mut files = Vec::new();
-        let walk = WalkDir::new(&dir).sort_by_file_name().into_iter();
+        let mut paths = Vec::new();
+        let walk = WalkDir::new(&dir).into_iter();
         for entry in walk.filter_entry(|entry| {
             entry
                 .path()
@@ -294,24 +309,41 @@ impl Earlier {
                 .map_or(true, |rel| !theirs(&slash_path(rel)))
         }) {
             let entry = entry.ok()?;
-            if !entry.file_type().is_file() {
-                continue;
+            if entry.file_type().is_file() {
+                paths.push(slash_path(entry.path().strip_prefix(&dir).ok()?));
             }
-            let path = slash_path(entry.path().strip_prefix(&dir).ok()?);
-            let contents = std::fs::read(entry.path()).ok()?;
-            files.push(BundleFile { path, contents });
         }
-        let written = files_hash(
-            files
-                .iter()
-                .map(|f| (f.path.as_str(), f.contents.as_slice())),
+        // In the order `files_hash` takes them, a file at a time.
+        paths.sort_unstable();
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut files = Vec::new();
+        let mut version = None;
+        for path in &paths {
+            let contents = std::fs::read(dir.join(path)).ok()?;
+            hash_file(&mut hasher, path, &contents);
+            if path == "pagefind-entry.json" {
+                let entry: serde_json::Value = serde_json::from_slice(&contents).ok()?;
+                version = Some(entry.get("version")?.as_str()?.to_string());
+            }
+            if read {
+                files.push(BundleFile {
+                    path: path.clone(),
+                    contents,
+                });
+            }
+        }
+        let hash = hasher.digest();
+        let same_pagefind = matches!(
+            (version.as_deref(), pagefind_version()),
+            (Some(theirs), Some(ours)) if theirs == ours
         );
-        if self.files.get(folder) != Some(&written) {
+        if self.files.get(folder) != Some(&hash) || !same_pagefind {
             return None;
         }
-        let entry = files.iter().find(|f| f.path == "pagefind-entry.json")?;
-        let entry: serde_json::Value = serde_json::from_slice(&entry.contents).ok()?;
-        (entry.get("version")?.as_str()? == pagefind_version()?).then_some(files)
+        Some(match read {
+            true => Taken::Read(files),
+            false => Taken::InPlace { paths, hash },
+        })
     }
 }
 
@@ -350,6 +382,10 @@ pub struct BundleFile {
 pub struct Bundle {
     /// Sorted by path.
     pub files: Vec<BundleFile>,
+    /// The paths of the files of parts taken as they are, which the output
+    /// the build replaces has with the bytes this bundle would write there
+    /// (they were read and checked): linked from there.
+    pub in_place: Vec<String>,
     /// Time spent indexing and building the parts, summed over the
     /// indexing threads (for `--timings`).
     pub busy: Duration,
@@ -448,7 +484,7 @@ struct Queue {
     /// The build failed: nothing more is wanted.
     abandoned: bool,
     /// Each part's files once built, by part.
-    built: Vec<Option<Result<Vec<BundleFile>, Diagnostic>>>,
+    built: Vec<Option<Result<PartFiles, Diagnostic>>>,
 }
 
 impl Indexer {
@@ -568,10 +604,9 @@ impl Indexer {
         let started = Instant::now();
         let built = built
             .into_iter()
-            .map(|part| part.unwrap_or_else(|| Ok(Vec::new())))
+            .map(|part| part.unwrap_or_else(|| Ok(PartFiles::Made(Vec::new()))))
             .collect::<Result<Vec<_>, _>>()?;
         let parts = built.len();
-        let built = built.into_iter().map(PartFiles::Made).collect();
         let shared = &self.shared;
         let fingerprints = std::mem::take(
             &mut *shared
@@ -592,10 +627,11 @@ impl Indexer {
             .filter_map(|(page, hashes)| Some((page.as_str(), hashes?)))
             .collect();
         let site = (shared.language.as_str(), shared.base_url.as_str());
-        let files = assemble(site, shared.cut, built, &fingerprints, &pages)?.files;
+        let assembled = assemble(site, shared.cut, built, &fingerprints, &pages)?;
         let busy = Duration::from_nanos(shared.busy.load(Ordering::Relaxed));
         Ok(Bundle {
-            files,
+            files: assembled.files,
+            in_place: assembled.in_place,
             busy: busy + started.elapsed(),
             reused: Reuse {
                 parts_kept: shared.reused.load(Ordering::Relaxed),
@@ -661,7 +697,7 @@ impl Shared {
     /// read (they are small next to what Pagefind makes of them). A page
     /// whose record is known only by its hash is read back if the part is
     /// made.
-    fn index_part(&self, number: usize) -> Result<Vec<BundleFile>, Diagnostic> {
+    fn index_part(&self, number: usize) -> Result<PartFiles, Diagnostic> {
         let folder = self.cut.folder(number);
         let mut candidate = self.earlier.has(&folder);
         let range = self.parts.get(number).cloned().unwrap_or_default();
@@ -712,20 +748,26 @@ impl Shared {
                 }),
             )
         };
+        // Left where it is in the output this build replaces, and linked
+        // from there: not read into memory to be written again.
         let taken = candidate
-            .then(|| self.earlier.take(&folder, fingerprint(&hashes)))
+            .then(|| self.earlier.take(&folder, fingerprint(&hashes), false))
             .flatten();
         let files = match taken {
-            Some(files) => {
+            Some(Taken::InPlace { paths, hash }) => {
                 self.reused.fetch_add(1, Ordering::Relaxed);
-                files
+                PartFiles::InPlace { paths, hash }
+            }
+            Some(Taken::Read(files)) => {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                PartFiles::Made(files)
             }
             None => {
                 for (slot, record) in held {
                     let record = self.record_of(slot, record, &mut hashes)?;
                     part.add(&self.language, &self.urls, slot, record)?;
                 }
-                part.build(&self.language, &self.urls)?
+                PartFiles::Made(part.build(&self.language, &self.urls)?)
             }
         };
         // A record read back may (with another reader) differ from the
@@ -985,6 +1027,12 @@ impl Pagefind {
 /// the output (only when bringing a bundle up to date, [`update_pages`]).
 enum PartFiles {
     Made(Vec<BundleFile>),
+    /// Taken from the output a build replaces, and left there
+    /// ([`Taken::InPlace`]).
+    InPlace {
+        paths: Vec<String>,
+        hash: u64,
+    },
     /// With its files hashed, if known.
     Kept {
         listed: bool,
@@ -996,6 +1044,8 @@ enum PartFiles {
 /// and each part's files hashed, by folder.
 struct Assembled {
     files: Vec<BundleFile>,
+    /// See [`Bundle::in_place`].
+    in_place: Vec<String>,
     listed: HashSet<String>,
     part_files: HashMap<String, u64>,
 }
@@ -1025,13 +1075,19 @@ fn assemble(
     let mut listed = HashSet::new();
     let mut made_of = BTreeMap::new();
     let mut part_files = HashMap::new();
+    let mut in_place = Vec::new();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for (part, this_part) in parts.into_iter().enumerate() {
         let folder = cut.folder(part);
         let fingerprint = fingerprints
             .get(part)
             .map(|fingerprint| (folder.clone(), format!("{fingerprint:016x}")));
-        let (made, kept) = match this_part {
+        // The part's files in memory, or the paths of those left in place.
+        let (made, left, kept) = match this_part {
+            PartFiles::InPlace { paths, hash } => {
+                part_files.insert(folder.clone(), hash);
+                (Vec::new(), paths, false)
+            }
             PartFiles::Made(made) => {
                 let made: Vec<BundleFile> = made
                     .into_iter()
@@ -1042,7 +1098,7 @@ fn assemble(
                         .map(|f| (f.path.as_str(), f.contents.as_slice())),
                 );
                 part_files.insert(folder.clone(), written);
-                (made, false)
+                (made, Vec::new(), false)
             }
             PartFiles::Kept { listed, files } => {
                 part_files.extend(files.map(|files| (folder.clone(), files)));
@@ -1053,12 +1109,17 @@ fn assemble(
                     }
                     continue;
                 }
-                (Vec::new(), true)
+                (Vec::new(), Vec::new(), true)
             }
         };
         // Pagefind leaves out pages without words: a part of such pages has
         // no index, and merging it would break the search page.
-        if part > 0 && !kept && !made.iter().any(|file| file.path.ends_with(".pf_meta")) {
+        let has_index = made
+            .iter()
+            .map(|file| file.path.as_str())
+            .chain(left.iter().map(String::as_str))
+            .any(|path| path.ends_with(".pf_meta"));
+        if part > 0 && !kept && !has_index {
             continue;
         }
         if part > 0 {
@@ -1074,6 +1135,7 @@ fn assemble(
         for file in made {
             files.insert(format!("{folder}{}", file.path), file.contents);
         }
+        in_place.extend(left.iter().map(|path| format!("{folder}{path}")));
     }
     // Only the parts in the bundle.
     part_files.retain(|folder, _| made_of.contains_key(folder));
@@ -1113,6 +1175,7 @@ fn assemble(
             .into_iter()
             .map(|(path, contents)| BundleFile { path, contents })
             .collect(),
+        in_place,
         listed,
         part_files,
     })
@@ -1499,9 +1562,10 @@ impl Known<'_> {
             {
                 break 'made (PartFiles::Made(files.clone()), true, false);
             }
-            if let Some(files) = self
+            // Read: the earlier bundle is another folder's.
+            if let Some(Taken::Read(files)) = self
                 .earlier
-                .and_then(|earlier| earlier.take(&folder, fingerprint))
+                .and_then(|earlier| earlier.take(&folder, fingerprint, true))
             {
                 taken = true;
                 break 'made (PartFiles::Made(files), true, false);
