@@ -159,8 +159,9 @@ impl Staging {
         let Some(previous) = &self.previous else {
             return Err(Diagnostic::error(
                 path,
-                "no previous output to keep it from",
-            ));
+                "the last build's file is gone from the output folder",
+            )
+            .with_help("build again: the next build makes it anew"));
         };
         let old = previous.join(path);
         if let Some(parent) = target.parent() {
@@ -170,7 +171,10 @@ impl Staging {
         let bytes = match std::fs::hard_link(&old, &target) {
             Ok(()) => std::fs::metadata(&target).map_or(0, |meta| meta.len()),
             Err(_) => {
-                let bytes = std::fs::read(&old).map_err(|e| io_error(&old, "read", &e))?;
+                let bytes = std::fs::read(&old).map_err(|e| {
+                    io_error(&old, "read the last build's file", &e)
+                        .with_help("build again: the next build makes it anew")
+                })?;
                 write_new(&target, &bytes).map_err(|e| io_error(&target, "write", &e))?;
                 bytes.len() as u64
             }
