@@ -141,8 +141,13 @@ impl Staging {
         }
         // The previous output's copy, if it is the same (compared a piece
         // at a time: a static file may be large); else a copy.
+        let same = |old: &Path| {
+            let size = std::fs::metadata(source).ok()?.len();
+            let file = std::fs::File::open(source).ok()?;
+            same_as(old, file, size).then_some(size)
+        };
         let old = self.previous.as_ref().map(|previous| previous.join(rel));
-        let bytes = match old.and_then(|old| Some((same_contents(&old, source)?, old))) {
+        let bytes = match old.and_then(|old| Some((same(&old)?, old))) {
             Some((bytes, old)) if std::fs::hard_link(&old, &target).is_ok() => bytes,
             _ => std::fs::copy(source, &target).map_err(|e| io_error(source, "copy", &e))?,
         };
@@ -245,33 +250,33 @@ impl PageSink for Staging {
     }
 }
 
-/// The size of `source` if the regular file `old` (not a symbolic link)
-/// holds the same bytes; `None` if not, or on any trouble reading them.
-fn same_contents(old: &Path, source: &Path) -> Option<u64> {
+/// Whether the regular file `old` (not a symbolic link: the link itself
+/// would be linked) holds exactly the `size` bytes `other` reads as,
+/// compared a piece at a time (a static file may be large); `false` on any
+/// trouble reading them.
+fn same_as(old: &Path, mut other: impl std::io::Read, size: u64) -> bool {
     use std::io::Read;
-    const PIECE: usize = 64 * 1024;
-    let size = std::fs::metadata(source).ok()?.len();
-    let meta = std::fs::symlink_metadata(old).ok()?;
-    if !meta.is_file() || meta.len() != size {
-        return None;
+    const PIECE: usize = 16 * 1024;
+    match std::fs::symlink_metadata(old) {
+        Ok(meta) if meta.is_file() && meta.len() == size => {}
+        _ => return false,
     }
-    let (mut a, mut b) = (
-        std::fs::File::open(old).ok()?,
-        std::fs::File::open(source).ok()?,
-    );
-    let (mut left, mut right) = (vec![0; PIECE], vec![0; PIECE]);
+    let Ok(mut file) = std::fs::File::open(old) else {
+        return false;
+    };
+    let (mut left, mut right) = ([0; PIECE], [0; PIECE]);
     let mut remaining = size;
     while remaining > 0 {
         let piece = usize::try_from(remaining).map_or(PIECE, |r| r.min(PIECE));
-        let (left, right) = (left.get_mut(..piece)?, right.get_mut(..piece)?);
-        a.read_exact(left).ok()?;
-        b.read_exact(right).ok()?;
-        if left != right {
-            return None;
+        let (Some(left), Some(right)) = (left.get_mut(..piece), right.get_mut(..piece)) else {
+            return false;
+        };
+        if file.read_exact(left).is_err() || other.read_exact(right).is_err() || left != right {
+            return false;
         }
         remaining -= piece as u64;
     }
-    Some(size)
+    true
 }
 
 /// Writes `contents` to a new file at `target`, replacing (not writing
@@ -299,20 +304,7 @@ fn write_new(target: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// symbolic link, another file system, a file already at `target`): it did
 /// not, and the caller writes the file.
 fn link_if_same(old: &Path, contents: &[u8], target: &Path) -> bool {
-    use std::io::Read;
-    // Not through a symbolic link: the link itself would be linked.
-    match std::fs::symlink_metadata(old) {
-        Ok(meta) if meta.is_file() && meta.len() == contents.len() as u64 => {}
-        _ => return false,
-    }
-    let Ok(mut file) = std::fs::File::open(old) else {
-        return false;
-    };
-    let mut bytes = Vec::with_capacity(contents.len());
-    if file.read_to_end(&mut bytes).is_err() || bytes != contents {
-        return false;
-    }
-    std::fs::hard_link(old, target).is_ok()
+    same_as(old, contents, contents.len() as u64) && std::fs::hard_link(old, target).is_ok()
 }
 
 /// Pages rewritten one by one in an output folder that is already complete:

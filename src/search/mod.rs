@@ -114,7 +114,7 @@ struct PartsMade {
     /// hashes below are taken only from the same.
     #[serde(default)]
     reader: u32,
-    /// The address the pages were written for (see [`html_hash`]).
+    /// The address the pages were written for (see [`PageHasher`]).
     #[serde(default)]
     base_url: String,
     /// Each briefing page's bytes and record, hashed, in hex, by output
@@ -131,24 +131,38 @@ struct PageHashes {
     record: u64,
 }
 
-/// A page's bytes, hashed, with `base_url` taken out wherever it is
-/// written as it is: what tells the page is the one a build indexed, also
-/// when that build wrote it for another address. The same page for the same
-/// address hashes the same only if it is the same bytes.
-fn html_hash(html: &[u8], base_url: &str) -> u64 {
-    if base_url.is_empty() {
-        return xxhash_rust::xxh3::xxh3_64(html);
+/// Hashes a site's pages with its address (`base_url`) taken out wherever
+/// it is written as it is: what tells a page is the one a build indexed,
+/// also when that build wrote it for another address. The same page for
+/// the same address hashes the same only if it is the same bytes. Made once
+/// per index: the address's searcher is set up once, not per page.
+struct PageHasher {
+    /// `None` for an empty address (nothing to take out).
+    address: Option<memchr::memmem::Finder<'static>>,
+}
+
+impl PageHasher {
+    fn new(base_url: &str) -> PageHasher {
+        let address = (!base_url.is_empty())
+            .then(|| memchr::memmem::Finder::new(base_url.as_bytes()).into_owned());
+        PageHasher { address }
     }
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let mut from = 0;
-    for at in memchr::memmem::find_iter(html, base_url.as_bytes()) {
-        hasher.update(html.get(from..at).unwrap_or_default());
-        // Never in UTF-8: the address's place cannot be mistaken for text.
-        hasher.update(&[0xFF]);
-        from = at + base_url.len();
+
+    fn hash(&self, html: &[u8]) -> u64 {
+        let Some(address) = &self.address else {
+            return xxhash_rust::xxh3::xxh3_64(html);
+        };
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut from = 0;
+        for at in address.find_iter(html) {
+            hasher.update(html.get(from..at).unwrap_or_default());
+            // Never in UTF-8: the address's place cannot be mistaken for text.
+            hasher.update(&[0xFF]);
+            from = at + address.needle().len();
+        }
+        hasher.update(html.get(from..).unwrap_or_default());
+        hasher.digest()
     }
-    hasher.update(html.get(from..).unwrap_or_default());
-    hasher.digest()
 }
 
 /// A part's files (paths inside the part, and contents), hashed in the
@@ -428,6 +442,7 @@ struct Shared {
     language: String,
     /// See [`Site::base_url`].
     base_url: String,
+    pages_hashed: PageHasher,
     /// Each page's URL in the index, by archive position.
     urls: Vec<String>,
     cut: parts::Cut,
@@ -505,6 +520,7 @@ impl Indexer {
         let shared = Arc::new(Shared {
             language: site.language.clone(),
             base_url: site.base_url.clone(),
+            pages_hashed: PageHasher::new(&site.base_url),
             urls: pages.iter().map(|path| record_url(path)).collect(),
             pages: pages.clone(),
             earlier,
@@ -836,13 +852,14 @@ impl PageSink for IndexingSink<'_> {
             return Ok(());
         };
         let shared = &self.indexer.shared;
-        let html = html_hash(contents, &shared.base_url);
+        let html = shared.pages_hashed.hash(contents);
         // A page of a part that is to be made is read here, on a render
         // thread, rather than read back later on the part's.
         let part = shared.cut.part_of(slot);
-        let known = match shared.part_changed(part) {
-            false => shared.earlier.record_hash(path, html),
-            true => None,
+        let known = if shared.part_changed(part) {
+            None
+        } else {
+            shared.earlier.record_hash(path, html)
         };
         let page = match known {
             Some(record) => Slot::Known(PageHashes { html, record }),
@@ -1251,12 +1268,12 @@ impl Update {
     }
 }
 
-/// The page at `page` in `output`, written for `base_url`: its record
+/// The page at `page` in `output`, hashed by `hasher`: its record
 /// (`None` when `earlier` lists the page with these bytes: its hash is
 /// known) and what the page and the record are, hashed; `None` if the page
 /// is gone.
 fn read_page(
-    (output, base_url): (&Path, &str),
+    (output, hasher): (&Path, &PageHasher),
     page: &str,
     earlier: Option<&Earlier>,
 ) -> Result<Option<(Option<Record>, PageHashes)>, Diagnostic> {
@@ -1265,7 +1282,7 @@ fn read_page(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(unreadable(page, e)),
     };
-    let html_hash = html_hash(&html, base_url);
+    let html_hash = hasher.hash(&html);
     if let Some(record) = earlier.and_then(|earlier| earlier.record_hash(page, html_hash)) {
         let hashes = PageHashes {
             html: html_hash,
@@ -1336,7 +1353,7 @@ pub fn update_pages(
     let ranges: Vec<Range<usize>> = cut.ranges().collect();
     let known = Known {
         language: &site.language,
-        base_url: &site.base_url,
+        pages_hashed: &PageHasher::new(&site.base_url),
         output,
         pages,
         urls: &urls,
@@ -1450,7 +1467,7 @@ pub fn update_pages(
 /// left, and whether it is still wanted.
 struct Known<'a> {
     language: &'a str,
-    base_url: &'a str,
+    pages_hashed: &'a PageHasher,
     output: &'a Path,
     pages: &'a [String],
     urls: &'a [String],
@@ -1519,7 +1536,8 @@ impl Known<'_> {
                     if !wanted() {
                         return Ok(None);
                     }
-                    let page_read = read_page((self.output, self.base_url), page, self.earlier)?;
+                    let page_read =
+                        read_page((self.output, self.pages_hashed), page, self.earlier)?;
                     page_read.map(|(record, hashes)| {
                         if let Some(record) = record {
                             read.insert(slot, record);
@@ -1582,9 +1600,10 @@ impl Known<'_> {
                 let record = match (read.remove(&slot), self.pages.get(slot)) {
                     (Some(record), _) => Some(record),
                     (None, Some(page)) if by_page.contains_key(page.as_str()) => {
-                        pages_read += 1;
-                        read_page((self.output, self.base_url), page, None)?
-                            .and_then(|(record, _)| record)
+                        let record = read_page((self.output, self.pages_hashed), page, None)?
+                            .and_then(|(record, _)| record);
+                        pages_read += usize::from(record.is_some());
+                        record
                     }
                     (None, _) => None,
                 };
